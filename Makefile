@@ -1,0 +1,73 @@
+# azmove.site_recovery: the two commands of the README, and the steps they are made of.
+#   make demo   a Government-to-public move of sample VMs against the local Azure simulator
+#   make test   everything CI runs
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The repository is the collection; Ansible finds it through this path.
+COLLECTIONS := $(CURDIR)/.build/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/azmove/site_recovery
+SANITY_ROOT := $(CURDIR)/.build/sanity/ansible_collections/azmove/site_recovery
+DEMO_STATE ?= $(CURDIR)/.state/demo
+DEMO_TIME_FACTOR ?= 0.02
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PYTHONPATH := $(CURDIR)/tests/simulator
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
+
+.PHONY: help venv collection demo test unit simulator-test integration sanity lint build changelog clean
+
+help:
+	@echo "make demo   - run a Government-to-public move of sample VMs against the local Azure simulator"
+	@echo "make test   - unit, simulator and integration tests, ansible-test sanity, ansible-lint, build"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+collection: venv
+	mkdir -p $(dir $(COLLECTION_LINK))
+	ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+demo: collection
+	@bash tests/demo/run-demo.sh "$(DEMO_STATE)" "$(DEMO_TIME_FACTOR)"
+
+test: unit simulator-test integration sanity lint build
+	@echo "make test: all passed"
+
+unit: collection
+	$(BIN)/python -m pytest -q tests/unit
+
+simulator-test: collection
+	$(BIN)/python -m pytest -q tests/simulator/tests
+
+integration: collection
+	$(BIN)/python -m pytest -q tests/integration
+
+# ansible-test wants the collection at a real ansible_collections/<ns>/<name> path: test a copy.
+sanity: collection
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
+	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)
+	cd $(SANITY_ROOT) && git init -q && git add -A && \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/ansible-test sanity --requirements --python $$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])') --color no
+
+lint: collection
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-lint --profile production --offline
+
+build: collection
+	rm -rf .build/dist .build/installed && mkdir -p .build/dist .build/installed
+	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist .
+	$(BIN)/ansible-galaxy collection install --offline -p .build/installed .build/dist/azmove-site_recovery-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed $(BIN)/ansible-doc azmove.site_recovery.recovery_vault > /dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed $(BIN)/python tests/build/check_installed.py
+
+changelog: venv
+	$(BIN)/antsibull-changelog lint
+
+clean:
+	rm -rf .build .state tests/output

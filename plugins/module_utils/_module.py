@@ -1,0 +1,235 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 azmove.site_recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# This is a private module_utils file of azmove.site_recovery: it may change without notice.
+
+"""The one wrapper every module uses: connection options merged into the argument spec,
+SDK clients built lazily per connection, errors reported in one shape, and diff/check-mode
+helpers so a module reads as a short statement of desired state."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ._auth import AUTH_SOURCES, SECRET_KEYS, AuthError, build_credential, cli_subscription, cloud_for, resolve_settings
+from ._errors import AzureFailure, translate
+from ._version import COLLECTION_VERSION
+
+USER_AGENT = "azmove-site-recovery/%s" % COLLECTION_VERSION
+
+CONNECTION_OPTIONS = dict(
+    cloud=dict(type="str"),
+    ca_bundle=dict(type="path"),
+    auth_source=dict(type="str", choices=list(AUTH_SOURCES)),
+    subscription_id=dict(type="str"),
+    tenant_id=dict(type="str", aliases=["tenant"]),
+    client_id=dict(type="str"),
+    client_secret=dict(type="str", no_log=True, aliases=["secret"]),
+    certificate_path=dict(type="path"),
+    certificate_password=dict(type="str", no_log=True),
+    federated_token_file=dict(type="path", no_log=False),
+    profile=dict(type="str"),
+    credentials_file=dict(type="path"),
+)
+
+
+def connection_argument_spec():
+    spec = dict(CONNECTION_OPTIONS)
+    spec["connections"] = dict(
+        type="list",
+        elements="dict",
+        options=dict(name=dict(type="str", required=True), **CONNECTION_OPTIONS),
+    )
+    spec["use_connection"] = dict(type="str")
+    return spec
+
+
+# kind -> (import path, class name, PyPI package). Imported only when a module asks for it.
+CLIENTS = {
+    "resource": ("azure.mgmt.resource.resources", "ResourceManagementClient", "azure-mgmt-resource"),
+    "recoveryservices": ("azure.mgmt.recoveryservices", "RecoveryServicesClient", "azure-mgmt-recoveryservices"),
+    "siterecovery": (
+        "azure.mgmt.recoveryservicessiterecovery",
+        "SiteRecoveryManagementClient",
+        "azure-mgmt-recoveryservicessiterecovery",
+    ),
+    "compute": ("azure.mgmt.compute", "ComputeManagementClient", "azure-mgmt-compute"),
+    "network": ("azure.mgmt.network", "NetworkManagementClient", "azure-mgmt-network"),
+}
+
+# azure-core's RetryPolicy retries 408/429/500/502/503/504 and dropped connections with
+# exponential backoff, honouring Retry-After. These bound it: at most 6 retries, 60 s apart
+# at the most, so a persistent fault fails in minutes instead of hanging a maintenance window.
+RETRY_KWARGS = dict(retry_total=6, retry_backoff_factor=0.8, retry_backoff_max=60)
+
+
+class Connection:
+    """One resolved connection: settings, cloud, credential and SDK clients, all lazy."""
+
+    def __init__(self, params, environ=None):
+        self.name = params.get("name") or "default"
+        self.settings = resolve_settings(params, environ)
+        self._cloud = None
+        self._credential = None
+        self.credential_kind = None
+        self._clients = {}
+
+    @property
+    def cloud(self):
+        if self._cloud is None:
+            self._cloud = cloud_for(self.settings)
+        return self._cloud
+
+    @property
+    def subscription_id(self):
+        sub = self.settings.get("subscription_id")
+        if not sub and self.settings.get("auth_source") == "cli":
+            sub = self.settings["subscription_id"] = cli_subscription()
+        if not sub:
+            raise AuthError(
+                "Connection %r has no subscription id: set subscription_id, a credentials-file profile with "
+                "subscription_id, or AZURE_SUBSCRIPTION_ID." % self.name
+            )
+        return sub
+
+    @property
+    def credential(self):
+        if self._credential is None:
+            self.credential_kind, self._credential = build_credential(self.settings, self.cloud)
+        return self._credential
+
+    def client_kwargs(self):
+        kwargs = dict(
+            base_url=self.cloud.resource_manager,
+            credential_scopes=[self.cloud.scope],
+            user_agent=USER_AGENT,
+            **RETRY_KWARGS,
+        )
+        if self.cloud.ca_bundle:
+            kwargs["connection_verify"] = self.cloud.ca_bundle
+        return kwargs
+
+    def client(self, kind):
+        if kind not in self._clients:
+            path, cls_name, _package = CLIENTS[kind]
+            cls = getattr(importlib.import_module(path), cls_name)
+            self._clients[kind] = cls(self.credential, self.subscription_id, **self.client_kwargs())
+        return self._clients[kind]
+
+    def describe(self):
+        return {
+            "name": self.name,
+            "cloud": self.cloud.name,
+            "resource_manager": self.cloud.resource_manager,
+            "subscription_id": self.settings.get("subscription_id"),
+            "auth_source": self.credential_kind or self.settings.get("auth_source"),
+        }
+
+
+def select_connection_params(params):
+    """The explicit settings of the connection a task uses.
+
+    With ``use_connection``, start from that entry of ``connections``; any connection option
+    also given at task level overrides it for this task.
+    """
+    chosen = params.get("use_connection")
+    base = {}
+    if chosen:
+        entries = {c["name"]: c for c in params.get("connections") or []}
+        if chosen not in entries:
+            raise AuthError(
+                "use_connection is %r but connections defines %s."
+                % (chosen, ", ".join(repr(n) for n in entries) or "none (set connections, usually in module_defaults)")
+            )
+        base = dict(entries[chosen])
+    elif params.get("connections") and len(params["connections"]) == 1:
+        base = dict(params["connections"][0])
+    for key in CONNECTION_OPTIONS:
+        if params.get(key) not in (None, ""):
+            base[key] = params[key]
+    base.setdefault("name", chosen or "default")
+    return base
+
+
+class AzureModule:
+    """AnsibleModule plus the connection and client layer. Does not run anything itself."""
+
+    def __init__(self, argument_spec, supports_check_mode=True, environ=None, **kwargs):
+        spec = connection_argument_spec()
+        spec.update(argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        self.params = self.module.params
+        self._environ = os.environ if environ is None else environ
+        self._connections = {}
+
+    @property
+    def check_mode(self):
+        return self.module.check_mode
+
+    @property
+    def diff_mode(self):
+        return self.module._diff  # pylint: disable=protected-access
+
+    def connection(self, name=None):
+        """The connection this task uses (``use_connection``), or another named one."""
+        key = name or self.params.get("use_connection") or ""
+        if key not in self._connections:
+            params = dict(self.params)
+            if name:
+                params["use_connection"] = name
+            try:
+                conn = Connection(select_connection_params(params), self._environ)
+            except AuthError as exc:
+                self.fail(str(exc))
+            for secret_key in SECRET_KEYS:
+                # Secrets read from a profile or the environment are masked too.
+                if conn.settings.get(secret_key):
+                    self.module.no_log_values.add(conn.settings[secret_key])
+            self._connections[key] = conn
+        return self._connections[key]
+
+    def client(self, kind, connection=None):
+        conn = self.connection(connection)
+        try:
+            return conn.client(kind)
+        except ImportError:
+            self.module.fail_json(msg=missing_required_lib(CLIENTS[kind][2]), exception=traceback.format_exc())
+        except AuthError as exc:
+            self.fail(str(exc))
+        return None  # not reached
+
+    def fail(self, msg, **result):
+        self.module.fail_json(msg=msg, **result)
+
+    def fail_from(self, exc, action=None, **result):
+        """Report an SDK/auth error with ARM's code, message, target, request and job id."""
+        if isinstance(exc, AuthError):
+            self.fail("%s%s" % ("%s: " % action if action else "", exc), **result)
+        failure = translate(exc)
+        self.module.fail_json(msg=failure.summary(action), error=failure.to_dict(), **result)
+
+    def exit(self, changed, before=None, after=None, **result):
+        if self.diff_mode and (before is not None or after is not None):
+            result["diff"] = {"before": before or {}, "after": after or {}}
+        self.module.exit_json(changed=changed, **result)
+
+
+def run(module, body, action=None):
+    """Run a module body; any SDK, auth or wait failure becomes one clear fail_json."""
+    try:
+        return body()
+    except (AzureFailure, AuthError) as exc:
+        module.fail_from(exc, action)
+    except Exception as exc:  # pylint: disable=broad-except  # translated, not swallowed
+        from azure.core.exceptions import AzureError  # pylint: disable=import-outside-toplevel
+
+        if isinstance(exc, AzureError):
+            module.fail_from(exc, action)
+        raise
+    return None
