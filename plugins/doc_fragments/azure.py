@@ -91,10 +91,9 @@ options:
         V(msi) uses the managed identity of the machine the task runs on.
       - V(auto) takes the first that has what it needs, in this order - client_secret, certificate,
         workload_identity (settings from the task, the connection, its profile, or the environment), then
-        cli when C(az) is installed, then msi.
+        cli when C(az) is installed, then msi. When not set here, in the connection or in its profile, V(auto).
     type: str
     choices: [auto, client_secret, certificate, workload_identity, env, credential_file, cli, msi]
-    default: auto
   subscription_id:
     description: The subscription. Falls back to the profile, then E(AZURE_SUBSCRIPTION_ID).
     type: str

@@ -295,7 +295,7 @@ def credential_kwargs(settings, cloud):
 def build_credential(settings, cloud, identity=None):
     """Build the azure-identity credential for one connection."""
     if identity is None:
-        import azure.identity as identity  # pylint: disable=import-outside-toplevel
+        from azure import identity  # pylint: disable=import-outside-toplevel
     kind = choose_kind(settings)
     return kind.name, kind.build(identity, settings, credential_kwargs(settings, cloud))
 

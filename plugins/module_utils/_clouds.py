@@ -15,10 +15,10 @@ air-gapped clouds and ``az cloud register --endpoint-resource-manager`` describe
 from __future__ import annotations
 
 import json
-import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
-from urllib.request import Request, urlopen
+
+from ansible.module_utils.urls import open_url
 
 
 class CloudError(Exception):
@@ -169,7 +169,7 @@ def parse_metadata(document, metadata_url, ca_bundle=None):
     )
 
 
-def fetch_metadata(url, ca_bundle=None, timeout=30, opener=urlopen):
+def fetch_metadata(url, ca_bundle=None, timeout=30, opener=open_url):
     """GET the metadata document over verified TLS (with the given CA bundle, if any)."""
     parsed = urlparse(url)
     if parsed.scheme != "https":
@@ -179,12 +179,12 @@ def fetch_metadata(url, ca_bundle=None, timeout=30, opener=urlopen):
         url = "%s://%s/metadata/endpoints%s" % (parsed.scheme, parsed.netloc, "?" + parsed.query if parsed.query else "")
     if "api-version=" not in url:
         url += ("&" if "?" in url else "?") + "api-version=" + METADATA_API_VERSION
-    context = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
     try:
-        with opener(Request(url, headers={"Accept": "application/json"}), timeout=timeout, context=context) as response:
-            return url, json.loads(response.read().decode("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CloudError("Cannot read the cloud metadata from %s: %s" % (url, exc)) from exc
+        response = opener(url, headers={"Accept": "application/json"}, timeout=timeout, validate_certs=True,
+                          ca_path=ca_bundle)
+        return url, json.loads(response.read().decode("utf-8"))
+    except Exception as exc:  # pylint: disable=broad-except  # open_url raises many kinds; all mean "unreadable"
+        raise CloudError("Cannot read the cloud metadata from %s: %s" % (url, exc)) from None
 
 
 def resolve_cloud(value, ca_bundle=None, fetch=fetch_metadata):

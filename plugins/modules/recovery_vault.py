@@ -18,7 +18,7 @@ description:
   - Only the settings given are managed; tags are added to the existing ones unless O(purge_tags=true).
   - Settings are changed with PATCH, so settings this module does not manage are left as they are.
 author:
-  - azmove.site_recovery contributors
+  - azmove maintainers (@azmove)
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.attributes
@@ -195,7 +195,12 @@ connection:
   description: The connection the task used (never its secrets).
   returned: always
   type: dict
-  sample: {name: target, cloud: AzureCloud, resource_manager: "https://management.azure.com/", subscription_id: "00000000-0000-0000-0000-000000000000", auth_source: client_secret}
+  sample:
+    name: target
+    cloud: AzureCloud
+    resource_manager: "https://management.azure.com/"
+    subscription_id: "00000000-0000-0000-0000-000000000000"
+    auth_source: client_secret
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run

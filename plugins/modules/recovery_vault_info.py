@@ -14,7 +14,7 @@ description:
   - Returns the Recovery Services vaults of a subscription, of a resource group, or one vault by name.
   - Returns an empty list when nothing matches, including a named vault that does not exist.
 author:
-  - azmove.site_recovery contributors
+  - azmove maintainers (@azmove)
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.attributes
@@ -74,7 +74,12 @@ connection:
   description: The connection the task used (never its secrets).
   returned: always
   type: dict
-  sample: {name: target, cloud: AzureCloud, resource_manager: "https://management.azure.com/", subscription_id: "00000000-0000-0000-0000-000000000000", auth_source: client_secret}
+  sample:
+    name: target
+    cloud: AzureCloud
+    resource_manager: "https://management.azure.com/"
+    subscription_id: "00000000-0000-0000-0000-000000000000"
+    auth_source: client_secret
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run

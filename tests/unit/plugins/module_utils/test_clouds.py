@@ -119,19 +119,18 @@ class _FakeResponse:
 def test_fetch_adds_path_and_api_version_and_uses_the_ca_bundle(tmp_path):
     seen = {}
 
-    def opener(request, timeout, context):
-        seen["url"] = request.full_url
-        seen["context"] = context
+    def opener(url, headers, timeout, validate_certs, ca_path):
+        seen.update(url=url, validate_certs=validate_certs, ca_path=ca_path)
         return _FakeResponse(METADATA_2022)
 
-    url, doc = clouds.fetch_metadata("https://arm.gov.example:8443", opener=opener)
+    url, doc = clouds.fetch_metadata("https://arm.gov.example:8443", ca_bundle="/ca.pem", opener=opener)
     assert url == "https://arm.gov.example:8443/metadata/endpoints?api-version=2022-09-01"
-    assert seen["url"] == url
+    assert seen == {"url": url, "validate_certs": True, "ca_path": "/ca.pem"}
     assert doc == METADATA_2022
 
 
 def test_fetch_failure_is_a_cloud_error():
-    def opener(request, timeout, context):
+    def opener(url, **kwargs):
         raise OSError("connection refused")
 
     with pytest.raises(clouds.CloudError, match="connection refused"):
