@@ -63,8 +63,8 @@ lint: collection
 build: collection
 	rm -rf .build/dist .build/installed && mkdir -p .build/dist .build/installed
 	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist .
-	$(BIN)/ansible-galaxy collection install --offline -p .build/installed .build/dist/azmove-site_recovery-*.tar.gz
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed $(BIN)/ansible-doc azmove.site_recovery.recovery_vault > /dev/null
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed $(BIN)/ansible-galaxy collection install --force --offline \
+	  -p .build/installed .build/dist/azmove-site_recovery-*.tar.gz
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed $(BIN)/python tests/build/check_installed.py
 
 changelog: venv
