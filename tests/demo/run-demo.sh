@@ -8,7 +8,8 @@ py="$root/.venv/bin/python"
 export PYTHONPATH="$root/tests/simulator"
 mkdir -p "$state"
 echo "== Starting the Azure simulator (Government + public clouds) in $state, time factor $factor"
-"$py" -m azsim start --state-dir "$state" --time-factor "$factor" --seed "$root/tests/simulator/seed/demo.json"
+# (start prints endpoints.json, secrets included: keep it in the state dir, off the screen)
+"$py" -m azsim start --state-dir "$state" --time-factor "$factor" --seed "$root/tests/simulator/seed/demo.json" >/dev/null
 trap '"$py" -m azsim stop --state-dir "$state" >/dev/null 2>&1 || true' EXIT
 umask 077
 "$py" "$root/tests/demo/connections.py" "$state" > "$state/connections.yml"
