@@ -1,6 +1,4 @@
 # Shared pytest set-up: import the collection as Ansible does, and run the simulator once per session.
-import json
-import os
 import sys
 from pathlib import Path
 

@@ -127,7 +127,7 @@ def test_custom_cloud_disables_instance_discovery_and_verifies_with_its_ca():
         [{"resourceManager": "https://arm.example/", "authentication": {"loginEndpoint": "https://login.example/", "audiences": ["https://aud.example/"]}}],
         "https://arm.example/metadata/endpoints", ca_bundle="/ca.pem",
     )
-    _, (cls, _args, kwargs) = auth.build_credential(
+    _kind, (cls, _args, kwargs) = auth.build_credential(
         {"auth_source": "workload_identity", "tenant_id": "t", "client_id": "c", "federated_token_file": "/tok"}, cloud,
         identity=FakeIdentity(),
     )
@@ -147,7 +147,7 @@ def test_authority_host_variable_applies_only_when_no_cloud_is_named():
 
 
 def test_certificate_password_is_passed():
-    _, (cls, args, kwargs) = auth.build_credential(
+    _kind, (cls, args, kwargs) = auth.build_credential(
         {"auth_source": "certificate", "tenant_id": "t", "client_id": "c", "certificate_path": "/c.pfx",
          "certificate_password": "pw"}, resolve_cloud("AzureCloud"), identity=FakeIdentity(),
     )

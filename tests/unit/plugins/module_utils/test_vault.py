@@ -77,7 +77,7 @@ def test_create_once_then_no_change():
     changed, before, after, facts = vault.VaultManager(client).present(spec(tags={"a": "1"}))
     assert changed and before == {} and facts["location"] == "eastus" and facts["tags"] == {"a": "1"}
     assert facts["storage_redundancy"] == "GeoRedundant" and facts["identity"]["type"] == "SystemAssigned"
-    changed, *_ = vault.VaultManager(client).present(spec(tags={"a": "1"}))
+    changed = vault.VaultManager(client).present(spec(tags={"a": "1"}))[0]
     assert not changed
     assert [w[0] for w in client.vaults.writes] == ["put"]
 
@@ -94,7 +94,7 @@ def test_update_sends_only_what_changes():
     vault.VaultManager(client).present(spec(tags={"a": "1"}))
     changed, before, after, facts = vault.VaultManager(client).present(spec(tags={"b": "2"}, storage_redundancy="LocallyRedundant"))
     assert changed
-    kind, _, body = client.vaults.writes[-1]
+    kind, _name, body = client.vaults.writes[-1]
     assert kind == "patch"
     assert body == {"tags": {"a": "1", "b": "2"}, "properties": {"redundancySettings": {"standardTierStorageRedundancy": "LocallyRedundant"}}}
     assert facts["storage_redundancy"] == "LocallyRedundant"
