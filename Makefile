@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)/tests/simulator
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-.PHONY: help venv collection demo test unit simulator-test integration sanity lint build changelog clean
+.PHONY: help venv collection demo test unit simulator-test integration molecule sanity lint build changelog clean
 
 help:
 	@echo "make demo   - run a Government-to-public move of sample VMs against the local Azure simulator"
@@ -37,7 +37,7 @@ collection: venv
 demo: collection
 	@bash tests/demo/run-demo.sh "$(DEMO_STATE)" "$(DEMO_TIME_FACTOR)"
 
-test: unit simulator-test integration sanity lint build
+test: unit simulator-test integration molecule sanity lint build
 	@echo "make test: all passed"
 
 unit: collection
@@ -48,6 +48,10 @@ simulator-test: collection
 
 integration: collection
 	$(BIN)/python -m pytest -q tests/integration
+
+# The simulator scenario: molecule's create step starts the simulator, destroy stops it.
+molecule: collection
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test
 
 # ansible-test wants the collection at a real ansible_collections/<ns>/<name> path: test a copy.
 sanity: collection
