@@ -1,0 +1,124 @@
+"""CLI: serve | start | stop | wait  (see README.md)."""
+import argparse
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def _add_serve_args(p):
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--time-factor", type=float, default=None,
+                   help="scale for simulated durations (default 0 = instant; kept from the last run if omitted)")
+    p.add_argument("--seed", help="seed document (JSON) applied at start")
+    p.add_argument("--faults", help="JSON list of fault rules applied at start")
+    p.add_argument("--token-lifetime", type=int, default=3600)
+    p.add_argument("--page-size", type=int, default=100)
+    p.add_argument("--port-base", type=int, default=None,
+                   help="fixed ports: gov arm, gov login, public arm, public login, admin = base..base+4")
+
+
+def _health(state_dir):
+    path = os.path.join(state_dir, "endpoints.json")
+    if not os.path.exists(path):
+        return False
+    try:
+        with open(path) as fh:
+            ep = json.load(fh)
+        ctx = ssl.create_default_context(cafile=ep["ca_bundle"])
+        req = urllib.request.Request(ep["admin"]["url"] + "/health",
+                                     headers={"Authorization": "Bearer " + ep["admin"]["token"]})
+        with urllib.request.urlopen(req, context=ctx, timeout=2) as resp:
+            return resp.status == 200
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def wait(state_dir, timeout=30.0, proc=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if _health(state_dir):
+            return True
+        if proc is not None and proc.poll() is not None:
+            return False
+        time.sleep(0.1)
+    return False
+
+
+def stop(state_dir, timeout=15.0):
+    pid_path = os.path.join(state_dir, "azsim.pid")
+    if not os.path.exists(pid_path):
+        return 0
+    with open(pid_path) as fh:
+        pid = int(fh.read().strip() or 0)
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        os.unlink(pid_path)
+        return 0
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return 0
+        # reap if it is our child (testing helper path)
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    return 1
+
+
+def start(args, argv):
+    state_dir = os.path.abspath(args.state_dir)
+    os.makedirs(state_dir, exist_ok=True)
+    if _health(state_dir):
+        print("azsim already running", file=sys.stderr)
+        return 0
+    cmd = [sys.executable, "-m", "azsim", "serve"] + argv
+    env = dict(os.environ)
+    pkg_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    with open(os.path.join(state_dir, "azsim.log"), "ab") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, start_new_session=True)
+    if not wait(state_dir, 30, proc):
+        print(f"azsim did not become ready; see {state_dir}/azsim.log", file=sys.stderr)
+        return 1
+    with open(os.path.join(state_dir, "endpoints.json")) as fh:
+        sys.stdout.write(fh.read() + "\n")
+    return 0
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="azsim")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    _add_serve_args(sub.add_parser("serve", help="run in the foreground"))
+    _add_serve_args(sub.add_parser("start", help="run in the background, wait until ready"))
+    p = sub.add_parser("stop")
+    p.add_argument("--state-dir", required=True)
+    p = sub.add_parser("wait")
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--timeout", type=float, default=30)
+    args = parser.parse_args(argv)
+    if args.cmd == "serve":
+        from .server import serve
+        return serve(args)
+    if args.cmd == "start":
+        return start(args, argv[1:])
+    if args.cmd == "stop":
+        return stop(os.path.abspath(args.state_dir))
+    if args.cmd == "wait":
+        return 0 if wait(os.path.abspath(args.state_dir), args.timeout) else 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

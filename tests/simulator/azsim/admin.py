@@ -1,0 +1,126 @@
+"""Admin API (separate listener; every call needs `Authorization: Bearer <admin token>`)."""
+import hmac
+import os
+import time
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+from . import jwtutil
+from .clouds import CLOUDS
+from .httpbase import Response
+from .providers import compute
+
+
+def apply_seed(sim, doc):
+    """Seed resource groups, VNets and VMs (each VM gets a NIC and an OS disk record)."""
+    counts = {}
+    for cloud, spec in (doc or {}).items():
+        if cloud not in CLOUDS:
+            raise ValueError(f"unknown cloud '{cloud}'")
+        ident = sim.identity[cloud]
+        default_loc = CLOUDS[cloud]["default_location"]
+        sub = spec.get("subscription_id") or ident["subscription_id"]
+        n = {"resource_groups": 0, "virtual_networks": 0, "virtual_machines": 0}
+        rgs = {r["name"].lower(): r for r in spec.get("resource_groups", [])}
+        for item in spec.get("virtual_networks", []) + spec.get("virtual_machines", []):
+            rg_name = item["resource_group"]
+            rgs.setdefault(rg_name.lower(), {"name": rg_name, "location": item.get("location", default_loc)})
+        for rg in rgs.values():
+            rg.setdefault("location", default_loc)
+            compute.seed_resource_group(sim, cloud, rg.get("subscription_id", sub), rg)
+            n["resource_groups"] += 1
+        for v in spec.get("virtual_networks", []):
+            v.setdefault("location", default_loc)
+            compute.seed_vnet(sim, cloud, v.get("subscription_id", sub), v)
+            n["virtual_networks"] += 1
+        for vm in spec.get("virtual_machines", []):
+            vm.setdefault("location", default_loc)
+            compute.seed_vm(sim, cloud, vm.get("subscription_id", sub), vm)
+            n["virtual_machines"] += 1
+        counts[cloud] = n
+    return counts
+
+
+class AdminApp:
+    def __init__(self, sim):
+        self.sim = sim
+
+    def handle(self, req):
+        auth = req.header("Authorization") or ""
+        if not hmac.compare_digest(auth.encode(), f"Bearer {self.sim.admin_token}".encode()):
+            return Response(401, {"error": {"code": "Unauthorized", "message": "admin token required"}})
+        parts = [p for p in req.path.split("/") if p]
+        m = req.method
+        try:
+            if parts == ["health"] and m == "GET":
+                return Response(200, {"status": "ok", "pid": os.getpid(), "time_factor": self.sim.time_factor,
+                                      "time": time.time()})
+            if parts == ["requests"] and m == "GET":
+                q = req.query
+                return Response(200, self.sim.store.requests(
+                    since=q.get("since", 0), cloud=q.get("cloud"), method=q.get("method"),
+                    path_contains=q.get("path_contains"), port=q.get("port"), limit=q.get("limit", 10000)))
+            if parts == ["requests"] and m == "DELETE":
+                self.sim.store.execute("DELETE FROM requests")
+                return Response(204)
+            if parts[:1] == ["faults"]:
+                if m == "GET" and len(parts) == 1:
+                    return Response(200, self.sim.faults.list())
+                if m == "POST" and len(parts) == 1:
+                    body = req.json()
+                    rules = body if isinstance(body, list) else [body]
+                    return Response(201, [self.sim.faults.add(r) for r in rules])
+                if m == "DELETE":
+                    self.sim.faults.delete(parts[1] if len(parts) > 1 else None)
+                    return Response(204)
+            if parts == ["time-factor"] and m == "POST":
+                self.sim.time_factor = float(req.json()["time_factor"])
+                return Response(200, {"time_factor": self.sim.time_factor})
+            if parts == ["time-factor"] and m == "GET":
+                return Response(200, {"time_factor": self.sim.time_factor})
+            if parts == ["seed"] and m == "POST":
+                return Response(200, apply_seed(self.sim, req.json()))
+            if len(parts) == 3 and parts[0] == "apps" and parts[1] in CLOUDS and m == "POST":
+                return self.app_credential(parts[1], parts[2], req.json() or {})
+            if len(parts) == 2 and parts[0] == "tokens" and parts[1] in CLOUDS and m == "POST":
+                return self.mint(parts[1], req.json() or {})
+            if parts == ["identity"] and m == "GET":
+                return Response(200, self.sim.identity)
+        except (ValueError, KeyError, TypeError) as exc:
+            return Response(400, {"error": {"code": "BadRequest", "message": f"{type(exc).__name__}: {exc}"}})
+        return Response(404, {"error": {"code": "NotFound", "message": "unknown admin endpoint"}})
+
+    def app_credential(self, cloud, kind, body):
+        if kind == "certificates":
+            cert = x509.load_pem_x509_certificate(body["pem"].encode())
+            x5t, x5t256 = jwtutil.cert_thumbprints(cert)
+            entry = {"pem": body["pem"], "x5t": x5t, "x5t_s256": x5t256,
+                     "thumbprint": cert.fingerprint(hashes.SHA1()).hex().upper()}
+            self.sim.store.add_credential(cloud, "certificate", entry)
+            return Response(201, {k: v for k, v in entry.items() if k != "pem"})
+        if kind == "federated-credentials":
+            entry = {"issuer": body["issuer"], "subject": body["subject"],
+                     "audiences": body.get("audiences") or ["api://AzureADTokenExchange"],
+                     "name": body.get("name", "azsim-fic")}
+            self.sim.store.add_credential(cloud, "federated", entry)
+            return Response(201, entry)
+        return Response(404, {"error": {"code": "NotFound", "message": "unknown credential kind"}})
+
+    def mint(self, cloud, body):
+        """Mint an ARM token with chosen claims, e.g. {"expired": true} or {"aud": "https://other/"}."""
+        body = dict(body)
+        resource = body.pop("resource", CLOUDS[cloud]["audiences"][0])
+        lifetime = body.pop("lifetime", None)
+        bad_signature = body.pop("bad_signature", False)
+        if body.pop("expired", False):
+            now = int(time.time())
+            body.setdefault("iat", now - 7200)
+            body.setdefault("nbf", now - 7200)
+            body.setdefault("exp", now - 3600)
+        elif lifetime is not None:
+            body.setdefault("exp", int(time.time()) + int(lifetime))
+        token, claims = self.sim.mint_token(cloud, resource, **body)
+        if bad_signature:
+            token = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        return Response(200, {"access_token": token, "claims": claims})

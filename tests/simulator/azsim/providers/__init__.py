@@ -1,0 +1,46 @@
+"""Resource providers. Importing this package registers every provider's routes on arm.ROUTER.
+
+To add a provider: create a module that decorates handlers with
+`@ROUTER.route(methods, template, rtype=..., api_versions=...)`, import it below,
+and (if its LROs have side effects) register completion actions in register_actions().
+"""
+import copy
+
+from . import compute, recoveryservices, resources  # noqa: F401  (route registration)
+
+__all__ = ["compute", "recoveryservices", "resources", "register_actions", "deep_merge"]
+
+
+def deep_merge(base, patch):
+    out = copy.deepcopy(base)
+    for k, v in (patch or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _delete_resource(sim, cloud, action):
+    sim.store.delete_resource(cloud, action["rid"])
+
+
+def _delete_rg(sim, cloud, action):
+    sim.store.delete_rg_contents(cloud, action["sub"], action["rg"])
+    sim.store.delete_resource(cloud, action["rid"])
+
+
+def _merge_resource(sim, cloud, action):
+    with sim.store.lock:
+        body = sim.store.get_resource(cloud, action["rid"])
+        if body is None:
+            return
+        body = deep_merge(body, action.get("patch"))
+        meta = action["meta"]
+        sim.store.put_resource(cloud, action["rid"], meta["type"], meta["sub"], meta["rg"], body)
+
+
+def register_actions(sim):
+    sim.register_action("delete_resource", _delete_resource)
+    sim.register_action("delete_rg", _delete_rg)
+    sim.register_action("merge_resource", _merge_resource)

@@ -1,0 +1,303 @@
+"""Read-only Microsoft.Compute/virtualMachines, disks and Microsoft.Network NICs/VNets.
+
+These are seeded (admin POST /seed or --seed) rather than created through PUT; the
+shapes are what azure-mgmt-compute / azure-mgmt-network deserialize for a VM with
+a managed OS disk, one NIC and a private IP in a VNet subnet.
+"""
+import hashlib
+import time
+import uuid
+
+from ..arm import ROUTER, ArmError, normalize_location
+from ..httpbase import Response
+from ..sim import iso
+from .resources import RG_TYPE, rg_id, require_rg
+
+# azure-mgmt-compute 39 defaults: virtualMachines 2026-04-01, disks 2026-03-02 (disk RP versions end in -02)
+COMPUTE_VERSIONS = {"2026-04-01", "2025-04-01", "2024-11-01", "2024-07-01", "2024-03-01", "2023-09-01",
+                    "2023-03-01", "2022-11-01", "2022-08-01"}
+DISK_VERSIONS = {"2026-03-02", "2025-01-02", "2024-03-02", "2023-10-02", "2023-04-02", "2022-07-02"}
+# azure-mgmt-network default 2026-03-01 (2018-10-01 for a few legacy operations)
+NETWORK_VERSIONS = {"2026-03-01", "2025-05-01", "2025-01-01", "2024-05-01", "2024-03-01", "2023-09-01",
+                    "2023-05-01", "2022-07-01", "2022-05-01", "2018-10-01"}
+VM_TYPE = "Microsoft.Compute/virtualMachines"
+DISK_TYPE = "Microsoft.Compute/disks"
+NIC_TYPE = "Microsoft.Network/networkInterfaces"
+VNET_TYPE = "Microsoft.Network/virtualNetworks"
+P = "/subscriptions/{sub}/resourceGroups/{rg}/providers/"
+
+IMAGES = {
+    "windows server 2019": ("MicrosoftWindowsServer", "WindowsServer", "2019-Datacenter", "10.0.17763"),
+    "windows server 2022": ("MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-azure-edition", "10.0.20348"),
+    "ubuntu 20.04": ("Canonical", "0001-com-ubuntu-server-focal", "20_04-lts-gen2", "20.04"),
+    "ubuntu 22.04": ("Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts-gen2", "22.04"),
+    "rhel 8": ("RedHat", "RHEL", "8-lvm-gen2", "8.9"),
+}
+POWER = {"running": "VM running", "stopped": "VM stopped", "deallocated": "VM deallocated",
+         "starting": "VM starting", "stopping": "VM stopping", "deallocating": "VM deallocating"}
+
+
+def _hexid(*parts):
+    return hashlib.sha1("/".join(parts).lower().encode()).hexdigest()
+
+
+def _guid(*parts):
+    return str(uuid.UUID(_hexid(*parts)[:32]))
+
+
+def _ids(sub, rg, kind, name):
+    ns = "Microsoft.Compute" if kind in ("virtualMachines", "disks") else "Microsoft.Network"
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{ns}/{kind}/{name}"
+
+
+# -- seeding ---------------------------------------------------------------------------------------
+def seed_vnet(sim, cloud, sub, v):
+    rg, name = v["resource_group"], v["name"]
+    vid = _ids(sub, rg, "virtualNetworks", name)
+    loc = normalize_location(v.get("location"))
+    subnets = []
+    for s in v.get("subnets") or [{"name": "default", "address_prefix": v.get("address_prefix", "10.0.0.0/24")}]:
+        subnets.append({"name": s["name"], "id": f"{vid}/subnets/{s['name']}",
+                        "etag": f'W/"{_guid(vid, s["name"])}"',
+                        "type": "Microsoft.Network/virtualNetworks/subnets",
+                        "properties": {"provisioningState": "Succeeded", "addressPrefix": s["address_prefix"],
+                                       "delegations": [], "privateEndpointNetworkPolicies": "Disabled",
+                                       "privateLinkServiceNetworkPolicies": "Enabled"}})
+    body = {"name": name, "id": vid, "etag": f'W/"{_guid(vid)}"', "type": VNET_TYPE, "location": loc,
+            "tags": v.get("tags") or {},
+            "properties": {"provisioningState": "Succeeded", "resourceGuid": _guid(vid, "guid"),
+                           "addressSpace": {"addressPrefixes": [v.get("address_space", "10.0.0.0/16")]},
+                           "subnets": subnets, "virtualNetworkPeerings": [], "enableDdosProtection": False}}
+    sim.store.put_resource(cloud, vid, VNET_TYPE, sub, rg, body)
+    return body
+
+
+def seed_vm(sim, cloud, sub, vm):
+    rg, name = vm["resource_group"], vm["name"]
+    loc = normalize_location(vm.get("location"))
+    os_type = vm.get("os_type", "Linux")
+    os_name = vm.get("os_name") or ("Windows Server 2019" if os_type == "Windows" else "Ubuntu 20.04")
+    pub, offer, sku, osver = IMAGES.get(os_name.lower(), ("Unknown", "Unknown", "Unknown", ""))
+    if vm.get("image"):
+        pub, offer, sku = vm["image"].get("publisher", pub), vm["image"].get("offer", offer), \
+            vm["image"].get("sku", sku)
+    vm_id = _ids(sub, rg, "virtualMachines", name)
+    vnet_rg = vm.get("vnet_resource_group", rg)
+    vnet_name = vm.get("vnet") or f"vnet-{rg}"
+    subnet = vm.get("subnet") or "default"
+    vnet_id = _ids(sub, vnet_rg, "virtualNetworks", vnet_name)
+    if sim.store.get_resource(cloud, vnet_id) is None:
+        seed_vnet(sim, cloud, sub, {"name": vnet_name, "resource_group": vnet_rg, "location": loc,
+                                    "subnets": [{"name": subnet, "address_prefix": vm.get("subnet_prefix",
+                                                                                          "10.0.0.0/24")}]})
+    nic_name = vm.get("nic_name") or f"{name}-nic"
+    nic_id = _ids(sub, rg, "networkInterfaces", nic_name)
+    mac = _hexid(nic_id)[:12].upper()
+    nic = {"name": nic_name, "id": nic_id, "etag": f'W/"{_guid(nic_id)}"', "type": NIC_TYPE, "location": loc,
+           "tags": vm.get("tags") or {},
+           "properties": {
+               "provisioningState": "Succeeded", "resourceGuid": _guid(nic_id, "guid"),
+               "ipConfigurations": [{
+                   "name": "ipconfig1", "id": f"{nic_id}/ipConfigurations/ipconfig1",
+                   "etag": f'W/"{_guid(nic_id)}"', "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
+                   "properties": {"provisioningState": "Succeeded", "privateIPAddress": vm["private_ip"],
+                                  "privateIPAllocationMethod": vm.get("ip_allocation", "Static"),
+                                  "subnet": {"id": f"{vnet_id}/subnets/{subnet}"}, "primary": True,
+                                  "privateIPAddressVersion": "IPv4"}}],
+               "dnsSettings": {"dnsServers": [], "appliedDnsServers": [],
+                               "internalDomainNameSuffix": f"{_hexid(vnet_id)[:26]}.bx.internal.cloudapp.net"},
+               "macAddress": "-".join(mac[i:i + 2] for i in range(0, 12, 2)),
+               "enableAcceleratedNetworking": False, "vnetEncryptionSupported": False,
+               "enableIPForwarding": False, "primary": True, "virtualMachine": {"id": vm_id},
+               "hostedWorkloads": [], "tapConfigurations": [], "nicType": "Standard",
+               "allowPort25Out": False, "auxiliaryMode": "None", "auxiliarySku": "None"}}
+    sim.store.put_resource(cloud, nic_id, NIC_TYPE, sub, rg, nic)
+
+    disk_name = f"{name}_OsDisk_1_{_hexid(vm_id)[:32]}"
+    disk_id = _ids(sub, rg.upper(), "disks", disk_name)
+    size_gb = int(vm.get("os_disk_size_gb", 127 if os_type == "Windows" else 30))
+    sku_disk = vm.get("os_disk_type", "Premium_LRS")
+    created = iso(time.time() - 86400 * 30)
+    disk = {"name": disk_name, "id": disk_id, "type": DISK_TYPE, "location": loc, "tags": vm.get("tags") or {},
+            "managedBy": vm_id, "sku": {"name": sku_disk, "tier": sku_disk.split("_")[0]},
+            "properties": {"osType": os_type, "hyperVGeneration": "V2",
+                           "creationData": {"createOption": "FromImage", "imageReference": {
+                               "id": f"/Subscriptions/{sub}/Providers/Microsoft.Compute/Locations/{loc}/Publishers/"
+                                     f"{pub}/ArtifactTypes/VMImage/Offers/{offer}/Skus/{sku}/Versions/latest"}},
+                           "diskSizeGB": size_gb, "diskIOPSReadWrite": 500, "diskMBpsReadWrite": 100,
+                           "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
+                           "networkAccessPolicy": "AllowAll", "publicNetworkAccess": "Enabled",
+                           "timeCreated": created, "provisioningState": "Succeeded", "diskState": "Attached",
+                           "diskSizeBytes": size_gb * 1024 ** 3, "uniqueId": _guid(disk_id)}}
+    sim.store.put_resource(cloud, disk_id, DISK_TYPE, sub, rg, disk)
+
+    admin_user = vm.get("admin_username", "azureuser")
+    os_profile = {"computerName": vm.get("computer_name", name), "adminUsername": admin_user, "secrets": [],
+                  "allowExtensionOperations": True, "requireGuestProvisionSignal": True}
+    if os_type == "Windows":
+        os_profile["windowsConfiguration"] = {"provisionVMAgent": True, "enableAutomaticUpdates": True,
+                                              "patchSettings": {"patchMode": "AutomaticByOS",
+                                                                "assessmentMode": "ImageDefault"}}
+    else:
+        os_profile["linuxConfiguration"] = {"disablePasswordAuthentication": False, "provisionVMAgent": True,
+                                            "patchSettings": {"patchMode": "ImageDefault",
+                                                              "assessmentMode": "ImageDefault"}}
+    data_disks = []
+    for i, dd in enumerate(vm.get("data_disks") or []):
+        data_disks.append({"lun": i, "name": f"{name}_DataDisk_{i}", "createOption": "Empty",
+                           "caching": "None", "diskSizeGB": int(dd.get("size_gb", 128)),
+                           "managedDisk": {"storageAccountType": dd.get("type", "Premium_LRS"),
+                                           "id": _ids(sub, rg.upper(), "disks", f"{name}_DataDisk_{i}")},
+                           "deleteOption": "Detach", "toBeDetached": False})
+    body = {
+        "name": name, "id": vm_id, "type": VM_TYPE, "location": loc, "tags": vm.get("tags") or {},
+        "properties": {
+            "hardwareProfile": {"vmSize": vm.get("size", "Standard_D2s_v3")},
+            "provisioningState": "Succeeded",
+            "vmId": _guid(vm_id, "vmid"),
+            "storageProfile": {
+                "imageReference": {"publisher": pub, "offer": offer, "sku": sku, "version": "latest",
+                                   "exactVersion": (osver + ".0") if osver else "1.0.0"},
+                "osDisk": {"osType": os_type, "name": disk_name, "createOption": "FromImage",
+                           "caching": "ReadWrite", "managedDisk": {"storageAccountType": sku_disk, "id": disk_id},
+                           "deleteOption": "Detach", "diskSizeGB": size_gb},
+                "dataDisks": data_disks, "diskControllerType": "SCSI"},
+            "osProfile": os_profile,
+            "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {"primary": True}}]},
+            "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}},
+            "timeCreated": created,
+        },
+        # kept out of the normal GET body; rendered only for $expand=instanceView / instanceView
+        "azsim": {"power_state": vm.get("power_state", "running"), "os_name": os_name, "os_version": osver},
+    }
+    sim.store.put_resource(cloud, vm_id, VM_TYPE, sub, rg, body)
+    return body
+
+
+def instance_view(vm):
+    meta = vm.get("azsim", {})
+    state = meta.get("power_state", "running")
+    now = iso(time.time())
+    running = state == "running"
+    return {
+        "computerName": vm["properties"]["osProfile"]["computerName"] if running else None,
+        "osName": meta.get("os_name") if running else None,
+        "osVersion": meta.get("os_version") if running else None,
+        "hyperVGeneration": "V2",
+        "vmAgent": {"vmAgentVersion": "2.7.41491.1102" if running else "Unknown", "statuses": [
+            {"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Ready",
+             "message": "GuestAgent is running and processing the extensions.", "time": now}] if running else [],
+            "extensionHandlers": []},
+        "disks": [{"name": vm["properties"]["storageProfile"]["osDisk"]["name"], "statuses": [
+            {"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded",
+             "time": vm["properties"]["timeCreated"]}]}],
+        "bootDiagnostics": {},
+        "statuses": [
+            {"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded",
+             "time": vm["properties"]["timeCreated"]},
+            {"code": f"PowerState/{state}", "level": "Info", "displayStatus": POWER.get(state, state)},
+        ],
+    }
+
+
+def render_vm(vm, expand=None):
+    body = {k: v for k, v in vm.items() if k != "azsim"}
+    if expand and "instanceview" in expand.lower():
+        body = dict(body, properties=dict(body["properties"], instanceView=instance_view(vm)))
+    return body
+
+
+# -- routes ------------------------------------------------------------------------------------------
+def _get(ctx, p, rtype, kind, label):
+    require_rg(ctx, p["sub"], p["rg"])
+    body = ctx.store.get_resource(ctx.cloud, _ids(p["sub"], p["rg"], kind, p["name"]))
+    if body is None:
+        raise ArmError(404, "ResourceNotFound",
+                       f"The Resource '{label}/{p['name']}' under resource group '{p['rg']}' was not found. "
+                       "For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+    return body
+
+
+@ROUTER.route("GET", P + "Microsoft.Compute/virtualMachines/{name}", rtype=VM_TYPE, api_versions=COMPUTE_VERSIONS)
+def get_vm(ctx, req, p):
+    vm = _get(ctx, p, VM_TYPE, "virtualMachines", VM_TYPE)
+    return Response(200, render_vm(vm, req.query.get("$expand")))
+
+
+@ROUTER.route("GET", P + "Microsoft.Compute/virtualMachines/{name}/instanceView", rtype=VM_TYPE,
+              api_versions=COMPUTE_VERSIONS)
+def get_vm_instance_view(ctx, req, p):
+    return Response(200, instance_view(_get(ctx, p, VM_TYPE, "virtualMachines", VM_TYPE)))
+
+
+@ROUTER.route("GET", P + "Microsoft.Compute/virtualMachines", rtype=VM_TYPE, api_versions=COMPUTE_VERSIONS)
+def list_vms(ctx, req, p):
+    require_rg(ctx, p["sub"], p["rg"])
+    return ctx.page([render_vm(v) for v in ctx.store.list_resources(ctx.cloud, VM_TYPE, p["sub"], p["rg"])])
+
+
+@ROUTER.route("GET", "/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachines", rtype=VM_TYPE,
+              api_versions=COMPUTE_VERSIONS)
+def list_all_vms(ctx, req, p):
+    return ctx.page([render_vm(v, req.query.get("$expand")) for v in
+                     ctx.store.list_resources(ctx.cloud, VM_TYPE, p["sub"])])
+
+
+@ROUTER.route("GET", P + "Microsoft.Compute/disks/{name}", rtype=DISK_TYPE, api_versions=DISK_VERSIONS)
+def get_disk(ctx, req, p):
+    return Response(200, _get(ctx, p, DISK_TYPE, "disks", DISK_TYPE))
+
+
+@ROUTER.route("GET", P + "Microsoft.Compute/disks", rtype=DISK_TYPE, api_versions=DISK_VERSIONS)
+def list_disks(ctx, req, p):
+    require_rg(ctx, p["sub"], p["rg"])
+    return ctx.page(ctx.store.list_resources(ctx.cloud, DISK_TYPE, p["sub"], p["rg"]))
+
+
+@ROUTER.route("GET", P + "Microsoft.Network/networkInterfaces/{name}", rtype=NIC_TYPE,
+              api_versions=NETWORK_VERSIONS)
+def get_nic(ctx, req, p):
+    return Response(200, _get(ctx, p, NIC_TYPE, "networkInterfaces", NIC_TYPE))
+
+
+@ROUTER.route("GET", P + "Microsoft.Network/networkInterfaces", rtype=NIC_TYPE, api_versions=NETWORK_VERSIONS)
+def list_nics(ctx, req, p):
+    require_rg(ctx, p["sub"], p["rg"])
+    return ctx.page(ctx.store.list_resources(ctx.cloud, NIC_TYPE, p["sub"], p["rg"]))
+
+
+@ROUTER.route("GET", "/subscriptions/{sub}/providers/Microsoft.Network/networkInterfaces", rtype=NIC_TYPE,
+              api_versions=NETWORK_VERSIONS)
+def list_all_nics(ctx, req, p):
+    return ctx.page(ctx.store.list_resources(ctx.cloud, NIC_TYPE, p["sub"]))
+
+
+@ROUTER.route("GET", P + "Microsoft.Network/virtualNetworks/{name}", rtype=VNET_TYPE, api_versions=NETWORK_VERSIONS)
+def get_vnet(ctx, req, p):
+    return Response(200, _get(ctx, p, VNET_TYPE, "virtualNetworks", VNET_TYPE))
+
+
+@ROUTER.route("GET", P + "Microsoft.Network/virtualNetworks", rtype=VNET_TYPE, api_versions=NETWORK_VERSIONS)
+def list_vnets(ctx, req, p):
+    require_rg(ctx, p["sub"], p["rg"])
+    return ctx.page(ctx.store.list_resources(ctx.cloud, VNET_TYPE, p["sub"], p["rg"]))
+
+
+@ROUTER.route("GET", P + "Microsoft.Network/virtualNetworks/{vnet}/subnets/{name}",
+              rtype=VNET_TYPE + "/subnets", api_versions=NETWORK_VERSIONS)
+def get_subnet(ctx, req, p):
+    vnet = _get(ctx, dict(p, name=p["vnet"]), VNET_TYPE, "virtualNetworks", VNET_TYPE)
+    for s in vnet["properties"]["subnets"]:
+        if s["name"].lower() == p["name"].lower():
+            return Response(200, s)
+    raise ArmError(404, "NotFound", f"Resource {vnet['id']}/subnets/{p['name']} not found.")
+
+
+def seed_resource_group(sim, cloud, sub, rg):
+    rid = rg_id(sub, rg["name"])
+    if sim.store.get_resource(cloud, rid) is None or rg.get("tags") is not None:
+        body = {"id": rid, "name": rg["name"], "type": RG_TYPE, "location": normalize_location(rg["location"]),
+                "properties": {"provisioningState": "Succeeded"}}
+        if rg.get("tags") is not None:
+            body["tags"] = rg["tags"]
+        sim.store.put_resource(cloud, rid, RG_TYPE, sub, None, body)

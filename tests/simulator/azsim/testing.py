@@ -1,0 +1,159 @@
+"""Stdlib-only helpers for tests: start/stop the simulator and talk to its admin API.
+
+    from azsim.testing import start, stop, AdminClient
+    ep = start(tmp_dir, time_factor=0, seed="tests/simulator/seed/demo.json")
+    admin = AdminClient(ep)
+    admin.add_fault(kind="status", status=429, count=3, retry_after=0.1)
+    ...
+    stop(tmp_dir)
+"""
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+from . import __main__ as cli
+
+_PKG_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PROCS = {}
+
+
+class Endpoints(dict):
+    """endpoints.json as a dict with attribute helpers (ep.gov, ep.public, ep.ca_bundle)."""
+
+    @property
+    def ca_bundle(self):
+        return self["ca_bundle"]
+
+    @property
+    def gov(self):
+        return self["clouds"]["gov"]
+
+    @property
+    def public(self):
+        return self["clouds"]["public"]
+
+    def cloud(self, name):
+        return self["clouds"][name]
+
+
+def read_endpoints(state_dir):
+    with open(os.path.join(state_dir, "endpoints.json")) as fh:
+        return Endpoints(json.load(fh))
+
+
+def start(state_dir, time_factor=0, seed=None, faults=None, token_lifetime=None, page_size=None,
+          port_base=None, python=None, timeout=30):
+    """Start `python -m azsim serve` as a subprocess, wait until ready, return the endpoints."""
+    state_dir = os.path.abspath(str(state_dir))
+    os.makedirs(state_dir, exist_ok=True)
+    cmd = [python or sys.executable, "-m", "azsim", "serve", "--state-dir", state_dir]
+    if time_factor is not None:
+        cmd += ["--time-factor", str(time_factor)]
+    for flag, val in (("--seed", seed), ("--faults", faults), ("--token-lifetime", token_lifetime),
+                      ("--page-size", page_size), ("--port-base", port_base)):
+        if val is not None:
+            cmd += [flag, str(val)]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = _PKG_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    log = open(os.path.join(state_dir, "azsim.log"), "ab")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+    log.close()
+    _PROCS[state_dir] = proc
+    if not cli.wait(state_dir, timeout, proc):
+        proc.kill()
+        raise RuntimeError(f"azsim did not start; see {state_dir}/azsim.log")
+    return read_endpoints(state_dir)
+
+
+def stop(state_dir, timeout=15):
+    state_dir = os.path.abspath(str(state_dir))
+    proc = _PROCS.pop(state_dir, None)
+    if proc is not None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        return
+    cli.stop(state_dir, timeout)
+
+
+class AdminError(Exception):
+    def __init__(self, status, body):
+        super().__init__(f"admin API {status}: {body}")
+        self.status, self.body = status, body
+
+
+class AdminClient:
+    def __init__(self, endpoints):
+        self.url = endpoints["admin"]["url"]
+        self.token = endpoints["admin"]["token"]
+        self.ctx = ssl.create_default_context(cafile=endpoints["ca_bundle"])
+
+    def _call(self, method, path, body=None, query=None):
+        url = self.url + path
+        if query:
+            url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Authorization": "Bearer " + self.token,
+                                              "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, context=self.ctx, timeout=30) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as err:
+            raise AdminError(err.code, err.read().decode(errors="replace")) from None
+        return json.loads(raw) if raw else None
+
+    def health(self):
+        return self._call("GET", "/health")
+
+    def requests(self, **filters):
+        """filters: since, cloud, method, path_contains, port."""
+        return self._call("GET", "/requests", query=filters)
+
+    def clear_requests(self):
+        self._call("DELETE", "/requests")
+
+    def add_fault(self, **rule):
+        return self._call("POST", "/faults", rule)[0]
+
+    def faults(self):
+        return self._call("GET", "/faults")
+
+    def clear_faults(self, rule_id=None):
+        self._call("DELETE", "/faults" + (f"/{rule_id}" if rule_id else ""))
+
+    def set_time_factor(self, factor):
+        return self._call("POST", "/time-factor", {"time_factor": factor})
+
+    def seed(self, doc):
+        return self._call("POST", "/seed", doc)
+
+    def register_certificate(self, cloud, pem):
+        if isinstance(pem, bytes):
+            pem = pem.decode()
+        return self._call("POST", f"/apps/{cloud}/certificates", {"pem": pem})
+
+    def add_federated_credential(self, cloud, issuer, subject, audiences=None):
+        return self._call("POST", f"/apps/{cloud}/federated-credentials",
+                          {"issuer": issuer, "subject": subject, "audiences": audiences})
+
+    def mint_token(self, cloud, **claims):
+        """Claims override the defaults; extras: resource=, expired=True, lifetime=, bad_signature=True."""
+        return self._call("POST", f"/tokens/{cloud}", claims)["access_token"]
+
+
+def wait_until(predicate, timeout=10, interval=0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
