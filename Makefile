@@ -20,7 +20,7 @@ export ANSIBLE_FORCE_COLOR := 0
 
 help:
 	@echo "make demo   - run a Government-to-public move of sample VMs against the local Azure simulator"
-	@echo "make test   - unit, simulator and integration tests, ansible-test sanity, ansible-lint, build"
+	@echo "make test   - unit, simulator, integration and molecule tests, ansible-test sanity, ansible-lint, build"
 
 venv: $(VENV)/.installed
 
