@@ -19,6 +19,8 @@ description:
   - Settings are changed with PATCH, so settings this module does not manage are left as they are.
 author:
   - azmove maintainers (@azmove)
+requirements:
+  - azure-mgmt-recoveryservices >= 4.3
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.attributes

@@ -15,6 +15,8 @@ description:
   - Returns an empty list when nothing matches, including a named vault that does not exist.
 author:
   - azmove maintainers (@azmove)
+requirements:
+  - azure-mgmt-recoveryservices >= 4.3
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.attributes
