@@ -2,32 +2,12 @@
 ~/.azure/credentials profile per cloud."""
 
 import base64
-import datetime
 import json
 import os
 import time
 
+from azsim.tls import write_client_certificate
 from conftest import assert_ok
-
-
-def _self_signed(tmp_path):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "azmove-it")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    path = tmp_path / "sp.pem"
-    path.write_bytes(key_pem + cert_pem)
-    os.chmod(path, 0o600)
-    return path, cert_pem
 
 
 def _target(simulator, **settings):
@@ -39,8 +19,8 @@ def _target(simulator, **settings):
 
 
 def test_certificate(runner, admin, simulator, tmp_path):
-    path, cert_pem = _self_signed(tmp_path)
-    admin.register_certificate("public", cert_pem)
+    path = tmp_path / "sp.pem"
+    admin.register_certificate("public", write_client_certificate(path, "azmove-it"))
     done = runner.run("vault_info.yml", {"azmove_connections": _target(simulator, auth_source="certificate",
                                                                        certificate_path=str(path))})
     assert_ok(done)

@@ -84,3 +84,18 @@ def ensure_certs(state_dir):
         with open(srv_pem, "wb") as fh:
             fh.write(cert.public_bytes(serialization.Encoding.PEM))
     return ca_pem, srv_pem, srv_key
+
+
+def write_client_certificate(path, common_name="azsim-test-app"):
+    """Write a self-signed client certificate and its key (one PEM file, as CertificateCredential
+    reads it) to ``path``; return the certificate PEM, for registering with the simulated app."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    _write_private(str(path), key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()) + cert_pem)
+    return cert_pem

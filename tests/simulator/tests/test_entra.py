@@ -1,15 +1,10 @@
 """Entra ID: real azure-identity credentials against the simulated login hosts."""
-import datetime
 import time
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-
 from azsim import jwtutil
+from azsim.tls import write_client_certificate
 from simhelpers import clients, credential
 from rawhttp import call
 
@@ -78,17 +73,8 @@ def test_token_endpoint_errors_raw(ep):
 
 
 def _self_signed(tmp_path):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "azsim-test-app")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     path = tmp_path / "app.pem"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()) + cert_pem)
-    return str(path), cert_pem
+    return str(path), write_client_certificate(path)
 
 
 def test_certificate_credential(ep, admin, tmp_path):
