@@ -1,4 +1,4 @@
-"""CLI: serve | start | stop | wait  (see README.md)."""
+"""CLI: serve | start | stop | wait | register-cs  (see README.md)."""
 import argparse
 import json
 import os
@@ -96,6 +96,35 @@ def start(args, argv):
     return 0
 
 
+def register_cs(args):
+    """Register a Site Recovery configuration server through the admin API; print its ids as JSON."""
+    from .testing import AdminClient, AdminError, read_endpoints
+    accounts = []
+    for spec in args.account or []:
+        name, sep, user = spec.partition("=")
+        if not sep or not name or not user:
+            print(f"--account must be NAME=USERNAME, not '{spec}'", file=sys.stderr)
+            return 1
+        accounts.append({"name": name, "username": user})
+    try:
+        with open(args.vault_credentials, encoding="utf-8-sig") as fh:
+            creds = fh.read()
+        result = AdminClient(read_endpoints(os.path.abspath(args.state_dir))).register_configuration_server(
+            creds, args.name, args.ip, accounts, args.process_server_ip)
+    except AdminError as err:
+        try:
+            reason = json.loads(err.body)["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            reason = err.body
+        print(f"registration refused: {reason}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"cannot register: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="azsim")
@@ -107,6 +136,13 @@ def main(argv=None):
     p = sub.add_parser("wait")
     p.add_argument("--state-dir", required=True)
     p.add_argument("--timeout", type=float, default=30)
+    p = sub.add_parser("register-cs", help="register a Site Recovery configuration server with a vault")
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--vault-credentials", required=True, help=".VaultCredentials file")
+    p.add_argument("--name", required=True, help="configuration server name (the fabric's friendly name)")
+    p.add_argument("--ip", required=True)
+    p.add_argument("--account", action="append", metavar="NAME=USERNAME", help="run-as account (repeatable)")
+    p.add_argument("--process-server-ip", help="IP of the process server (default: --ip)")
     args = parser.parse_args(argv)
     if args.cmd == "serve":
         from .server import serve
@@ -117,6 +153,8 @@ def main(argv=None):
         return stop(os.path.abspath(args.state_dir))
     if args.cmd == "wait":
         return 0 if wait(os.path.abspath(args.state_dir), args.timeout) else 1
+    if args.cmd == "register-cs":
+        return register_cs(args)
     return 2
 
 

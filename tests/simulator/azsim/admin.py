@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from . import jwtutil
 from .clouds import CLOUDS
 from .httpbase import Response
-from .providers import compute
+from .providers import compute, siterecovery_cs, storage
 
 
 def apply_seed(sim, doc):
@@ -21,9 +21,10 @@ def apply_seed(sim, doc):
         ident = sim.identity[cloud]
         default_loc = CLOUDS[cloud]["default_location"]
         sub = spec.get("subscription_id") or ident["subscription_id"]
-        n = {"resource_groups": 0, "virtual_networks": 0, "virtual_machines": 0}
+        n = {"resource_groups": 0, "virtual_networks": 0, "virtual_machines": 0, "storage_accounts": 0}
         rgs = {r["name"].lower(): r for r in spec.get("resource_groups", [])}
-        for item in spec.get("virtual_networks", []) + spec.get("virtual_machines", []):
+        for item in spec.get("virtual_networks", []) + spec.get("virtual_machines", []) + \
+                spec.get("storage_accounts", []):
             rg_name = item["resource_group"]
             rgs.setdefault(rg_name.lower(), {"name": rg_name, "location": item.get("location", default_loc)})
         for rg in rgs.values():
@@ -37,7 +38,13 @@ def apply_seed(sim, doc):
         for vm in spec.get("virtual_machines", []):
             vm.setdefault("location", default_loc)
             compute.seed_vm(sim, cloud, vm.get("subscription_id", sub), vm)
+            if vm.get("host") is not None:  # Site Recovery push-install facts of the machine behind this IP
+                siterecovery_cs.set_host(sim, vm["private_ip"], **vm["host"])
             n["virtual_machines"] += 1
+        for sa in spec.get("storage_accounts", []):
+            sa.setdefault("location", default_loc)
+            storage.seed_storage_account(sim, cloud, sa.get("subscription_id", sub), sa)
+            n["storage_accounts"] += 1
         counts[cloud] = n
     return counts
 
@@ -87,8 +94,26 @@ class AdminApp:
                 return self.mint(parts[1], req.json() or {})
             if parts == ["identity"] and m == "GET":
                 return Response(200, self.sim.identity)
+            if parts[:1] == ["asr"]:
+                return self.asr(parts[1:], m, req)
+        except siterecovery_cs.RegistrationError as exc:
+            return Response(400, {"error": {"code": "InvalidVaultCredentials", "message": str(exc)}})
         except (ValueError, KeyError, TypeError) as exc:
             return Response(400, {"error": {"code": "BadRequest", "message": f"{type(exc).__name__}: {exc}"}})
+        return Response(404, {"error": {"code": "NotFound", "message": "unknown admin endpoint"}})
+
+    def asr(self, parts, m, req):
+        """Site Recovery: configuration server registration and source-host facts (push install)."""
+        body = req.json() or {}
+        if parts == ["configuration-servers"] and m == "POST":
+            return Response(200, siterecovery_cs.register_configuration_server(
+                self.sim, body["vault_credentials"], body["name"], body["ip"], body.get("accounts") or [],
+                body.get("process_server_ip")))
+        if parts == ["hosts"] and m == "POST":
+            facts = dict(body)
+            return Response(200, siterecovery_cs.set_host(self.sim, facts.pop("ip"), **facts))
+        if len(parts) == 2 and parts[0] == "hosts" and m == "GET":
+            return Response(200, siterecovery_cs.host_facts(self.sim, parts[1]))
         return Response(404, {"error": {"code": "NotFound", "message": "unknown admin endpoint"}})
 
     def app_credential(self, cloud, kind, body):

@@ -145,6 +145,23 @@ class AdminClient:
         return self._call("POST", f"/apps/{cloud}/federated-credentials",
                           {"issuer": issuer, "subject": subject, "audiences": audiences})
 
+    def register_configuration_server(self, vault_credentials, name, ip, accounts=None, process_server_ip=None):
+        """Register a Site Recovery configuration server. vault_credentials: the .VaultCredentials text;
+        accounts: {name: username} or [{"name", "username"}]. Returns the fabric/container/process server ids."""
+        if isinstance(accounts, dict):
+            accounts = [{"name": k, "username": v} for k, v in accounts.items()]
+        return self._call("POST", "/asr/configuration-servers",
+                          {"vault_credentials": vault_credentials, "name": name, "ip": ip,
+                           "accounts": accounts or [], "process_server_ip": process_server_ip})
+
+    def set_host(self, ip, **facts):
+        """Push-install facts of a source host: reachable, domain_joined, local_account_token_filter_policy,
+        sshd_password_authentication, sftp_subsystem, agent_installed. Returns the effective facts."""
+        return self._call("POST", "/asr/hosts", dict(facts, ip=ip))
+
+    def host(self, ip):
+        return self._call("GET", f"/asr/hosts/{ip}")
+
     def mint_token(self, cloud, **claims):
         """Claims override the defaults; extras: resource=, expired=True, lifetime=, bad_signature=True."""
         return self._call("POST", f"/tokens/{cloud}", claims)["access_token"]

@@ -6,9 +6,11 @@ and (if its LROs have side effects) register completion actions in register_acti
 """
 import copy
 
-from . import compute, recoveryservices, resources  # noqa: F401  (route registration)
+from . import compute, recoveryservices, resources, storage  # noqa: F401  (route registration)
+from . import siterecovery, siterecovery_cs, siterecovery_items  # noqa: F401
 
-__all__ = ["compute", "recoveryservices", "resources", "register_actions", "deep_merge"]
+__all__ = ["compute", "recoveryservices", "resources", "storage", "siterecovery", "siterecovery_cs",
+           "siterecovery_items", "register_actions", "deep_merge"]
 
 
 def deep_merge(base, patch):
@@ -44,3 +46,4 @@ def register_actions(sim):
     sim.register_action("delete_resource", _delete_resource)
     sim.register_action("delete_rg", _delete_rg)
     sim.register_action("merge_resource", _merge_resource)
+    siterecovery.register_actions(sim)

@@ -5,6 +5,7 @@ shapes are what azure-mgmt-compute / azure-mgmt-network deserialize for a VM wit
 a managed OS disk, one NIC and a private IP in a VNet subnet.
 """
 import hashlib
+import json
 import time
 import uuid
 
@@ -301,3 +302,14 @@ def seed_resource_group(sim, cloud, sub, rg):
         if rg.get("tags") is not None:
             body["tags"] = rg["tags"]
         sim.store.put_resource(cloud, rid, RG_TYPE, sub, None, body)
+
+
+def vm_by_private_ip(store, cloud, ip):
+    """The VM (stored body) whose NIC has this private IP, in any subscription of the cloud, or None."""
+    for row in store.query("SELECT body FROM resources WHERE cloud=? AND type_lower=?", (cloud, NIC_TYPE.lower())):
+        nic = json.loads(row["body"])
+        ips = [c["properties"].get("privateIPAddress") for c in nic["properties"].get("ipConfigurations", [])]
+        vm_ref = (nic["properties"].get("virtualMachine") or {}).get("id")
+        if ip in ips and vm_ref:
+            return store.get_resource(cloud, vm_ref)
+    return None

@@ -22,6 +22,7 @@ from .resources import require_rg
 RS_VERSIONS = {"2026-11-01", "2025-08-01", "2025-02-01", "2024-04-01", "2023-04-01", "2021-06-01", "2016-06-01"}
 VAULT_TYPE = "Microsoft.RecoveryServices/vaults"
 VAULT = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}"
+CERT_RECORD, CERT_RECORD_TYPE = "/azsimCertificates/", "azsim/vaultCertificates"  # not routed: simulator-only
 DELETE_SECONDS = 30
 UPDATE_SECONDS = 30
 
@@ -283,6 +284,10 @@ def put_certificate(ctx, req, p):
         },
     }
     ctx.store.put_resource(ctx.cloud, out["id"], out["type"], p["sub"], p["rg"], out)
+    # every uploaded certificate is remembered per vault (by thumbprint) for the Site Recovery vault credentials check
+    ctx.store.put_resource(ctx.cloud, vault["id"] + CERT_RECORD + out["properties"]["thumbprint"], CERT_RECORD_TYPE,
+                           p["sub"], p["rg"], {"thumbprint": out["properties"]["thumbprint"],
+                                               "validTo": out["properties"]["validTo"]})
     return Response(200, out)
 
 
