@@ -13,7 +13,8 @@ echo "== Starting the Azure simulator (Government + public clouds) in $state, ti
 trap '"$py" -m azsim stop --state-dir "$state" >/dev/null 2>&1 || true' EXIT
 umask 077
 "$py" "$root/tests/demo/connections.py" "$state" > "$state/connections.yml"
-"$root/.venv/bin/ansible-playbook" -i localhost, -c local "$root/tests/demo/demo.yml" -e @"$state/connections.yml"
+"$root/.venv/bin/ansible-playbook" -i localhost, -c local "$root/tests/demo/demo.yml" -e @"$state/connections.yml" \
+    -e demo_state_dir="$state"
 cat <<MSG
 
 == Demo finished. The simulator's state is kept in $state:

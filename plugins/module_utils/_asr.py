@@ -1,0 +1,403 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 azmove.site_recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# This is a private module_utils file of azmove.site_recovery: it may change without notice.
+
+"""Site Recovery, one vault at a time: reads as plain dicts (REST names), actions that hand back
+the job they started, and jobs followed as Azure asks (Retry-After on the operation status).
+
+Site Recovery answers every action with 202 and a job. A module that starts an action must be
+able to stop waiting, be run again, and find the job it started instead of starting a second one;
+so actions are started without the SDK's blocking poller, the job id is read from the 202's
+headers, and the job is followed through ``replicationOperationStatus/{job}``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._errors import AzureFailure, _JOB_RE, get_or_none, translate
+from ._wait import Clock, wait_until
+
+VAULT_ID = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s"
+IDLE_JOB = "None"
+JOB_RUNNING = {"notstarted", "inprogress", "cancelling", "suspended"}
+JOB_DONE_OK = {"succeeded", "completedwithinformation", "completedwithwarnings", "skipped"}
+# Operation status values ARM polling treats as terminal.
+OP_TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
+ARM_ID_RE = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+", re.IGNORECASE)
+
+
+def plain(model):
+    """An SDK 2.x hybrid model (or None) as a plain dict with the REST (camelCase) names."""
+    if model is None:
+        return None
+    if hasattr(model, "as_dict"):
+        return model.as_dict()
+    return dict(model)
+
+
+def props(doc):
+    return (doc or {}).get("properties") or {}
+
+
+def name_of(arm_id):
+    return (arm_id or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def segment(arm_id, key):
+    """The value after ``key`` in an ARM id (case-insensitive), e.g. segment(id, 'replicationFabrics')."""
+    parts = (arm_id or "").split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() == key.lower():
+            return parts[i + 1]
+    return None
+
+
+def job_name_from(value):
+    """Job name from a job ARM id, an operation-status URL or an operationresults URL."""
+    if not value:
+        return None
+    match = _JOB_RE.search(value)
+    if match:
+        name = match.group(1)
+        return None if name == IDLE_JOB else name
+    return None
+
+
+class Operation:
+    """What an action started: the job's name and the URL Azure said to poll."""
+
+    def __init__(self, job_name, status_url=None):
+        self.job_name = job_name
+        self.status_url = status_url
+
+    def __repr__(self):
+        return "Operation(%r)" % self.job_name
+
+
+class JobFailed(AzureFailure):
+    """A Site Recovery job ended Failed: carries the provider error code and recommended action."""
+
+
+def job_summary(job):
+    """A job as users read it: state, tasks in order, and errors with their recommended action."""
+    p = props(job)
+    errors = []
+    for err in p.get("errors") or []:
+        service = err.get("serviceErrorDetails") or {}
+        provider = err.get("providerErrorDetails") or {}
+        errors.append(
+            {
+                "code": service.get("code") or (str(provider["errorCode"]) if provider.get("errorCode") else None),
+                "message": service.get("message") or provider.get("errorMessage"),
+                "possible_causes": service.get("possibleCauses") or provider.get("possibleCauses"),
+                "recommended_action": service.get("recommendedAction") or provider.get("recommendedAction"),
+                "provider_error_code": provider.get("errorCode"),
+                "provider_error_message": provider.get("errorMessage"),
+                "provider_possible_causes": provider.get("possibleCauses"),
+                "provider_recommended_action": provider.get("recommendedAction"),
+                "task_id": err.get("taskId"),
+                "level": err.get("errorLevel"),
+            }
+        )
+    return {
+        "id": (job or {}).get("id"),
+        "name": (job or {}).get("name"),
+        "scenario": p.get("scenarioName"),
+        "friendly_name": p.get("friendlyName"),
+        "state": p.get("state"),
+        "state_description": p.get("stateDescription"),
+        "target_object_id": p.get("targetObjectId"),
+        "target_object_name": p.get("targetObjectName"),
+        "start_time": p.get("startTime"),
+        "end_time": p.get("endTime"),
+        "allowed_actions": p.get("allowedActions") or [],
+        "tasks": [
+            {
+                "name": t.get("name"),
+                "friendly_name": t.get("friendlyName"),
+                "state": t.get("state"),
+                "start_time": t.get("startTime"),
+                "end_time": t.get("endTime"),
+            }
+            for t in p.get("tasks") or []
+        ],
+        "errors": errors,
+    }
+
+
+def job_failure(job, action=None):
+    """A JobFailed for a failed job: Azure's code, message and recommended action, and the job id."""
+    summary = job_summary(job)
+    first = summary["errors"][0] if summary["errors"] else {}
+    code = first.get("code") or summary["state"]
+    parts = [first.get("message") or "The job %s ended %s." % (summary["friendly_name"] or summary["name"], summary["state"])]
+    if first.get("provider_error_code") and str(first["provider_error_code"]) != str(code):
+        parts.append("Provider error %s: %s" % (first["provider_error_code"], first.get("provider_error_message") or ""))
+    if first.get("possible_causes") or first.get("provider_possible_causes"):
+        parts.append("Possible causes: %s" % (first.get("provider_possible_causes") or first.get("possible_causes")))
+    recommended = first.get("provider_recommended_action") or first.get("recommended_action")
+    if recommended:
+        parts.append("Recommended action: %s" % recommended)
+    failure = JobFailed(" ".join(p.strip() for p in parts if p), code=str(code), job_id=summary["name"])
+    failure.job = summary
+    failure.recommended_action = recommended
+    failure.action = action
+    return failure
+
+
+class SiteRecovery:
+    """The Site Recovery side of one vault, through one connection."""
+
+    def __init__(self, azmod, resource_group, vault, connection=None, clock=None):
+        self.azmod = azmod
+        self.resource_group = resource_group
+        self.vault = vault
+        self.connection_name = connection
+        self.clock = clock or Clock()
+        self._client = None
+        self._cache = {}
+
+    # -- plumbing ---------------------------------------------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self.azmod.client("siterecovery", self.connection_name)
+        return self._client
+
+    @property
+    def vault_id(self):
+        sub = self.azmod.connection(self.connection_name).subscription_id
+        return VAULT_ID % (sub, self.resource_group, self.vault)
+
+    def _ops(self, group):
+        return getattr(self.client, group)
+
+    def get(self, group, *names, **kwargs):
+        """GET one resource as a dict, or None when it does not exist."""
+        return plain(get_or_none(self._ops(group).get, self.resource_group, self.vault, *names, **kwargs))
+
+    def list(self, group, method="list", *names, **kwargs):
+        """All pages of a list, as dicts."""
+        pages = getattr(self._ops(group), method)(self.resource_group, self.vault, *names, **kwargs)
+        return [plain(item) for item in pages]
+
+    def start(self, group, method, *args, **kwargs):
+        """Start an action (an LRO) without blocking; returns the Operation (its job).
+
+        ``polling=False`` sends only the first request; the 202's Azure-AsyncOperation or
+        Location header names the job, which :meth:`follow` then polls.
+        """
+        seen = {}
+
+        def hook(response):
+            headers = response.http_response.headers
+            for key in ("Azure-AsyncOperation", "Location"):
+                if headers.get(key) and key not in seen:
+                    seen[key] = headers[key]
+
+        getattr(self._ops(group), method)(
+            self.resource_group, self.vault, *args, polling=False, raw_response_hook=hook, **kwargs
+        )
+        status_url = seen.get("Azure-AsyncOperation")
+        job = job_name_from(status_url) or job_name_from(seen.get("Location"))
+        return Operation(job, status_url)
+
+    # -- jobs ---------------------------------------------------------------------------
+    def job(self, job_name):
+        return self.get("replication_jobs", job_name)
+
+    def _operation_status(self, op):
+        """(status, retry_after) from the operation-status URL, or (None, None) if it cannot be read."""
+        from azure.core.rest import HttpRequest  # pylint: disable=import-outside-toplevel
+
+        url = op.status_url
+        if not url:
+            url = "%s/replicationOperationStatus/%s?api-version=%s" % (
+                self.vault_id,
+                op.job_name,
+                self.client._config.api_version,  # pylint: disable=protected-access
+            )
+        try:
+            response = self.client.send_request(HttpRequest("GET", url))
+        except Exception as exc:  # pylint: disable=broad-except  # a transport error is reported by the caller
+            raise translate(exc)
+        if response.status_code == 404:
+            return None, None
+        if response.status_code >= 400:
+            from azure.core.exceptions import HttpResponseError  # pylint: disable=import-outside-toplevel
+
+            raise translate(HttpResponseError(response=response))
+        try:
+            status = (response.json() or {}).get("status")
+        except ValueError:
+            status = None
+        return status, _retry_after(response.headers)
+
+    def follow(self, op, what, timeout, poll_interval=30.0, on_progress=None, action=None):
+        """Wait for a job to end; return its summary, or raise JobFailed / WaitTimeout.
+
+        Polls the operation status, which carries Azure's Retry-After; a job started elsewhere
+        (found in an item's currentScenario) may have no operation status, and is then polled
+        directly every ``poll_interval`` seconds.
+        """
+        if not op.job_name:
+            return None  # Azure finished the action in its first answer: there is no job to follow
+        state = {"direct": False}
+
+        def poll():
+            if not state["direct"]:
+                status, retry_after = self._operation_status(op)
+                if status is None:
+                    state["direct"] = True
+                elif status.lower() not in OP_TERMINAL:
+                    return False, status, retry_after
+                else:
+                    return True, status, None
+            job = self.job(op.job_name)
+            job_state = props(job).get("state") or "Unknown"
+            return job_state.lower() not in JOB_RUNNING, job_state, None
+
+        wait_until(poll, what, timeout, clock=self.clock, interval=poll_interval, on_progress=on_progress)
+        job = self.job(op.job_name)
+        summary = job_summary(job)
+        if (summary["state"] or "").lower() not in JOB_DONE_OK:
+            raise job_failure(job, action)
+        return summary
+
+
+def _retry_after(headers):
+    for key, scale in (("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001), ("Retry-After", 1.0)):
+        value = headers.get(key)
+        if value:
+            try:
+                return float(value) * scale
+            except ValueError:
+                return None
+    return None
+
+
+def running_job(item):
+    """The job an item is busy with (currentScenario), as (scenario, job name), or (None, None)."""
+    scenario = props(item).get("currentScenario") or {}
+    name = scenario.get("scenarioName")
+    job = job_name_from(scenario.get("jobId"))
+    if not name or name == IDLE_JOB or not job:
+        return None, None
+    return name, job
+
+
+# -- configuration servers (classic fabrics) ----------------------------------------------------
+def _server_part(entry, name_key="friendlyName"):
+    return {
+        "id": entry.get("id"),
+        "name": entry.get(name_key) or entry.get("name"),
+        "ip_address": entry.get("ipAddress"),
+        "agent_version": entry.get("agentVersion"),
+        "last_heartbeat": entry.get("lastHeartbeat"),
+        "version_status": entry.get("versionStatus"),
+        "health_errors": [e.get("errorMessage") or e.get("summaryMessage") for e in entry.get("healthErrors") or []],
+    }
+
+
+def configuration_server_summary(fabric, containers=None):
+    """A registered configuration server (a VMware-type fabric) in plain words."""
+    p = props(fabric)
+    d = p.get("customDetails") or {}
+    containers = containers or []
+    return {
+        "friendly_name": p.get("friendlyName"),
+        "fabric_name": fabric.get("name"),
+        "fabric_id": fabric.get("id"),
+        "fabric_type": d.get("instanceType"),
+        "host_name": d.get("hostName"),
+        "ip_address": d.get("ipAddress"),
+        "agent_version": d.get("agentVersion"),
+        "last_heartbeat": d.get("lastHeartbeat"),
+        "version_status": d.get("versionStatus"),
+        "health": p.get("health"),
+        "health_errors": [e.get("errorMessage") or e.get("summaryMessage") for e in p.get("healthErrorDetails") or []],
+        "protected_servers": d.get("protectedServers"),
+        "process_servers": [
+            dict(_server_part(ps), machine_count=ps.get("machineCount")) for ps in d.get("processServers") or []
+        ],
+        "master_target_servers": [_server_part(mt, "name") for mt in d.get("masterTargetServers") or []],
+        "run_as_accounts": [{"id": a.get("accountId"), "name": a.get("accountName")} for a in d.get("runAsAccounts") or []],
+        "container_name": containers[0].get("name") if containers else None,
+        "container_id": containers[0].get("id") if containers else None,
+    }
+
+
+def is_configuration_server(fabric):
+    return ((props(fabric).get("customDetails") or {}).get("instanceType") or "").lower() == "vmware"
+
+
+def configuration_servers(sr, name=None):
+    """Registered configuration servers of the vault, optionally only the one with this friendly name."""
+    out = []
+    for fabric in sr.list("replication_fabrics"):
+        if not is_configuration_server(fabric):
+            continue
+        if name and (props(fabric).get("friendlyName") or "").lower() != name.lower() and fabric.get("name") != name:
+            continue
+        containers = sr.list("replication_protection_containers", "list_by_replication_fabrics", fabric["name"])
+        out.append(configuration_server_summary(fabric, containers))
+    return out
+
+
+# -- machines ---------------------------------------------------------------------------------------
+def machine_summary(protectable):
+    """A discovered machine (protectable item) in plain words."""
+    p = props(protectable)
+    d = p.get("customDetails") or {}
+    return {
+        "id": protectable.get("id"),
+        "name": protectable.get("name"),
+        "friendly_name": p.get("friendlyName"),
+        "ip_address": d.get("ipAddress"),
+        "os_type": d.get("osType"),
+        "protection_status": p.get("protectionStatus"),
+        "replicated_item_id": p.get("replicationProtectedItemId"),
+        "discovery_type": d.get("discoveryType"),
+        "agent_installed": d.get("agentInstalled"),
+        "readiness_errors": p.get("protectionReadinessErrors") or [],
+    }
+
+
+def resolve_server(sr, friendly_name, fail):
+    """The registered configuration server with this friendly name, or fail naming those that are."""
+    servers = configuration_servers(sr)
+    for server in servers:
+        if (server["friendly_name"] or "").lower() == (friendly_name or "").lower() or server["fabric_name"] == friendly_name:
+            if not server["container_name"]:
+                fail("Configuration server %r has no protection container yet; wait for its registration to finish." % friendly_name)
+            return server
+    fail(
+        "Configuration server %r is not registered with vault %r (registered: %s)."
+        % (friendly_name, sr.vault, ", ".join(sorted(s["friendly_name"] or "" for s in servers)) or "none")
+    )
+    return None
+
+
+def protectable_machines(sr, server):
+    return sr.list(
+        "replication_protectable_items",
+        "list_by_replication_protection_containers",
+        server["fabric_name"],
+        server["container_name"],
+    )
+
+
+def find_machine(machines, name=None, ip_address=None):
+    """(by name, by IP) among protectable items; names compare case-insensitively."""
+    by_name = by_ip = None
+    for item in machines:
+        summary = machine_summary(item)
+        if name and (summary["friendly_name"] or "").lower() == name.lower():
+            by_name = item
+        if ip_address and summary["ip_address"] == ip_address:
+            by_ip = item
+    return by_name, by_ip

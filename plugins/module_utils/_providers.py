@@ -1,0 +1,320 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 azmove.site_recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# This is a private module_utils file of azmove.site_recovery: it may change without notice.
+
+"""The one seam between what users write and what each Site Recovery provider takes.
+
+Users write plain settings (retention in hours, a target network by name, ...). A provider
+turns them into its own request bodies, checks its own limits before any call, and reads its
+own ``providerSpecificDetails`` back into the same plain summary. The classic physical-server
+provider (``InMageAzureV2``, a configuration server) is here; the modernized one
+(``InMageRcm``, a replication appliance) plugs in beside it with the same methods.
+"""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Bad input, found before anything was sent to Azure."""
+
+
+# Plain-words phases, the same for every provider.
+PHASES = (
+    "discovered",
+    "enabling",
+    "enable_failed",
+    "initial_replication",
+    "protected",
+    "test_failover_running",
+    "test_failover_pending_cleanup",
+    "test_failover_cleaning_up",
+    "failing_over",
+    "failed_over",
+    "committing",
+    "committed",
+    "disabling",
+    "migrated",
+    "unknown",
+)
+
+# protectionState values (REST), mapped to phases. Real values are from recorded traffic and the
+# REST examples in ../shared/azure-api; the rest are the ASR service's state names.
+_STATE_PHASES = {
+    "enablingprotection": "enabling",
+    "enablingfailed": "enable_failed",
+    "unprotectedstatesbegin": "discovered",
+    "protectedstatesbegin": "initial_replication",
+    "initialreplicationinprogress": "initial_replication",
+    "initialreplicationfailed": "enable_failed",
+    "protected": "protected",
+    "unplannedfailoverinprogress": "failing_over",
+    "unplannedfailoverfailed": "protected",
+    "unplannedfailovercommitpendingstatesbegin": "failed_over",
+    "failovercommitpending": "failed_over",
+    "unplannedfailovercommitinprogress": "committing",
+    "unplannedfailovercommitted": "committed",
+    "unplannedfailovercompletedstatesbegin": "committed",
+    "failovercommitted": "committed",
+    "plannedfailovercommitrequired": "failed_over",
+    "disablingprotection": "disabling",
+    "disablingfailed": "protected",
+}
+
+_TFO_PHASES = {
+    "inprogress": "test_failover_running",
+    "waitingforcompletion": "test_failover_pending_cleanup",
+    "markedfordeletion": "test_failover_cleaning_up",
+    "cleanupinprogress": "test_failover_cleaning_up",
+}
+
+
+def phase_of(item, running_scenario=None):
+    """The plain-words phase of a replicated item (a REST dict)."""
+    p = (item or {}).get("properties") or {}
+    scenario = (running_scenario or "").lower()
+    tfo = _TFO_PHASES.get((p.get("testFailoverState") or "").lower())
+    if _STATE_PHASES.get((p.get("protectionState") or "").lower()) == "enable_failed":
+        return "enable_failed"  # the failed enable job stays the item's current scenario
+    if scenario in ("enableprotection", "enabledr"):
+        return "enabling"
+    if scenario == "testfailover":
+        return "test_failover_running"
+    if scenario in ("testfailovercleanup",):
+        return "test_failover_cleaning_up"
+    if scenario in ("unplannedfailover", "failover"):
+        return "failing_over"
+    if scenario in ("commitfailover", "failovercommit"):
+        return "committing"
+    if scenario in ("disableprotection", "disabledr"):
+        return "disabling"
+    if tfo:
+        return tfo
+    state = (p.get("protectionState") or "").lower()
+    phase = _STATE_PHASES.get(state)
+    if phase is None:
+        description = (p.get("protectionStateDescription") or "").lower()
+        if "commit" in description and "pending" not in description:
+            phase = "committed"
+        elif "failover" in description:
+            phase = "failed_over"
+        elif "initial" in description or "resync" in description:
+            phase = "initial_replication"
+        elif "enabl" in description:
+            phase = "enabling"
+        else:
+            phase = "unknown"
+    if phase == "protected" and (p.get("activeLocation") or "").lower() == "recovery":
+        phase = "failed_over"
+    if phase == "initial_replication" and _progress(p) is not None and _progress(p) >= 100 and state == "protected":
+        phase = "protected"
+    return phase
+
+
+def _progress(p):
+    details = p.get("providerSpecificDetails") or {}
+    for key in ("resyncProgressPercentage", "initialReplicationProgressPercentage"):
+        if details.get(key) is not None:
+            return details[key]
+    return None
+
+
+def health_errors(item):
+    p = (item or {}).get("properties") or {}
+    out = []
+    for err in (p.get("healthErrors") or []) + (p.get("replicationHealthErrors") or []):
+        out.append(
+            {
+                "code": err.get("errorCode"),
+                "message": err.get("errorMessage") or err.get("summaryMessage"),
+                "possible_causes": err.get("possibleCauses"),
+                "recommended_action": err.get("recommendedAction"),
+                "level": err.get("errorLevel"),
+                "source": err.get("errorSource"),
+                "time": err.get("creationTimeUtc"),
+            }
+        )
+    return out
+
+
+def _minutes(hours):
+    return int(round(float(hours) * 60))
+
+
+class Classic:
+    """Classic physical servers through a configuration server: provider ``InMageAzureV2``."""
+
+    name = "classic"
+    instance_type = "InMageAzureV2"
+    failback_instance_type = "InMage"
+    fabric_type = "VMware"
+    # Tutorial limits (physical-azure-disaster-recovery.md): retention at most 24 h on premium
+    # storage, 72 h on standard.
+    retention_limit_hours = {"premium": 24, "standard": 72}
+    defaults = dict(
+        retention_hours=24,
+        rpo_threshold_minutes=60,
+        app_consistent_frequency_minutes=60,
+        crash_consistent_frequency_minutes=5,
+        multi_vm_sync=True,
+    )
+
+    def policy_settings(self, params):
+        """Plain policy settings with defaults filled in; raises InputError on a limit."""
+        settings = {k: (params.get(k) if params.get(k) is not None else v) for k, v in self.defaults.items()}
+        storage = params.get("target_storage") or "standard"
+        limit = self.retention_limit_hours[storage]
+        if not 0 < settings["retention_hours"] <= limit:
+            raise InputError(
+                "retention_hours is %s, but the classic provider keeps recovery points at most %d hours on %s "
+                "storage (%s); lower retention_hours%s."
+                % (
+                    settings["retention_hours"],
+                    limit,
+                    storage,
+                    "24 hours on premium, 72 hours on standard",
+                    " or set target_storage: standard" if storage == "premium" and settings["retention_hours"] <= 72 else "",
+                )
+            )
+        if settings["rpo_threshold_minutes"] <= 0:
+            raise InputError("rpo_threshold_minutes must be a positive number of minutes.")
+        app = settings["app_consistent_frequency_minutes"]
+        if app < 0 or app > 720:
+            raise InputError("app_consistent_frequency_minutes must be 0 (off) or at most 720 (12 hours); it is %s." % app)
+        if app and app > _minutes(settings["retention_hours"]):
+            raise InputError(
+                "app_consistent_frequency_minutes (%s) must not exceed the retention (%s hours = %d minutes)."
+                % (app, settings["retention_hours"], _minutes(settings["retention_hours"]))
+            )
+        if settings["crash_consistent_frequency_minutes"] < 5:
+            raise InputError("crash_consistent_frequency_minutes must be at least 5.")
+        return settings
+
+    def policy_input(self, settings):
+        return {
+            "properties": {
+                "providerSpecificInput": {
+                    "instanceType": self.instance_type,
+                    "recoveryPointHistory": _minutes(settings["retention_hours"]),
+                    "recoveryPointThresholdInMinutes": settings["rpo_threshold_minutes"],
+                    "appConsistentFrequencyInMinutes": settings["app_consistent_frequency_minutes"],
+                    "crashConsistentFrequencyInMinutes": settings["crash_consistent_frequency_minutes"],
+                    "multiVmSyncStatus": "Enable" if settings["multi_vm_sync"] else "Disable",
+                }
+            }
+        }
+
+    def failback_policy_input(self, settings):
+        """The failback policy Azure pairs with a classic policy (the portal's ``<name>-failback``)."""
+        return {
+            "properties": {
+                "providerSpecificInput": {
+                    "instanceType": self.failback_instance_type,
+                    "recoveryPointHistory": _minutes(settings["retention_hours"]),
+                    "recoveryPointThresholdInMinutes": settings["rpo_threshold_minutes"],
+                    "appConsistentFrequencyInMinutes": settings["app_consistent_frequency_minutes"],
+                    "multiVmSyncStatus": "Enable" if settings["multi_vm_sync"] else "Disable",
+                }
+            }
+        }
+
+    @staticmethod
+    def policy_settings_from(policy):
+        """Plain settings of an existing policy (any provider's details)."""
+        d = ((policy or {}).get("properties") or {}).get("providerSpecificDetails") or {}
+        history = d.get("recoveryPointHistory", d.get("recoveryPointHistoryInMinutes"))
+        sync = d.get("multiVmSyncStatus", d.get("enableMultiVmSync"))
+        return {
+            "provider": d.get("instanceType"),
+            "retention_hours": None if history is None else history / 60.0,
+            "rpo_threshold_minutes": d.get("recoveryPointThresholdInMinutes"),
+            "app_consistent_frequency_minutes": d.get("appConsistentFrequencyInMinutes"),
+            "crash_consistent_frequency_minutes": d.get("crashConsistentFrequencyInMinutes"),
+            "multi_vm_sync": None if sync is None else str(sync).lower() in ("enable", "enabled", "true"),
+        }
+
+    def enable_input(self, spec):
+        """EnableProtectionInput for one machine. ``spec`` holds resolved ARM ids and names."""
+        details = {
+            "instanceType": self.instance_type,
+            "processServerId": spec["process_server_id"],
+            "masterTargetId": spec.get("master_target_id") or spec["process_server_id"],
+            "runAsAccountId": spec["run_as_account_id"],
+            "targetAzureV2ResourceGroupId": spec["target_resource_group_id"],
+            "targetAzureNetworkId": spec["target_network_id"],
+            "targetAzureSubnetId": spec["target_subnet_id"],
+            "targetAzureVmName": spec["target_vm_name"],
+            "enableRdpOnTargetOption": "Never",
+            "multiVmGroupName": spec.get("multi_vm_group") or spec["target_vm_name"],
+        }
+        if spec.get("log_storage_account_id"):
+            details["logStorageAccountId"] = spec["log_storage_account_id"]
+            details["diskType"] = spec.get("disk_type") or "Standard_LRS"
+        if spec.get("storage_account_id"):
+            details["storageAccountId"] = spec["storage_account_id"]
+        optional = (
+            ("targetVmSize", "target_vm_size"),
+            ("targetAvailabilitySetId", "availability_set_id"),
+            ("targetAvailabilityZone", "availability_zone"),
+            ("targetProximityPlacementGroupId", "proximity_placement_group_id"),
+            ("licenseType", "license_type"),
+        )
+        for key, name in optional:
+            if spec.get(name):
+                details[key] = spec[name]
+        if spec.get("tags"):
+            details["targetVmTags"] = [{"key": k, "value": str(v)} for k, v in sorted(spec["tags"].items())]
+        return {
+            "properties": {
+                "policyId": spec["policy_id"],
+                "protectableItemId": spec["protectable_item_id"],
+                "providerSpecificDetails": details,
+            }
+        }
+
+    @staticmethod
+    def target_of(item):
+        """What an existing item targets, in the plain names of the module's options."""
+        d = ((item or {}).get("properties") or {}).get("providerSpecificDetails") or {}
+        return {
+            "vm_name": d.get("recoveryAzureVMName"),
+            "vm_size": d.get("recoveryAzureVMSize"),
+            "network_id": d.get("selectedRecoveryAzureNetworkId"),
+            "resource_group_id": d.get("recoveryAzureResourceGroupId"),
+            "log_storage_account_id": d.get("recoveryAzureLogStorageAccountId"),
+            "availability_set_id": d.get("recoveryAvailabilitySetId"),
+            "license_type": d.get("licenseType"),
+        }
+
+    @staticmethod
+    def replication_of(item):
+        """Progress and RPO of an item, from its provider details."""
+        d = ((item or {}).get("properties") or {}).get("providerSpecificDetails") or {}
+        progress = d.get("resyncProgressPercentage")
+        if (d.get("protectionStage") or "").lower() == "differentialsync":
+            # Real items report resyncProgressPercentage 0 once in differential sync: the initial copy is done.
+            progress = 100
+        return {
+            "progress_percent": progress,
+            "protection_stage": d.get("protectionStage"),
+            "rpo_seconds": d.get("rpoInSeconds"),
+            "last_rpo_calculated": d.get("lastRpoCalculatedTime"),
+            "last_heartbeat": d.get("lastHeartbeat"),
+            "agent_version": d.get("agentVersion"),
+            "ip_address": d.get("ipAddress"),
+            "os_type": d.get("osType"),
+            "process_server_id": d.get("processServerId"),
+            "vm_protection_state": d.get("vmProtectionState"),
+        }
+
+
+PROVIDERS = {"classic": Classic()}
+
+
+def provider(name):
+    try:
+        return PROVIDERS[name]
+    except KeyError:
+        raise InputError("Unknown provider %r; this version supports: %s." % (name, ", ".join(sorted(PROVIDERS))))

@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 azmove.site_recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# This is a private module_utils file of azmove.site_recovery: it may change without notice.
+
+"""Replicated machines (replication protected items) in plain words, found by machine name,
+and the state of a whole wave from one paged list of the vault's items."""
+
+from __future__ import annotations
+
+from ._asr import name_of, props, running_job, segment
+from ._providers import PROVIDERS, health_errors, phase_of
+
+IDLE_TIME = "1753-01-01"
+
+
+def provider_of(item):
+    instance = (((item or {}).get("properties") or {}).get("providerSpecificDetails") or {}).get("instanceType") or ""
+    for prov in PROVIDERS.values():
+        if prov.instance_type.lower() == instance.lower():
+            return prov
+    return None
+
+
+def item_summary(item):
+    """Everything a user asks about a replicated machine, with the same keys for every provider."""
+    p = props(item)
+    scenario, job = running_job(item)
+    prov = provider_of(item)
+    details = p.get("providerSpecificDetails") or {}
+    replication = prov.replication_of(item) if prov else {}
+    target = prov.target_of(item) if prov else {}
+    return {
+        "name": item.get("name"),
+        "id": item.get("id"),
+        "friendly_name": p.get("friendlyName"),
+        "provider": details.get("instanceType"),
+        "provider_name": prov.name if prov else None,
+        "phase": phase_of(item, scenario),
+        "protection_state": p.get("protectionState"),
+        "protection_state_description": p.get("protectionStateDescription"),
+        "replication_health": p.get("replicationHealth"),
+        "failover_health": p.get("failoverHealth"),
+        "health_errors": health_errors(item),
+        "active_location": p.get("activeLocation"),
+        "test_failover_state": p.get("testFailoverState"),
+        "allowed_operations": p.get("allowedOperations") or [],
+        "current_job": {"scenario": scenario, "name": job} if job else None,
+        "policy": p.get("policyFriendlyName") or name_of(p.get("policyId")),
+        "configuration_server": p.get("primaryFabricFriendlyName"),
+        "fabric_name": segment(item.get("id"), "replicationFabrics"),
+        "container_name": segment(item.get("id"), "replicationProtectionContainers"),
+        "protectable_item_id": p.get("protectableItemId"),
+        "progress_percent": replication.get("progress_percent"),
+        "rpo_seconds": replication.get("rpo_seconds"),
+        "replication": replication,
+        "target": target,
+        "last_failover_time": p.get("lastSuccessfulFailoverTime"),
+        "last_test_failover_time": p.get("lastSuccessfulTestFailoverTime"),
+        "failover_recovery_point_id": p.get("failoverRecoveryPointId"),
+    }
+
+
+def list_items(sr):
+    """Every replicated item of the vault: one paged call, however many machines."""
+    return sr.list("replication_protected_items")
+
+
+def index_by_machine(items):
+    """{lower-cased friendly name: item}."""
+    out = {}
+    for item in items:
+        name = (props(item).get("friendlyName") or item.get("name") or "").lower()
+        out[name] = item
+    return out
+
+
+def recovery_point_summary(point):
+    p = props(point)
+    return {
+        "id": point.get("id"),
+        "name": point.get("name"),
+        "time": p.get("recoveryPointTime"),
+        "type": p.get("recoveryPointType"),
+        "consistency": consistency_of(p.get("recoveryPointType")),
+    }
+
+
+def consistency_of(point_type):
+    text = (point_type or "").lower()
+    if "app" in text:
+        return "app-consistent"
+    if "crash" in text:
+        return "crash-consistent"
+    if "latest" in text:
+        return "latest"
+    return text or None
+
+
+WAVE_DONE = {"protected": {"protected"}}
+WAVE_FAILED = {"enable_failed"}
+
+
+def wave_status(items_by_name, names, until="protected"):
+    """Per-machine (result, summary) for the machines of a wave: ready / failed / in_progress / missing."""
+    target = WAVE_DONE.get(until, {until})
+    out = {}
+    for name in names:
+        item = items_by_name.get(name.lower())
+        if item is None:
+            out[name] = ("missing", None)
+            continue
+        summary = item_summary(item)
+        if summary["phase"] in target:
+            out[name] = ("ready", summary)
+        elif summary["phase"] in WAVE_FAILED or (
+            (summary["replication_health"] or "").lower() == "critical" and not summary["current_job"]
+        ):
+            out[name] = ("failed", summary)
+        else:
+            out[name] = ("in_progress", summary)
+    return out

@@ -1,0 +1,171 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 azmove.site_recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: physical_machine
+short_description: Add a physical machine (or an Azure VM treated as one) to a configuration server
+version_added: 0.1.0
+description:
+  - Registers a source machine with a configuration server by friendly name, IP address and OS type, as the
+    portal's "+Physical machine" does when enabling replication (Site Recovery C(discoverProtectableItem)), waits
+    until it is discovered and returns it.
+  - Idempotent. A machine the server already knows (same name, or same IP address) is not added again; a name
+    known with another IP address, or an IP address known under another name, is an error that names both.
+  - Government VMs move to the public cloud as physical servers, so their private IP address (as the
+    configuration server reaches it) is what goes here.
+author:
+  - azmove maintainers (@azmove)
+requirements:
+  - azure-mgmt-recoveryservicessiterecovery >= 2.0
+extends_documentation_fragment:
+  - azmove.site_recovery.azure
+  - azmove.site_recovery.site_recovery
+  - azmove.site_recovery.site_recovery.WAIT
+  - azmove.site_recovery.attributes
+  - azmove.site_recovery.attributes.CHECK_MODE_FULL
+  - azmove.site_recovery.attributes.DIFF_MODE_FULL
+  - azmove.site_recovery.attributes.IDEMPOTENT
+options:
+  configuration_server:
+    description: Friendly name of the registered configuration server that will replicate the machine.
+    type: str
+    required: true
+  name:
+    description: Friendly name of the machine (usually its host name).
+    type: str
+    required: true
+  ip_address:
+    description: IPv4 or IPv6 address at which the process server reaches the machine.
+    type: str
+    required: true
+  os_type:
+    description: Operating system family of the machine.
+    type: str
+    required: true
+    choices: [Windows, Linux]
+"""
+
+EXAMPLES = r"""
+- name: Add the wave's machines to the configuration server
+  azmove.site_recovery.physical_machine:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    configuration_server: cs-gov-01
+    name: "{{ item.name }}"
+    ip_address: "{{ item.ip }}"
+    os_type: "{{ item.os }}"
+  loop:
+    - {name: vm-app-win01, ip: 10.10.1.4, os: Windows}
+    - {name: vm-app-lnx01, ip: 10.10.2.4, os: Linux}
+"""
+
+RETURN = r"""
+machine:
+  description: The discovered machine (protectable item). In check mode, for a machine not yet added, the input.
+  returned: always
+  type: dict
+  sample:
+    id: /Subscriptions/.../replicationProtectableItems/3f2a...
+    name: 3f2a...
+    friendly_name: vm-app-win01
+    ip_address: 10.10.1.4
+    os_type: Windows
+    protection_status: Unprotected
+    replicated_item_id: null
+job:
+  description: The discovery job (when the task added the machine).
+  returned: when changed and not in check mode
+  type: dict
+connection:
+  description: The connection the task used (never its secrets).
+  returned: always
+  type: dict
+"""
+
+import ipaddress
+
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
+    SiteRecovery,
+    find_machine,
+    machine_summary,
+    protectable_machines,
+    resolve_server,
+)
+from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
+
+
+def main():
+    module = AzureModule(
+        dict(
+            resource_group=dict(type="str", required=True),
+            vault=dict(type="str", required=True),
+            configuration_server=dict(type="str", required=True),
+            name=dict(type="str", required=True),
+            ip_address=dict(type="str", required=True),
+            os_type=dict(type="str", required=True, choices=["Windows", "Linux"]),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=3600),
+            poll_interval=dict(type="float", default=30),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        ip = str(ipaddress.ip_address(p["ip_address"].strip()))
+    except ValueError:
+        module.fail("ip_address %r is not a valid IPv4 or IPv6 address." % p["ip_address"])
+    if not p["name"].strip():
+        module.fail("name must not be empty.")
+
+    def body():
+        sr = SiteRecovery(module, p["resource_group"], p["vault"])
+        server = resolve_server(sr, p["configuration_server"], module.fail)
+        by_name, by_ip = find_machine(protectable_machines(sr, server), p["name"], ip)
+        if by_name is not None or by_ip is not None:
+            known = by_name if by_name is not None else by_ip
+            summary = machine_summary(known)
+            if by_name is None or summary["ip_address"] not in (None, ip):
+                module.fail(
+                    "Configuration server %r already knows %s as %r with IP address %s; machine %r (%s) conflicts "
+                    "with it. Use the known name and address, or remove the old machine first."
+                    % (p["configuration_server"], "this IP address" if by_name is None else "this name",
+                       summary["friendly_name"], summary["ip_address"], p["name"], ip)
+                )
+            module.exit(False, machine=summary, connection=module.connection().describe())
+        wanted = {"friendly_name": p["name"], "ip_address": ip, "os_type": p["os_type"]}
+        if module.check_mode:
+            module.exit(True, before={}, after=wanted, machine=wanted, connection=module.connection().describe())
+        op = sr.start(
+            "replication_protection_containers",
+            "begin_discover_protectable_item",
+            server["fabric_name"],
+            server["container_name"],
+            {"properties": {"friendlyName": p["name"], "ipAddress": ip, "osType": p["os_type"]}},
+        )
+        result = {"machine": dict(wanted, protection_status="Discovering")}
+        if p["wait"]:
+            what = "discovery of %s (%s)" % (p["name"], ip)
+            result["job"] = sr.follow(op, what, p["wait_timeout"], p["poll_interval"], action=what)
+
+            def poll():
+                found, _unused = find_machine(protectable_machines(sr, server), p["name"])
+                return found is not None, found, None
+
+            found = wait_until(poll, what, p["wait_timeout"], interval=p["poll_interval"])
+            result["machine"] = machine_summary(found)
+        else:
+            result["job"] = {"name": op.job_name, "state": "InProgress"}
+        module.exit(True, before={}, after=result["machine"], connection=module.connection().describe(), **result)
+
+    run(module, body, "Adding machine %s to configuration server %s" % (p["name"], p["configuration_server"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,571 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 azmove.site_recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: replicated_machine
+short_description: Enable, update or disable Site Recovery replication of a machine
+version_added: 0.1.0
+description:
+  - Enables replication of a discovered machine (see M(azmove.site_recovery.physical_machine)) to Azure, with its
+    process server, push-install (run-as) account, policy, target resource group, network and subnet,
+    managed disk type and cache storage account, target VM name and size, availability options and tags.
+  - Everything is checked before the request is sent, so bad input changes nothing. The target subnet must be
+    in the target network, the run-as account and process server must exist on the configuration server, and the
+    policy must be associated with its protection container.
+  - O(state=present) enables replication and, with O(wait), follows the enable job (the Mobility service push
+    install) and then waits until initial replication has finished (O(wait_for=protected)) or only for the job
+    (O(wait_for=enabled)). For a whole wave use M(azmove.site_recovery.replication_wait), which reads all machines
+    in one call per poll.
+  - Settings Azure can change on a replicating machine (VM name and size, network, subnet, license type, target
+    resource group, availability zone, tags) are updated; others are an error that names the setting.
+  - A machine whose enable job failed (for example the push install could not sign in) is enabled again on the
+    next run, after its failed replication is removed; the result says so.
+  - O(state=absent) disables replication. O(state=migrated) disables it with the reason C(MigrationComplete) (the
+    portal's "Complete Migration"), only after the failover is committed, so billing for the machine stops.
+  - A job already running for the machine is followed, never started twice.
+author:
+  - azmove maintainers (@azmove)
+requirements:
+  - azure-mgmt-recoveryservicessiterecovery >= 2.0
+  - azure-mgmt-network
+extends_documentation_fragment:
+  - azmove.site_recovery.azure
+  - azmove.site_recovery.site_recovery
+  - azmove.site_recovery.site_recovery.WAIT
+  - azmove.site_recovery.attributes
+  - azmove.site_recovery.attributes.CHECK_MODE_FULL
+  - azmove.site_recovery.attributes.DIFF_MODE_FULL
+  - azmove.site_recovery.attributes.IDEMPOTENT
+options:
+  name:
+    description: Friendly name of the machine, as added with M(azmove.site_recovery.physical_machine).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) replicates the machine; V(absent) stops replicating it; V(migrated) completes its migration
+        (disables replication with reason C(MigrationComplete)) once its failover is committed.
+    type: str
+    choices: [present, absent, migrated]
+    default: present
+  configuration_server:
+    description: Friendly name of the configuration server the machine was added to.
+    type: str
+    required: true
+  policy:
+    description: Replication policy (associated with the configuration server). Required to enable.
+    type: str
+  process_server:
+    description: Process server that replicates the machine, by name. Default the configuration server's own.
+    type: str
+  run_as_account:
+    description:
+      - Account the process server uses to push-install the Mobility service, by the name it has on the
+        configuration server (see M(azmove.site_recovery.configuration_server_info)). Required to enable.
+      - On Windows an administrator (a local one needs C(LocalAccountTokenFilterPolicy=1)); on Linux C(root).
+    type: str
+  target_resource_group:
+    description: Resource group (name or ARM id) in the target subscription for the failed-over VM. Required to enable.
+    type: str
+  target_network:
+    description: Virtual network (name or ARM id) the failed-over VM joins. Required to enable.
+    type: str
+  target_network_resource_group:
+    description: Resource group of O(target_network) when given by name. Default O(target_resource_group).
+    type: str
+  target_subnet:
+    description: Subnet of O(target_network) for the VM's NIC. Required to enable.
+    type: str
+  log_storage_account:
+    description:
+      - Cache (log) storage account in the vault's region (name or ARM id); the replica uses managed disks of
+        O(disk_type). Required to enable.
+    type: str
+  storage_account_resource_group:
+    description: Resource group of O(log_storage_account) when given by name. Default O(target_resource_group).
+    type: str
+  disk_type:
+    description: Managed disk type of the replica disks.
+    type: str
+    choices: [Standard_LRS, StandardSSD_LRS, Premium_LRS]
+    default: Standard_LRS
+  target_vm_name:
+    description: Name of the VM in Azure after failover. Default the machine's name.
+    type: str
+  target_vm_size:
+    description: Size of the VM after failover, for example C(Standard_D2s_v3). Default chosen by Site Recovery.
+    type: str
+  availability_set:
+    description: ARM id of an availability set in the target region.
+    type: str
+  availability_zone:
+    description: Availability zone in the target region.
+    type: str
+  proximity_placement_group:
+    description: ARM id of a proximity placement group in the target region.
+    type: str
+  license_type:
+    description: Azure Hybrid Benefit for Windows (V(WindowsServer)) or none.
+    type: str
+    choices: [NoLicenseType, WindowsServer]
+  multi_vm_group:
+    description: Replication group for multi-VM consistency. Default one group per machine.
+    type: str
+  tags:
+    description: Tags of the VM after failover.
+    type: dict
+  wait_for:
+    description:
+      - With O(wait), what to wait for after enabling. V(enabled) - the enable job (push install and start of
+        replication); V(protected) - also the end of initial replication.
+    type: str
+    choices: [enabled, protected]
+    default: protected
+"""
+
+EXAMPLES = r"""
+- name: Enable replication and come back once the push install worked
+  azmove.site_recovery.replicated_machine:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    name: vm-app-win01
+    configuration_server: cs-gov-01
+    policy: gov-to-public-24h
+    run_as_account: winadmin
+    target_resource_group: rg-landing-eastus
+    target_network: vnet-landing-eastus
+    target_subnet: snet-app
+    log_storage_account: stmovecacheeastus
+    target_vm_size: Standard_D4s_v3
+    tags: {moved-from: usgovvirginia}
+    wait_for: enabled
+
+- name: Stop replicating a machine that will not move after all
+  azmove.site_recovery.replicated_machine:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    name: vm-app-win02
+    configuration_server: cs-gov-01
+    state: absent
+
+- name: Complete the migration after commit, so billing stops
+  azmove.site_recovery.replicated_machine:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    name: vm-app-win01
+    configuration_server: cs-gov-01
+    state: migrated
+"""
+
+RETURN = r"""
+machine:
+  description: The replicated machine after the task, as M(azmove.site_recovery.replicated_machine_info) returns it.
+  returned: when it exists
+  type: dict
+  sample:
+    name: vm-app-win01
+    friendly_name: vm-app-win01
+    phase: protected
+    protection_state: Protected
+    replication_health: Normal
+    progress_percent: 100
+    rpo_seconds: 31
+    allowed_operations: [TestFailover, UnplannedFailover, DisableProtection]
+job:
+  description: The job the task started or followed (scenario, state, tasks, errors).
+  returned: when a job was started or followed
+  type: dict
+retried:
+  description: Set when a failed enable was removed and enabled again; holds the earlier health errors.
+  returned: when it happened
+  type: list
+  elements: dict
+connection:
+  description: The connection the task used (never its secrets).
+  returned: always
+  type: dict
+"""
+
+import re
+
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
+    JOB_RUNNING,
+    SiteRecovery,
+    find_machine,
+    machine_summary,
+    name_of,
+    props,
+    protectable_machines,
+    resolve_server,
+    running_job,
+    Operation,
+)
+from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
+from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import provider
+from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary
+from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
+
+ITEM_NAME_RE = re.compile(r"[^A-Za-z0-9-]+")
+VM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]$")
+REQUIRED_TO_ENABLE = ("policy", "run_as_account", "target_resource_group", "target_network", "target_subnet", "log_storage_account")
+
+
+def arm_id(value, sub, rg, namespace_type):
+    if value.lower().startswith("/subscriptions/"):
+        return value
+    return "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (sub, rg, namespace_type, value)
+
+
+def item_name(machine_name):
+    cleaned = ITEM_NAME_RE.sub("-", machine_name).strip("-")
+    return cleaned or "machine"
+
+
+class Replication:
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.sr = SiteRecovery(module, self.p["resource_group"], self.p["vault"])
+        self.provider = provider("classic")
+        self.result = {}
+        self.changed = False
+
+    def fail(self, msg):
+        self.module.fail(msg, **self.result)
+
+    # -- finding ------------------------------------------------------------------------------
+    def locate(self):
+        self.server = resolve_server(self.sr, self.p["configuration_server"], self.fail)
+        protectable, _unused = find_machine(protectable_machines(self.sr, self.server), self.p["name"])
+        self.protectable = protectable
+        item = None
+        rpi_id = props(protectable).get("replicationProtectedItemId") if protectable else None
+        if rpi_id:
+            item = self.get_item(name_of(rpi_id))
+        if item is None:
+            for candidate in self.sr.list(
+                "replication_protected_items",
+                "list_by_replication_protection_containers",
+                self.server["fabric_name"],
+                self.server["container_name"],
+            ):
+                if (props(candidate).get("friendlyName") or "").lower() == self.p["name"].lower():
+                    item = candidate
+        return item
+
+    def get_item(self, name):
+        return self.sr.get("replication_protected_items", self.server["fabric_name"], self.server["container_name"], name)
+
+    # -- validation (before any change) ------------------------------------------------------
+    def resolve_spec(self):
+        p = self.p
+        missing = [k for k in REQUIRED_TO_ENABLE if not p.get(k)]
+        if missing:
+            self.fail("To enable replication of %s, set %s." % (p["name"], ", ".join(missing)))
+        if self.protectable is None:
+            self.fail(
+                "Machine %r is not known to configuration server %r; add it first with azmove.site_recovery.physical_machine."
+                % (p["name"], p["configuration_server"])
+            )
+        vm_name = p["target_vm_name"] or p["name"]
+        if not VM_NAME_RE.match(vm_name):
+            self.fail("target_vm_name %r is not a valid Azure VM name (1-64 letters, digits, '-', '_', '.')." % vm_name)
+        server = self.server
+        accounts = {a["name"].lower(): a for a in server["run_as_accounts"] if a.get("name")}
+        account = accounts.get(p["run_as_account"].lower())
+        if account is None:
+            self.fail(
+                "Configuration server %r has no run-as account %r (it has: %s). Add the account in cspsconfigtool on "
+                "the configuration server, then refresh it (configuration_server_info refresh=true)."
+                % (server["friendly_name"], p["run_as_account"], ", ".join(sorted(a["name"] for a in accounts.values())) or "none")
+            )
+        process_servers = server["process_servers"]
+        if p["process_server"]:
+            chosen = [ps for ps in process_servers if (ps["name"] or "").lower() == p["process_server"].lower()]
+            if not chosen:
+                self.fail(
+                    "Configuration server %r has no process server %r (it has: %s)."
+                    % (server["friendly_name"], p["process_server"], ", ".join(ps["name"] or ps["id"] for ps in process_servers) or "none")
+                )
+        else:
+            chosen = process_servers[:1]
+            if not chosen:
+                self.fail("Configuration server %r reports no process server yet." % server["friendly_name"])
+        masters = server["master_target_servers"]
+        policy = self.sr.get("replication_policies", p["policy"])
+        if policy is None:
+            self.fail("Replication policy %r does not exist in vault %r; create it with azmove.site_recovery.replication_policy." % (p["policy"], p["vault"]))
+        mappings = self.sr.list(
+            "replication_protection_container_mappings",
+            "list_by_replication_protection_containers",
+            server["fabric_name"],
+            server["container_name"],
+        )
+        if not any((props(m).get("policyId") or "").lower() == policy["id"].lower() for m in mappings):
+            self.fail(
+                "Policy %r is not associated with configuration server %r; associate it with "
+                "azmove.site_recovery.replication_policy (configuration_servers: [%s])." % (p["policy"], server["friendly_name"], server["friendly_name"])
+            )
+        conn = self.module.connection()
+        sub = conn.subscription_id
+        rg_id = p["target_resource_group"]
+        if not rg_id.lower().startswith("/subscriptions/"):
+            rg_id = "/subscriptions/%s/resourceGroups/%s" % (sub, rg_id)
+        rg_name = rg_id.rstrip("/").split("/")[-1]
+        network_id = arm_id(p["target_network"], sub, p["target_network_resource_group"] or rg_name, "Microsoft.Network/virtualNetworks")
+        subnet_id = self.check_subnet(network_id, p["target_subnet"])
+        storage_id = arm_id(
+            p["log_storage_account"], sub, p["storage_account_resource_group"] or rg_name, "Microsoft.Storage/storageAccounts"
+        )
+        return dict(
+            policy_id=policy["id"],
+            protectable_item_id=self.protectable["id"],
+            process_server_id=chosen[0]["id"],
+            master_target_id=masters[0]["id"] if masters else None,
+            run_as_account_id=account["id"],
+            target_resource_group_id=rg_id,
+            target_network_id=network_id,
+            target_subnet_id=subnet_id,
+            log_storage_account_id=storage_id,
+            disk_type=p["disk_type"],
+            target_vm_name=vm_name,
+            target_vm_size=p["target_vm_size"],
+            availability_set_id=p["availability_set"],
+            availability_zone=p["availability_zone"],
+            proximity_placement_group_id=p["proximity_placement_group"],
+            license_type=p["license_type"],
+            multi_vm_group=p["multi_vm_group"],
+            tags=p["tags"],
+        )
+
+    def check_subnet(self, network_id, subnet):
+        parts = network_id.split("/")
+        network = self.module.client("network").virtual_networks
+        vnet = get_or_none(network.get, parts[4], parts[-1])
+        if vnet is None:
+            self.fail("Target network %s does not exist." % network_id)
+        subnets = {s.name.lower(): s for s in vnet.subnets or []}
+        if subnet.lower() not in subnets:
+            self.fail(
+                "Subnet %r is not in target network %s (its subnets: %s)."
+                % (subnet, vnet.name, ", ".join(sorted(s.name for s in vnet.subnets or [])) or "none")
+            )
+        return subnets[subnet.lower()].id
+
+    # -- actions ---------------------------------------------------------------------------------
+    def follow(self, op, what):
+        if not self.p["wait"]:
+            self.result["job"] = {"name": op.job_name, "state": "InProgress", "scenario": what}
+            return None
+        job = self.sr.follow(op, what, self.p["wait_timeout"], self.p["poll_interval"], action=what)
+        self.result["job"] = job
+        return job
+
+    def follow_running(self, item):
+        """Follow the job the machine is busy with, if one is still running (an ended one stays listed)."""
+        scenario, job = running_job(item)
+        if not job or (props(self.sr.job(job)).get("state") or "").lower() not in JOB_RUNNING:
+            return False
+        self.follow(Operation(job), "%s of %s (already running)" % (scenario, self.p["name"]))
+        return True
+
+    def item_path(self, item):
+        return (self.server["fabric_name"], self.server["container_name"], item["name"])
+
+    def enable(self, spec):
+        name = item_name(self.p["name"])
+        self.changed = True
+        if self.module.check_mode:
+            return None
+        op = self.sr.start(
+            "replication_protected_items",
+            "begin_create",
+            self.server["fabric_name"],
+            self.server["container_name"],
+            name,
+            self.provider.enable_input(spec),
+        )
+        self.follow(op, "enable replication of %s" % self.p["name"])
+        return self.get_item(name)
+
+    def disable(self, item, reason):
+        self.changed = True
+        if self.module.check_mode:
+            return
+        op = self.sr.start(
+            "replication_protected_items",
+            "begin_delete",
+            *self.item_path(item),
+            {"properties": {"disableProtectionReason": reason, "replicationProviderInput": {"instanceType": "InMage"}}}
+        )
+        self.follow(op, "%s for %s" % ("complete migration" if reason == "MigrationComplete" else "disable replication", self.p["name"]))
+
+    def update(self, item, spec):
+        current = self.provider.target_of(item)
+        nic = ((props(item).get("providerSpecificDetails") or {}).get("vmNics") or [{}])[0]
+        wanted = {
+            "vm_name": spec["target_vm_name"],
+            "vm_size": spec["target_vm_size"],
+            "network_id": spec["target_network_id"],
+            "license_type": spec["license_type"],
+            "availability_set_id": spec["availability_set_id"],
+        }
+        changes = {k: v for k, v in wanted.items() if v and (current.get(k) or "").lower() != v.lower()}
+        subnet = self.p["target_subnet"]
+        if subnet and nic.get("recoveryVMSubnetName") and nic["recoveryVMSubnetName"].lower() != subnet.lower():
+            changes["subnet"] = subnet
+        policy_id = props(item).get("policyId") or ""
+        if policy_id and policy_id.lower() != spec["policy_id"].lower():
+            self.fail(
+                "Machine %s replicates with policy %r; Azure cannot move a replicating machine to policy %r. "
+                "Disable replication (state: absent) and enable it again to change it." % (self.p["name"], name_of(policy_id), self.p["policy"])
+            )
+        if current.get("log_storage_account_id") and current["log_storage_account_id"].lower() != spec["log_storage_account_id"].lower():
+            self.fail(
+                "Machine %s replicates through cache storage account %s; Azure cannot change log_storage_account of a "
+                "replicating machine." % (self.p["name"], name_of(current["log_storage_account_id"]))
+            )
+        if not changes:
+            return item, {}
+        self.changed = True
+        if self.module.check_mode:
+            return item, changes
+        body = {
+            "recoveryAzureVMName": spec["target_vm_name"],
+            "selectedRecoveryAzureNetworkId": spec["target_network_id"],
+        }
+        for key, value in (("recoveryAzureVMSize", spec["target_vm_size"]), ("licenseType", spec["license_type"]),
+                           ("recoveryAvailabilitySetId", spec["availability_set_id"])):
+            if value:
+                body[key] = value
+        if nic.get("nicId") and subnet:
+            body["vmNics"] = [{"nicId": nic["nicId"], "recoveryVMSubnetName": subnet, "selectionType": "SelectedByUser"}]
+        op = self.sr.start("replication_protected_items", "begin_update", *self.item_path(item), {"properties": body})
+        self.follow(op, "update replication settings of %s" % self.p["name"])
+        return self.get_item(item["name"]), changes
+
+    def wait_protected(self, item):
+        what = "initial replication of %s" % self.p["name"]
+
+        def poll():
+            current = self.get_item(item["name"])
+            summary = item_summary(current)
+            if summary["phase"] == "enable_failed":
+                self.result["machine"] = summary
+                errors = summary["health_errors"]
+                first = errors[0] if errors else {}
+                self.fail(
+                    "Replication of %s failed: %s%s" % (
+                        self.p["name"], "%s: " % first["code"] if first.get("code") else "",
+                        first.get("message") or summary["protection_state_description"],
+                    ) + (" Recommended action: %s" % first["recommended_action"] if first.get("recommended_action") else "")
+                )
+            state = "%s %s%%" % (summary["phase"], summary["progress_percent"] if summary["progress_percent"] is not None else "?")
+            return summary["phase"] == "protected", state, None
+
+        wait_until(poll, what, self.p["wait_timeout"], interval=self.p["poll_interval"])
+
+    # -- states -------------------------------------------------------------------------------------
+    def present(self, item):
+        before = item_summary(item) if item else {}
+        if item is not None and self.follow_running(item):
+            item = self.get_item(item["name"])
+        if item is not None and item_summary(item)["phase"] == "enable_failed":
+            self.result["retried"] = item_summary(item)["health_errors"]
+            self.disable(item, "NotSpecified")
+            item = None
+        spec = self.resolve_spec()
+        if item is None:
+            item = self.enable(spec)
+        else:
+            item, changes = self.update(item, spec)
+            if changes:
+                self.result["changes"] = changes
+        if item is not None and not self.module.check_mode and self.p["wait"] and self.p["wait_for"] == "protected":
+            self.wait_protected(item)
+            item = self.get_item(item["name"])
+        return before, item
+
+    def remove(self, item, reason):
+        before = item_summary(item) if item else {}
+        if item is None:
+            return before, None
+        if self.follow_running(item):
+            item = self.get_item(item["name"])
+            if item is None:
+                return before, None
+        if reason == "MigrationComplete":
+            summary = item_summary(item)
+            if summary["phase"] != "committed" and "CompleteMigration" not in summary["allowed_operations"]:
+                self.fail(
+                    "Cannot complete the migration of %s: it is %s (%s). Complete migration comes after failover and "
+                    "commit (the cutover)." % (self.p["name"], summary["phase"].replace("_", " "), summary["protection_state_description"])
+                )
+        self.disable(item, reason)
+        return before, None if not self.module.check_mode else item
+
+
+def main():
+    module = AzureModule(
+        dict(
+            resource_group=dict(type="str", required=True),
+            vault=dict(type="str", required=True),
+            name=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "absent", "migrated"], default="present"),
+            configuration_server=dict(type="str", required=True),
+            policy=dict(type="str"),
+            process_server=dict(type="str"),
+            run_as_account=dict(type="str"),
+            target_resource_group=dict(type="str"),
+            target_network=dict(type="str"),
+            target_network_resource_group=dict(type="str"),
+            target_subnet=dict(type="str"),
+            log_storage_account=dict(type="str"),
+            storage_account_resource_group=dict(type="str"),
+            disk_type=dict(type="str", choices=["Standard_LRS", "StandardSSD_LRS", "Premium_LRS"], default="Standard_LRS"),
+            target_vm_name=dict(type="str"),
+            target_vm_size=dict(type="str"),
+            availability_set=dict(type="str"),
+            availability_zone=dict(type="str"),
+            proximity_placement_group=dict(type="str"),
+            license_type=dict(type="str", choices=["NoLicenseType", "WindowsServer"]),
+            multi_vm_group=dict(type="str"),
+            tags=dict(type="dict"),
+            wait=dict(type="bool", default=True),
+            wait_for=dict(type="str", choices=["enabled", "protected"], default="protected"),
+            wait_timeout=dict(type="int", default=3600),
+            poll_interval=dict(type="float", default=30),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+
+    def body():
+        rep = Replication(module)
+        item = rep.locate()
+        if p["state"] == "present":
+            before, after = rep.present(item)
+        else:
+            before, after = rep.remove(item, "MigrationComplete" if p["state"] == "migrated" else "NotSpecified")
+        result = dict(rep.result)
+        if after is not None:
+            result["machine"] = item_summary(after)
+        elif rep.protectable is not None:
+            result["machine"] = {"friendly_name": p["name"], "phase": "migrated" if p["state"] == "migrated" else "discovered",
+                                 "discovered": machine_summary(rep.protectable)}
+        module.exit(rep.changed, before=before, after=result.get("machine") or {}, connection=module.connection().describe(), **result)
+
+    run(module, body, "Replication of %s (state %s)" % (p["name"], p["state"]))
+
+
+if __name__ == "__main__":
+    main()

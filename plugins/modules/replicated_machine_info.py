@@ -1,0 +1,199 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 azmove.site_recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: replicated_machine_info
+short_description: Replication state of machines in a Recovery Services vault
+version_added: 0.1.0
+description:
+  - Returns, per replicated machine, where it stands in plain words (its RV(machines[].phase)), Site Recovery's protection
+    state, replication health with health errors, initial replication progress, RPO, the job it is busy with,
+    the operations Azure allows now, and its target settings.
+  - Optionally lists each machine's recovery points (time and type, crash- or app-consistent).
+  - Reads the vault's list of replicated items in one paged call, whatever the number of machines.
+author:
+  - azmove maintainers (@azmove)
+requirements:
+  - azure-mgmt-recoveryservicessiterecovery >= 2.0
+extends_documentation_fragment:
+  - azmove.site_recovery.azure
+  - azmove.site_recovery.site_recovery
+  - azmove.site_recovery.attributes
+  - azmove.site_recovery.attributes.INFO_MODULE
+options:
+  names:
+    description: Only these machines (friendly names). Default all replicated machines of the vault.
+    type: list
+    elements: str
+  recovery_points:
+    description: Also list each selected machine's recovery points (one call per machine).
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Where does every machine of the vault stand
+  azmove.site_recovery.replicated_machine_info:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+  register: status
+
+- name: Recovery points of one machine before a test failover
+  azmove.site_recovery.replicated_machine_info:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    names: [vm-app-win01]
+    recovery_points: true
+  register: win01
+
+- name: Show the latest app-consistent point
+  ansible.builtin.debug:
+    msg: "{{ win01.machines[0].recovery_points | selectattr('consistency', 'equalto', 'app-consistent') | map(attribute='time') | max }}"
+"""
+
+RETURN = r"""
+machines:
+  description: The replicated machines found.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: "Site Recovery's name of the replicated item."
+      type: str
+    friendly_name:
+      description: "The machine's name."
+      type: str
+    phase:
+      description:
+        - Where the machine stands, in plain words, the same for every provider.
+        - One of discovered, enabling, enable_failed, initial_replication, protected, test_failover_running,
+          test_failover_pending_cleanup, test_failover_cleaning_up, failing_over, failed_over, committing,
+          committed, disabling, migrated, unknown.
+      type: str
+    protection_state:
+      description: "Site Recovery's protection state."
+      type: str
+    protection_state_description:
+      description: "Site Recovery's description of it."
+      type: str
+    replication_health:
+      description: "Normal, Warning or Critical."
+      type: str
+    health_errors:
+      description: Health errors with code, message, possible causes and recommended action.
+      type: list
+      elements: dict
+    progress_percent:
+      description: "Initial replication (or resynchronization) progress."
+      type: int
+    rpo_seconds:
+      description: "Current recovery point objective in seconds."
+      type: int
+    current_job:
+      description: "The job the machine is busy with (scenario and job name), or null."
+      type: dict
+    allowed_operations:
+      description: "Operations Azure allows on the machine now."
+      type: list
+      elements: str
+    active_location:
+      description: "Primary before failover, Recovery after."
+      type: str
+    test_failover_state:
+      description: "State of a test failover."
+      type: str
+    policy:
+      description: "Replication policy name."
+      type: str
+    configuration_server:
+      description: "Friendly name of the source fabric (configuration server)."
+      type: str
+    target:
+      description: "Target VM name, size, network, resource group and cache storage."
+      type: dict
+    replication:
+      description: "Provider details (protection stage, agent version, IP, last heartbeat)."
+      type: dict
+    recovery_points:
+      description: Recovery points (id, name, time, type, consistency), newest first.
+      returned: when O(recovery_points=true)
+      type: list
+      elements: dict
+  sample:
+    - friendly_name: vm-app-win01
+      phase: initial_replication
+      protection_state: ProtectedStatesBegin
+      replication_health: Normal
+      progress_percent: 45
+      current_job: null
+      allowed_operations: [DisableProtection]
+phases:
+  description: How many machines are in each phase.
+  returned: always
+  type: dict
+  sample: {protected: 2, initial_replication: 1}
+connection:
+  description: The connection the task used (never its secrets).
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery
+from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import (
+    item_summary,
+    list_items,
+    recovery_point_summary,
+)
+
+
+def main():
+    module = AzureModule(
+        dict(
+            resource_group=dict(type="str", required=True),
+            vault=dict(type="str", required=True),
+            names=dict(type="list", elements="str"),
+            recovery_points=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+
+    def body():
+        sr = SiteRecovery(module, p["resource_group"], p["vault"])
+        wanted = {n.lower() for n in p["names"] or []}
+        machines = []
+        for item in list_items(sr):
+            summary = item_summary(item)
+            if wanted and (summary["friendly_name"] or "").lower() not in wanted:
+                continue
+            if p["recovery_points"]:
+                points = sr.list(
+                    "recovery_points",
+                    "list_by_replication_protected_items",
+                    summary["fabric_name"],
+                    summary["container_name"],
+                    summary["name"],
+                )
+                summary["recovery_points"] = sorted(
+                    (recovery_point_summary(pt) for pt in points), key=lambda x: x["time"] or "", reverse=True
+                )
+            machines.append(summary)
+        phases = {}
+        for machine in machines:
+            phases[machine["phase"]] = phases.get(machine["phase"], 0) + 1
+        module.exit(False, machines=machines, phases=phases, connection=module.connection().describe())
+
+    run(module, body, "Reading replicated machines of vault %s" % p["vault"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 azmove.site_recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: replication_wait
+short_description: Wait for a wave of machines to reach a replication phase, showing progress
+version_added: 0.1.0
+description:
+  - Waits until every machine of a wave has reached O(until) (by default V(protected), the end of initial
+    replication, which can take hours), has failed, or O(timeout) has passed.
+  - Each poll is one paged call to the vault's list of replicated items, whatever the number of machines, and
+    polls are O(poll_interval) apart.
+  - While it waits, the task prints one progress line per poll with each machine's phase and progress (the
+    collection's action plugin does this; the module alone waits silently).
+  - Ends with a per-machine result - V(ready), V(failed) (with the health error and Azure's recommended action),
+    V(in_progress) (still going at the timeout) or V(missing) (not replicating at all).
+author:
+  - azmove maintainers (@azmove)
+requirements:
+  - azure-mgmt-recoveryservicessiterecovery >= 2.0
+extends_documentation_fragment:
+  - azmove.site_recovery.azure
+  - azmove.site_recovery.site_recovery
+  - azmove.site_recovery.attributes
+  - azmove.site_recovery.attributes.INFO_MODULE
+options:
+  machines:
+    description: Friendly names of the machines of the wave.
+    type: list
+    elements: str
+    required: true
+  until:
+    description: The phase every machine must reach.
+    type: str
+    choices: [protected]
+    default: protected
+  timeout:
+    description: Seconds to wait at most.
+    type: int
+    default: 86400
+  poll_interval:
+    description:
+      - Seconds between two polls. One poll reads all machines, so polling every minute costs at most one read
+        per minute for the whole wave.
+    type: float
+    default: 60
+  fail_on_error:
+    description:
+      - Fail the task when a machine failed, is missing, or is still in progress at the timeout.
+      - The per-machine results are returned either way.
+    type: bool
+    default: true
+  poll_once:
+    description:
+      - Read once and return the current per-machine results without waiting or failing. The action plugin uses
+        this to print progress between polls; it is also handy in an C(until) loop of your own.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Wait for the wave's initial replication, printing progress every 5 minutes
+  azmove.site_recovery.replication_wait:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    machines: "{{ ansible_play_hosts }}"
+    poll_interval: 300
+    timeout: 43200
+  run_once: true
+  register: wave
+
+- name: Machines that are ready for the test failover
+  ansible.builtin.debug:
+    msg: "{{ wave.machines | dict2items | selectattr('value.result', 'equalto', 'ready') | map(attribute='key') }}"
+"""
+
+RETURN = r"""
+machines:
+  description: Per machine, the result and where the machine stands.
+  returned: always
+  type: dict
+  sample:
+    vm-app-win01: {result: ready, phase: protected, progress_percent: 100, health_errors: []}
+    vm-app-lnx01:
+      result: failed
+      phase: enable_failed
+      health_errors:
+        - code: "95108"
+          message: Validation of the specified credentials failed.
+          recommended_action: Use the root account.
+counts:
+  description: How many machines have each result.
+  returned: always
+  type: dict
+  sample: {ready: 2, failed: 1, in_progress: 0, missing: 0}
+done:
+  description: Whether no machine is still in progress.
+  returned: always
+  type: bool
+polls:
+  description: How many times the vault's list was read.
+  returned: always
+  type: int
+waited_seconds:
+  description: How long the task waited.
+  returned: always
+  type: float
+connection:
+  description: The connection the task used (never its secrets).
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery
+from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import index_by_machine, list_items, wave_status
+from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import Clock, WaitTimeout, wait_until
+
+RESULTS = ("ready", "failed", "in_progress", "missing")
+
+
+def results_of(status):
+    out = {}
+    for name, (result, summary) in status.items():
+        summary = summary or {}
+        out[name] = {
+            "result": result,
+            "phase": summary.get("phase"),
+            "progress_percent": summary.get("progress_percent"),
+            "protection_state_description": summary.get("protection_state_description"),
+            "replication_health": summary.get("replication_health"),
+            "health_errors": summary.get("health_errors") or [],
+            "current_job": summary.get("current_job"),
+        }
+    return out
+
+
+def main():
+    module = AzureModule(
+        dict(
+            resource_group=dict(type="str", required=True),
+            vault=dict(type="str", required=True),
+            machines=dict(type="list", elements="str", required=True),
+            until=dict(type="str", choices=["protected"], default="protected"),
+            timeout=dict(type="int", default=86400),
+            poll_interval=dict(type="float", default=60),
+            fail_on_error=dict(type="bool", default=True),
+            poll_once=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if not p["machines"]:
+        module.fail("machines is empty: name the machines of the wave.")
+
+    def body():
+        sr = SiteRecovery(module, p["resource_group"], p["vault"])
+        clock = Clock()
+        start = clock.now()
+        seen = {"polls": 0, "status": {}}
+
+        def poll():
+            seen["polls"] += 1
+            seen["status"] = wave_status(index_by_machine(list_items(sr)), p["machines"], p["until"])
+            pending = [n for n, (r, _s) in seen["status"].items() if r == "in_progress"]
+            return not pending, "%d of %d machines still in progress" % (len(pending), len(p["machines"])), None
+
+        timed_out = False
+        if p["poll_once"]:
+            poll()
+        else:
+            try:
+                wait_until(poll, "the wave to reach %s" % p["until"], p["timeout"], clock=clock, interval=p["poll_interval"])
+            except WaitTimeout:
+                timed_out = True
+        results = results_of(seen["status"])
+        counts = {r: sum(1 for v in results.values() if v["result"] == r) for r in RESULTS}
+        out = dict(
+            machines=results,
+            counts=counts,
+            done=counts["in_progress"] == 0,
+            polls=seen["polls"],
+            waited_seconds=round(clock.now() - start, 1),
+            connection=module.connection().describe(),
+        )
+        bad = {n: v for n, v in results.items() if v["result"] != "ready"}
+        if bad and p["fail_on_error"] and not p["poll_once"]:
+            lines = []
+            for name, value in sorted(bad.items()):
+                error = (value["health_errors"] or [{}])[0]
+                detail = value["result"].replace("_", " ")
+                if error.get("message"):
+                    detail += " - %s%s" % ("%s: " % error["code"] if error.get("code") else "", error["message"])
+                    if error.get("recommended_action"):
+                        detail += " Recommended action: %s" % error["recommended_action"]
+                elif value["phase"]:
+                    detail += " (%s%s)" % (value["phase"], ", %s%%" % value["progress_percent"] if value["progress_percent"] is not None else "")
+                lines.append("%s: %s" % (name, detail))
+            module.fail(
+                "%d of %d machines did not reach %s%s: %s"
+                % (len(bad), len(results), p["until"], " before the timeout" if timed_out else "", "; ".join(lines)),
+                **out
+            )
+        module.exit(False, **out)
+
+    run(module, body, "Waiting for machines of vault %s" % p["vault"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""Replication end to end: a fresh vault in the public cloud to three Government machines protected by
+Site Recovery, run twice; then every kind of bad input, refused before anything changes."""
+
+import json
+import os
+from pathlib import Path
+
+from conftest import ROOT, assert_ok
+
+WRITE_METHODS = ("PUT", "POST", "PATCH", "DELETE")
+SIM_PATH = str(ROOT / "tests" / "simulator")
+
+
+def extra(simulator, tmp_path, **more):
+    data = {
+        "work_dir": str(tmp_path),
+        "sim_state_dir": os.path.dirname(simulator["ca_bundle"]),
+        "sim_pythonpath": SIM_PATH,
+        "run_label": "first",
+    }
+    data.update(more)
+    return data
+
+
+def writes(admin, since):
+    return [r for r in admin.requests(since=since, cloud="public") if r["method"] in WRITE_METHODS and r["port"] != "login"]
+
+
+def last_request_id(admin):
+    log = admin.requests(limit=100000)
+    return log[-1]["id"] if log else 0
+
+
+def test_wave_from_fresh_vault_to_protected_and_second_run_changes_nothing(runner, simulator, admin, tmp_path):
+    vault = "rsv-wave-e2e"
+    done = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault))
+    assert_ok(done)
+    first = json.loads((tmp_path / "results-first.json").read_text())
+
+    assert first["vault"]["changed"] and first["key"]["changed"]
+    assert oct(os.stat(first["key"]["path"]).st_mode & 0o777) == "0o600"
+    cs = first["cs"]["configuration_servers"][0]
+    assert cs["friendly_name"] == "cs-gov-01"
+    assert sorted(a["name"] for a in cs["run_as_accounts"]) == ["linuxroot", "winadmin"]
+    assert cs["process_servers"] and cs["last_heartbeat"]
+
+    policy = first["policy"]
+    assert policy["changed"]
+    assert policy["policy"]["retention_hours"] == 24 and policy["policy"]["provider"] == "InMageAzureV2"
+    assert policy["failback_policy"]["provider"] == "InMage"
+    assert sorted(a["policy"] for a in policy["associations"]) == ["gov-to-public-24h", "gov-to-public-24h-failback"]
+    assert all(a["state"] == "Paired" for a in policy["associations"])
+
+    assert [r["machine"]["friendly_name"] for r in first["added"]["results"]] == ["vm-app-win01", "vm-app-win02", "vm-app-lnx01"]
+    assert all(r["changed"] for r in first["added"]["results"] + first["enabled"]["results"])
+    assert all(r["job"]["state"] == "Succeeded" for r in first["enabled"]["results"])
+
+    wave = first["wave"]
+    assert wave["counts"] == {"ready": 3, "failed": 0, "in_progress": 0, "missing": 0}
+    assert all(v["phase"] == "protected" for v in wave["machines"].values())
+
+    machines = {m["friendly_name"]: m for m in first["status"]["machines"]}
+    assert set(machines) == {"vm-app-win01", "vm-app-win02", "vm-app-lnx01"}
+    for machine in machines.values():
+        assert machine["phase"] == "protected"
+        assert machine["replication_health"] == "Normal"
+        assert machine["progress_percent"] == 100
+        assert machine["rpo_seconds"] is not None
+        assert "TestFailover" in machine["allowed_operations"]
+        kinds = {p["consistency"] for p in machine["recovery_points"]}
+        assert {"crash-consistent", "app-consistent"} <= kinds, machine["recovery_points"]
+    assert first["status"]["phases"] == {"protected": 3}
+    scenarios = {j["scenario"] for j in first["jobs"]["jobs"]}
+    assert len([j for j in first["jobs"]["jobs"] if j["target_object_name"] == "vm-app-win01"]) >= 1, scenarios
+
+    # Second run: nothing changes, and not a single write reaches Azure.
+    mark = last_request_id(admin)
+    again = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, run_label="second"))
+    assert_ok(again)
+    second = json.loads((tmp_path / "results-second.json").read_text())
+    for key in ("vault", "key", "policy"):
+        assert not second[key]["changed"], key
+    assert not any(r["changed"] for r in second["added"]["results"] + second["enabled"]["results"])
+    assert writes(admin, mark) == [], writes(admin, mark)
+    assert second["wave"]["polls"] >= 1
+
+    # Check mode: a shorter retention and a bigger VM size would change the policy and every machine; nothing is sent.
+    mark = last_request_id(admin)
+    would = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, run_label="check",
+                                                     policy_retention=12, vm_size="Standard_D8s_v3"), check=True, diff=True)
+    assert_ok(would)
+    check = json.loads((tmp_path / "results-check.json").read_text())
+    assert check["policy"]["changed"] and check["policy"]["policy"]["retention_hours"] == 12
+    assert all(r["changed"] and r["changes"]["vm_size"] == "Standard_D8s_v3" for r in check["enabled"]["results"])
+    assert writes(admin, mark) == [], writes(admin, mark)
+
+    # For real: the VM size is a setting Azure updates in place.
+    resized = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, run_label="resized",
+                                                       vm_size="Standard_D8s_v3"))
+    assert_ok(resized)
+    after = json.loads((tmp_path / "results-resized.json").read_text())
+    assert all(r["changed"] for r in after["enabled"]["results"])
+    assert {m["target"]["vm_size"] for m in after["status"]["machines"]} == {"Standard_D8s_v3"}
+    assert after["status"]["phases"] == {"protected": 3}
+
+    # The cache storage account is not: a clear error naming the setting, and nothing sent for it.
+    mark = last_request_id(admin)
+    refused = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, run_label="refused",
+                                                       vm_size="Standard_D8s_v3", cache_storage="stothercache",
+                                                       expect_enable_errors=True))
+    assert_ok(refused)
+    result = json.loads((tmp_path / "results-refused.json").read_text())["enabled"]["results"][0]
+    assert result["failed"] and "cannot change log_storage_account" in result["msg"]
+    assert not [r for r in writes(admin, mark) if "replicationProtectedItems" in r["path"]]
+
+
+def test_bad_input_is_refused_before_anything_changes(runner, simulator, admin, tmp_path):
+    mark = last_request_id(admin)
+    done = runner.run("replication_bad_input.yml", extra(simulator, tmp_path, vault="rsv-bad-input"))
+    assert_ok(done)
+    results = json.loads((tmp_path / "bad-input.json").read_text())
+    expected = {
+        "malformed_ip": "ip_address '10.10.1.400' is not a valid IPv4 or IPv6 address",
+        "unknown_os": "value of os_type must be one of: Windows, Linux",
+        "retention_over_limit": "at most 24 hours on premium storage",
+        "unknown_account": "has no run-as account 'nobody'",
+        "subnet_outside_network": "Subnet 'snet-elsewhere' is not in target network vnet-landing-eastus",
+        "unknown_process_server": "has no process server 'ps-missing'",
+        "policy_not_associated": "is not associated with configuration server 'cs-gov-01'",
+    }
+    for key, text in expected.items():
+        result = results[key]
+        assert result.get("failed"), (key, result)
+        assert text in result["msg"], (key, result["msg"])
+    # Nothing was sent for the refused tasks: no premium policy, no replicated item, one machine discovered.
+    assert results["after"]["machines"] == []
+    sent = [(r["method"], r["path"]) for r in writes(admin, mark) if "rsv-bad-input" in r["path"]]
+    assert not [s for s in sent if "gov-premium" in s[1]], sent
+    assert not [s for s in sent if "replicationProtectedItems" in s[1]], sent
+    assert len([s for s in sent if s[1].endswith("/discoverProtectableItem")]) == 1, sent
+    discovered = results["discovered"]
+    assert discovered["machine"]["friendly_name"] == "vm-app-win01"
+
+
+def test_a_foreign_vault_credentials_file_is_refused_by_the_configuration_server(runner, simulator, admin, tmp_path):
+    from azsim import testing  # the configuration server's side
+
+    done = runner.run("replication_bad_input.yml", extra(simulator, tmp_path, vault="rsv-creds-a", only_key=True))
+    assert_ok(done)
+    good = Path(tmp_path / "rsv-creds-a.VaultCredentials").read_text()
+    foreign = good.replace("<ResourceName>rsv-creds-a</ResourceName>", "<ResourceName>rsv-someone-else</ResourceName>")
+    for text, expected in ((foreign, "not found"),):  # expired and tampered files: tests/simulator
+        try:
+            admin.register_configuration_server(vault_credentials=text, name="cs-x", ip="10.10.1.11", accounts=[])
+        except testing.AdminError as err:
+            assert expected in str(err)
+        else:
+            raise AssertionError("a foreign vault credentials file was accepted")
+
+
+def test_push_install_failure_reaches_the_user_then_a_rerun_after_the_fix_enables(runner, simulator, admin, tmp_path):
+    vault = "rsv-push-install"
+    admin.set_host("10.10.1.5", local_account_token_filter_policy=0)
+    try:
+        done = runner.run("replication_one.yml", extra(simulator, tmp_path, vault=vault, run_label="broken"))
+        assert_ok(done)
+        broken = json.loads((tmp_path / "one-broken.json").read_text())
+        enabled = broken["enabled"]
+        assert enabled["failed"]
+        assert "95107" in enabled["msg"]
+        assert "LocalAccountTokenFilterPolicy" in enabled["msg"]  # Azure's recommended action
+        job_id = enabled["error"]["job_id"]
+        assert job_id and "job id %s" % job_id in enabled["msg"]
+        wave = broken["wave"]
+        assert wave["failed"] and wave["counts"]["failed"] == 1
+        win02 = wave["machines"]["vm-app-win02"]
+        assert win02["phase"] == "enable_failed"
+        assert win02["health_errors"][0]["code"] == "95107"
+        assert "vm-app-win02: failed - 95107" in wave["msg"]
+    finally:
+        admin.set_host("10.10.1.5", local_account_token_filter_policy=1)
+
+    # The host is fixed: the same playbook removes the failed replication and enables it again.
+    done = runner.run("replication_one.yml", extra(simulator, tmp_path, vault=vault, run_label="fixed"))
+    assert_ok(done)
+    fixed = json.loads((tmp_path / "one-fixed.json").read_text())
+    assert fixed["enabled"]["changed"] and not fixed["enabled"].get("failed")
+    assert fixed["enabled"]["retried"][0]["code"] == "95107"
+    assert fixed["wave"]["counts"]["ready"] == 1
+
+
+def test_the_wave_wait_shows_progress_while_initial_replication_runs(runner, simulator, admin, tmp_path):
+    admin.set_time_factor(0.005)  # initial replication of the 127 GB machine takes about 9 s
+    try:
+        done = runner.run("replication_one.yml", extra(simulator, tmp_path, vault="rsv-progress", run_label="slow"))
+    finally:
+        admin.set_time_factor(0)
+    assert_ok(done)
+    result = json.loads((tmp_path / "one-slow.json").read_text())
+    assert result["wave"]["counts"]["ready"] == 1
+    lines = [line for line in done.output.splitlines() if line.startswith("[localhost] ") and "in progress" in line]
+    progress = [line for line in lines if "1 in progress" in line and "%" in line]
+    assert len(progress) >= 2, done.output[-3000:]
+    assert lines[-1].split("| ")[1].startswith("vm-app-win02 protected"), lines[-1]
+    # One read of the vault's item list per poll, not one per machine.
+    assert result["wave"]["polls"] >= len(progress)
