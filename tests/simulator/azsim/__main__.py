@@ -1,4 +1,5 @@
-"""CLI: serve | start | stop | wait | register-cs  (see README.md)."""
+"""CLI: serve | start | stop | wait | register-cs | register-appliance | appliance-key | add-credential | add-server |
+appliance-health  (see README.md)."""
 import argparse
 import json
 import os
@@ -125,6 +126,79 @@ def register_cs(args):
     return 0
 
 
+def _admin_call(args, what, call):
+    """Run an AdminClient call for a Site Recovery CLI command: JSON on stdout (exit 0), or `<what> refused: <reason>`
+    on stderr (exit 1)."""
+    from .testing import AdminClient, AdminError, read_endpoints
+    try:
+        result = call(AdminClient(read_endpoints(os.path.abspath(args.state_dir))))
+    except AdminError as err:
+        try:
+            reason = json.loads(err.body)["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            reason = err.body
+        print(f"{what} refused: {reason}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"cannot reach the simulator: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _appliance_commands(sub):
+    """Site Recovery, modernized (replication appliance): the appliance configuration manager's steps."""
+    p = sub.add_parser("register-appliance", help="register a replication appliance (InMageRcm) with a vault")
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--subscription", help="the vault's subscription (or give --appliance-key)")
+    p.add_argument("--resource-group", help="the vault's resource group")
+    p.add_argument("--vault", help="the Recovery Services vault (public cloud)")
+    p.add_argument("--appliance-key", help="the vault's replication appliance key (see appliance-key)")
+    p.add_argument("--name", required=True, help="appliance name (its computer name)")
+    p.add_argument("--ip", required=True, help="the appliance's IPv4 address")
+    p = sub.add_parser("appliance-key", help="print a vault's replication appliance key (what the portal shows)")
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--subscription", required=True)
+    p.add_argument("--resource-group", required=True)
+    p.add_argument("--vault", required=True)
+    p = sub.add_parser("add-credential", help="add a credential (run-as account) to a replication appliance")
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--name", required=True, help="friendly name (the run-as account's displayName)")
+    p.add_argument("--username", required=True)
+    p.add_argument("--os", required=True, choices=["Windows", "Linux"])
+    p.add_argument("--appliance", help="appliance name (needed when several are registered)")
+    p = sub.add_parser("add-server", help="add a physical server to a replication appliance")
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--ip", required=True, metavar="IP_OR_FQDN", help="IPv4 address or FQDN of the server")
+    p.add_argument("--credential", required=True, help="friendly name of a credential added with add-credential")
+    p.add_argument("--appliance", help="appliance name (needed when several are registered)")
+    p = sub.add_parser("appliance-health", help="mark a component of an appliance unhealthy / healthy")
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--name", required=True, help="appliance name")
+    p.add_argument("--component", required=True,
+                   help="processServer | rcmProxy | pushInstaller | replicationAgent | reprotectAgent | marsAgent | "
+                        "dra")
+    p.add_argument("--healthy", action="store_true", help="healthy again (default: unhealthy)")
+    p.add_argument("--error-code")
+    p.add_argument("--message")
+
+
+def _appliance_command(args):
+    if args.cmd == "register-appliance":
+        return _admin_call(args, "registration", lambda a: a.register_appliance(
+            args.name, args.ip, args.subscription, args.resource_group, args.vault, args.appliance_key))
+    if args.cmd == "appliance-key":
+        return _admin_call(args, "appliance key", lambda a: {"appliance_key": a.appliance_key(
+            args.subscription, args.resource_group, args.vault)})
+    if args.cmd == "add-credential":
+        return _admin_call(args, "credential", lambda a: a.add_credential(args.name, args.username, args.os,
+                                                                          args.appliance))
+    if args.cmd == "add-server":
+        return _admin_call(args, "server", lambda a: a.add_server(args.ip, args.credential, args.appliance))
+    return _admin_call(args, "health change", lambda a: a.set_appliance_health(
+        args.name, args.component, args.healthy, args.error_code, args.message))
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="azsim")
@@ -143,6 +217,7 @@ def main(argv=None):
     p.add_argument("--ip", required=True)
     p.add_argument("--account", action="append", metavar="NAME=USERNAME", help="run-as account (repeatable)")
     p.add_argument("--process-server-ip", help="IP of the process server (default: --ip)")
+    _appliance_commands(sub)
     args = parser.parse_args(argv)
     if args.cmd == "serve":
         from .server import serve
@@ -155,6 +230,8 @@ def main(argv=None):
         return 0 if wait(os.path.abspath(args.state_dir), args.timeout) else 1
     if args.cmd == "register-cs":
         return register_cs(args)
+    if args.cmd in ("register-appliance", "appliance-key", "add-credential", "add-server", "appliance-health"):
+        return _appliance_command(args)
     return 2
 
 

@@ -10,6 +10,8 @@ from . import jwtutil
 from .clouds import CLOUDS
 from .httpbase import Response
 from .providers import compute, siterecovery_cs, storage
+from .providers import compute_catalog, network
+from .providers import siterecovery_rcm
 
 
 def apply_seed(sim, doc):
@@ -22,22 +24,35 @@ def apply_seed(sim, doc):
         default_loc = CLOUDS[cloud]["default_location"]
         sub = spec.get("subscription_id") or ident["subscription_id"]
         n = {"resource_groups": 0, "virtual_networks": 0, "virtual_machines": 0, "storage_accounts": 0}
+        n.update({key: 0 for key in NETWORK_SEEDS})
         rgs = {r["name"].lower(): r for r in spec.get("resource_groups", [])}
         for item in spec.get("virtual_networks", []) + spec.get("virtual_machines", []) + \
-                spec.get("storage_accounts", []):
+                spec.get("storage_accounts", []) + [i for key in NETWORK_SEEDS for i in spec.get(key, [])]:
             rg_name = item["resource_group"]
             rgs.setdefault(rg_name.lower(), {"name": rg_name, "location": item.get("location", default_loc)})
         for rg in rgs.values():
             rg.setdefault("location", default_loc)
             compute.seed_resource_group(sim, cloud, rg.get("subscription_id", sub), rg)
             n["resource_groups"] += 1
+        for key in ("network_security_groups", "route_tables", "public_ip_addresses", "availability_sets"):
+            for item in spec.get(key, []):
+                item.setdefault("location", default_loc)
+                NETWORK_SEEDS[key](sim, cloud, item.get("subscription_id", sub), item)
+                n[key] += 1
         for v in spec.get("virtual_networks", []):
             v.setdefault("location", default_loc)
             compute.seed_vnet(sim, cloud, v.get("subscription_id", sub), v)
+            network.seed_subnet_refs(sim, cloud, v.get("subscription_id", sub), v)
             n["virtual_networks"] += 1
+        for lb in spec.get("load_balancers", []):
+            lb.setdefault("location", default_loc)
+            network.seed_load_balancer(sim, cloud, lb.get("subscription_id", sub), lb)
+            n["load_balancers"] += 1
         for vm in spec.get("virtual_machines", []):
             vm.setdefault("location", default_loc)
             compute.seed_vm(sim, cloud, vm.get("subscription_id", sub), vm)
+            network.seed_vm_refs(sim, cloud, vm.get("subscription_id", sub), vm)
+            compute_catalog.seed_vm_placement(sim, cloud, vm.get("subscription_id", sub), vm)
             if vm.get("host") is not None:  # Site Recovery push-install facts of the machine behind this IP
                 siterecovery_cs.set_host(sim, vm["private_ip"], **vm["host"])
             n["virtual_machines"] += 1
@@ -47,6 +62,16 @@ def apply_seed(sim, doc):
             n["storage_accounts"] += 1
         counts[cloud] = n
     return counts
+
+
+# Seed keys of the Network provider and the Compute catalog, and their seeding functions.
+NETWORK_SEEDS = {
+    "network_security_groups": network.seed_nsg,
+    "route_tables": network.seed_route_table,
+    "public_ip_addresses": network.seed_public_ip,
+    "availability_sets": compute_catalog.seed_availability_set,
+    "load_balancers": network.seed_load_balancer,
+}
 
 
 class AdminApp:
@@ -96,6 +121,8 @@ class AdminApp:
                 return Response(200, self.sim.identity)
             if parts[:1] == ["asr"]:
                 return self.asr(parts[1:], m, req)
+            if parts[:1] == ["compute"]:  # quota limits and size restrictions (compute_catalog)
+                return compute_catalog.admin(self.sim, parts[1:], m, req.json() or {})
         except siterecovery_cs.RegistrationError as exc:
             return Response(400, {"error": {"code": "InvalidVaultCredentials", "message": str(exc)}})
         except (ValueError, KeyError, TypeError) as exc:
@@ -114,6 +141,33 @@ class AdminApp:
             return Response(200, siterecovery_cs.set_host(self.sim, facts.pop("ip"), **facts))
         if len(parts) == 2 and parts[0] == "hosts" and m == "GET":
             return Response(200, siterecovery_cs.host_facts(self.sim, parts[1]))
+        try:
+            return self.asr_appliance(parts, m, req, body)
+        except siterecovery_rcm.ApplianceError as exc:
+            return Response(400, {"error": {"code": "ApplianceRequestRefused", "message": str(exc)}})
+
+    def asr_appliance(self, parts, m, req, body):
+        """Site Recovery, modernized: replication appliance registration, its credentials and servers, health knob."""
+        rcm = siterecovery_rcm
+        if parts == ["appliances"] and m == "POST":
+            return Response(200, rcm.register_appliance(
+                self.sim, body.get("name"), body.get("ip"), body.get("subscription"), body.get("resource_group"),
+                body.get("vault"), body.get("appliance_key")))
+        if parts == ["appliance-key"] and m == "GET":
+            q = req.query
+            rcm._vault(self.sim, q.get("subscription"), q.get("resource_group"), q.get("vault"))
+            return Response(200, {"key": rcm.appliance_key(self.sim, q["subscription"], q["resource_group"],
+                                                           q["vault"])})
+        if parts == ["credentials"] and m == "POST":  # a password, if sent, is ignored and never stored
+            return Response(200, rcm.add_credential(self.sim, body.get("name"), body.get("username"), body.get("os"),
+                                                    body.get("appliance")))
+        if parts == ["servers"] and m == "POST":
+            return Response(200, rcm.add_server(self.sim, body.get("address"), body.get("credential"),
+                                                body.get("appliance")))
+        if len(parts) == 3 and parts[0] == "appliances" and parts[2] == "health" and m == "POST":
+            return Response(200, rcm.set_appliance_health(self.sim, parts[1], body.get("component"),
+                                                          bool(body.get("healthy", False)), body.get("error_code"),
+                                                          body.get("message")))
         return Response(404, {"error": {"code": "NotFound", "message": "unknown admin endpoint"}})
 
     def app_credential(self, cloud, kind, body):

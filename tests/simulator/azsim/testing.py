@@ -154,13 +154,58 @@ class AdminClient:
                           {"vault_credentials": vault_credentials, "name": name, "ip": ip,
                            "accounts": accounts or [], "process_server_ip": process_server_ip})
 
+    def appliance_key(self, subscription, resource_group, vault):
+        """The vault's "Azure Site Recovery replication appliance key" (what the portal shows)."""
+        return self._call("GET", "/asr/appliance-key", query={"subscription": subscription,
+                                                              "resource_group": resource_group, "vault": vault})["key"]
+
+    def register_appliance(self, name, ip, subscription=None, resource_group=None, vault=None, appliance_key=None):
+        """Register a Site Recovery replication appliance (modernized, InMageRcm) with a public-cloud vault, named
+        by its ids and/or its appliance key. Returns the fabric / container / process server / site ids."""
+        return self._call("POST", "/asr/appliances", {"name": name, "ip": ip, "subscription": subscription,
+                                                      "resource_group": resource_group, "vault": vault,
+                                                      "appliance_key": appliance_key})
+
+    def add_credential(self, name, username, os_type, appliance=None):
+        """A credential of the appliance (a run-as account of its physical site); no password is needed."""
+        return self._call("POST", "/asr/credentials", {"name": name, "username": username, "os": os_type,
+                                                       "appliance": appliance})
+
+    def add_server(self, address, credential, appliance=None):
+        """Add a physical server (IP address or FQDN) with a credential's friendly name; it is discovered after a
+        short scaled delay. Returns the machine / protectable item ids."""
+        return self._call("POST", "/asr/servers", {"address": address, "credential": credential,
+                                                   "appliance": appliance})
+
+    def set_appliance_health(self, name, component, healthy=False, error_code=None, message=None):
+        """Mark a component (processServer, rcmProxy, pushInstaller, replicationAgent, reprotectAgent, marsAgent,
+        dra) of an appliance unhealthy (or healthy again). Returns the component as the fabric shows it."""
+        return self._call("POST", f"/asr/appliances/{name}/health", {"component": component, "healthy": healthy,
+                                                                     "error_code": error_code, "message": message})
+
     def set_host(self, ip, **facts):
         """Push-install facts of a source host: reachable, domain_joined, local_account_token_filter_policy,
-        sshd_password_authentication, sftp_subsystem, agent_installed. Returns the effective facts."""
+        sshd_password_authentication, sftp_subsystem, agent_installed; shutdown_fails (the failover's source
+        shutdown fails). Returns the effective facts."""
         return self._call("POST", "/asr/hosts", dict(facts, ip=ip))
 
     def host(self, ip):
         return self._call("GET", f"/asr/hosts/{ip}")
+
+    def set_quota(self, cloud, location, name, limit):
+        """Compute quota: the limit of a usage (`cores`, a VM family such as `standardDSv3Family`,
+        `virtualMachines`, `availabilitySets`) in one location of a cloud."""
+        return self._call("POST", "/compute/quotas", {"cloud": cloud, "location": location, "name": name,
+                                                      "limit": limit})
+
+    def restrict_size(self, cloud, location, size, reason="NotAvailableForSubscription", restricted=True):
+        """Make a VM size unavailable in a location (a resource SKU `Location` restriction), or lift it."""
+        return self._call("POST", "/compute/restrictions", {"cloud": cloud, "location": location, "size": size,
+                                                            "reason": reason, "restricted": restricted})
+
+    def reset_compute_knobs(self):
+        """Default quotas and no size restrictions."""
+        self._call("DELETE", "/compute/knobs")
 
     def mint_token(self, cloud, **claims):
         """Claims override the defaults; extras: resource=, expired=True, lifetime=, bad_signature=True."""

@@ -8,9 +8,13 @@ import copy
 
 from . import compute, recoveryservices, resources, storage  # noqa: F401  (route registration)
 from . import siterecovery, siterecovery_cs, siterecovery_items  # noqa: F401
+from . import siterecovery_failover  # noqa: F401
+from . import siterecovery_rcm, siterecovery_rcm_items  # noqa: F401  (modernized: replication appliance, InMageRcm)
+from . import compute_catalog, network  # noqa: F401  (Network writes; usages, SKUs, availability sets)
 
 __all__ = ["compute", "recoveryservices", "resources", "storage", "siterecovery", "siterecovery_cs",
-           "siterecovery_items", "register_actions", "deep_merge"]
+           "siterecovery_items", "siterecovery_failover", "siterecovery_rcm", "siterecovery_rcm_items",
+           "register_actions", "deep_merge"]
 
 
 def deep_merge(base, patch):

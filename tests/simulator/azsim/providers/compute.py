@@ -5,6 +5,7 @@ shapes are what azure-mgmt-compute / azure-mgmt-network deserialize for a VM wit
 a managed OS disk, one NIC and a private IP in a VNet subnet.
 """
 import hashlib
+import ipaddress
 import json
 import time
 import uuid
@@ -181,7 +182,8 @@ def instance_view(vm):
     now = iso(time.time())
     running = state == "running"
     return {
-        "computerName": vm["properties"]["osProfile"]["computerName"] if running else None,
+        "computerName": (vm["properties"].get("osProfile") or {}).get("computerName", meta.get("computer_name"))
+        if running else None,
         "osName": meta.get("os_name") if running else None,
         "osVersion": meta.get("os_version") if running else None,
         "hyperVGeneration": "V2",
@@ -313,3 +315,95 @@ def vm_by_private_ip(store, cloud, ip):
         if ip in ips and vm_ref:
             return store.get_resource(cloud, vm_ref)
     return None
+
+
+# -- VMs created by the simulator (Site Recovery test failover / failover) --------------------------------------
+def free_ip(store, cloud, vnet, subnet_name, wanted=None):
+    """`wanted` if it is in the subnet and unused, else the lowest unused address from .4 (Azure reserves .0-.3)."""
+    subnet = next(s for s in vnet["properties"]["subnets"] if s["name"].lower() == subnet_name.lower())
+    net = ipaddress.ip_network(subnet["properties"]["addressPrefix"], strict=False)
+    used = set()
+    for row in store.query("SELECT body FROM resources WHERE cloud=? AND type_lower=?", (cloud, NIC_TYPE.lower())):
+        for cfg in json.loads(row["body"])["properties"].get("ipConfigurations", []):
+            used.add(cfg["properties"].get("privateIPAddress"))
+    if wanted and ipaddress.ip_address(wanted) in net and wanted not in used:
+        return wanted
+    for host in list(net.hosts())[3:-1]:
+        if str(host) not in used:
+            return str(host)
+    raise ValueError(f"subnet {subnet['id']} is full")
+
+
+def create_vm(sim, cloud, spec):
+    """A VM built from replicated (specialized) disks, the way Site Recovery creates it: OS disk attached (no image,
+    no osProfile), one NIC with a dynamic private IP in `spec["subnet_id"]`, managed OS and data disks, power state
+    running. spec: name, resource_group_id, location, size, os_type, os_name, subnet_id, static_ip?, os_disk_size_gb,
+    disk_type, data_disks [GiB], tags, nic_tags, disk_tags. Returns the VM id."""
+    sub, rg = spec["resource_group_id"].split("/")[2], spec["resource_group_id"].split("/")[4]
+    vnet_id = spec["subnet_id"].split("/subnets/")[0]
+    vnet = sim.store.get_resource(cloud, vnet_id)
+    subnet = spec["subnet_id"].split("/subnets/")[1]
+    ip = free_ip(sim.store, cloud, vnet, subnet, spec.get("static_ip"))
+    name = spec["name"]
+    body = seed_vm(sim, cloud, sub, {
+        "name": name, "resource_group": rg, "location": spec["location"], "size": spec["size"],
+        "os_type": spec["os_type"], "os_name": spec.get("os_name"), "private_ip": ip,
+        "ip_allocation": "Static" if spec.get("static_ip") == ip else "Dynamic", "power_state": "running",
+        "vnet": vnet["name"], "vnet_resource_group": vnet_id.split("/")[4], "subnet": subnet,
+        "os_disk_size_gb": spec["os_disk_size_gb"], "os_disk_type": spec.get("disk_type") or "Standard_LRS",
+        "tags": spec.get("tags") or {}})
+    vm_id = body["id"]
+    nic_id = body["properties"]["networkProfile"]["networkInterfaces"][0]["id"]
+    nic = sim.store.get_resource(cloud, nic_id)
+    nic["tags"] = spec.get("nic_tags") or {}
+    sim.store.put_resource(cloud, nic_id, NIC_TYPE, sub, rg, nic)
+    prof = body["properties"]["storageProfile"]
+    os_disk = sim.store.get_resource(cloud, prof["osDisk"]["managedDisk"]["id"])
+    os_disk["properties"]["creationData"] = {"createOption": "Import"}
+    os_disk["tags"] = spec.get("disk_tags") or {}
+    sim.store.put_resource(cloud, os_disk["id"], DISK_TYPE, sub, rg, os_disk)
+    data_disks = []
+    for lun, size_gb in enumerate(spec.get("data_disks") or []):
+        disk = dict(os_disk, name=f"{name}_DataDisk_{lun}", id=_ids(sub, rg.upper(), "disks", f"{name}_DataDisk_{lun}"))
+        disk["properties"] = dict(os_disk["properties"], diskSizeGB=size_gb, diskSizeBytes=size_gb * 1024 ** 3,
+                                  uniqueId=_guid(vm_id, "data", str(lun)))
+        disk["properties"].pop("osType", None)
+        sim.store.put_resource(cloud, disk["id"], DISK_TYPE, sub, rg, disk)
+        data_disks.append({"lun": lun, "name": disk["name"], "createOption": "Attach", "caching": "None",
+                           "diskSizeGB": size_gb, "managedDisk": {"storageAccountType": disk["sku"]["name"],
+                                                                  "id": disk["id"]},
+                           "deleteOption": "Detach", "toBeDetached": False})
+    prof.pop("imageReference", None)
+    prof["osDisk"]["createOption"] = "Attach"
+    prof["dataDisks"] = data_disks
+    body["properties"].pop("osProfile", None)
+    body["properties"]["timeCreated"] = iso(time.time())
+    body["azsim"]["computer_name"] = spec.get("computer_name") or name
+    sim.store.put_resource(cloud, vm_id, VM_TYPE, sub, rg, body)
+    return vm_id
+
+
+def delete_vm(sim, cloud, vm_id):
+    """Delete a VM with its NICs and managed disks (what test failover cleanup removes). False if it was gone."""
+    vm = sim.store.get_resource(cloud, vm_id)
+    if vm is None:
+        return False
+    prof = vm["properties"]["storageProfile"]
+    for ref in vm["properties"]["networkProfile"]["networkInterfaces"]:
+        sim.store.delete_resource(cloud, ref["id"])
+    for disk in [prof["osDisk"]] + prof.get("dataDisks", []):
+        if (disk.get("managedDisk") or {}).get("id"):
+            sim.store.delete_resource(cloud, disk["managedDisk"]["id"])
+    return sim.store.delete_resource(cloud, vm_id)
+
+
+def set_power_state(sim, cloud, vm_id, state):
+    """Change a VM's power state (seen in its instance view); False if there is no such VM."""
+    with sim.store.lock:
+        vm = sim.store.get_resource(cloud, vm_id)
+        if vm is None:
+            return False
+        vm.setdefault("azsim", {})["power_state"] = state
+        parts = vm_id.split("/")
+        sim.store.put_resource(cloud, vm_id, VM_TYPE, parts[2], parts[4], vm)
+        return True

@@ -2,7 +2,8 @@
 
 Classic physical-server path (InMageAzureV2 through a configuration server). The vault lives in the public
 cloud; the configuration server is registered through the admin API (siterecovery_cs.py) and the protected
-items with their state machine are in siterecovery_items.py.
+items with their state machine are in siterecovery_items.py. The modernized path (InMageRcm, a replication
+appliance) plugs into the same engine: siterecovery_rcm.py (FABRIC_RENDERERS) and siterecovery_rcm_items.py.
 
 Every write is a job-backed LRO: `start_job` stores a replicationJobs document with absolute task start/end
 timestamps (real durations × time factor), registers a simulator operation that applies the side effect when
@@ -141,15 +142,19 @@ def task(task_id, name, friendly, seconds):
     return (task_id, name, friendly, seconds)
 
 
-def start_job(scope, req, scenario, friendly, tasks, target, action=None, fail=None, custom=None):
+def start_job(scope, req, scenario, friendly, tasks, target, action=None, fail=None, custom=None, warn=None):
     """Create a job-backed LRO. tasks: [(taskId, name, friendlyName, real seconds)].
 
     fail = (task index, JobErrorDetails-like dict): the job ends Failed at the end of that task. An `lro_fail` fault
-    on the request fails the last task instead (and its action is not applied). Returns the job (= operation) id.
+    on the request fails the last task instead (and its action is not applied). warn = [(task index, JobErrorDetails)]:
+    those tasks end Failed with a Warning-level error but the job goes on and ends Succeeded, stateDescription
+    CompletedWithInformation (e.g. a source shutdown that failed during a failover). Returns the job (= operation) id.
     """
     n = len(tasks) if fail is None else fail[0] + 1
     total = sum(t[3] for t in tasks[:n])
     sim = scope.sim
+    if fail is not None:  # a job failing on its own: its side effect does not happen either
+        action = (action or {}).get("on_failure")
     op_id = sim.start_operation(scope.cloud, "asr-job", total, action or {}, req.method, req.path)
     op = sim.store.get_operation(op_id)
     if op["failure"] and fail is None:
@@ -165,6 +170,7 @@ def start_job(scope, req, scenario, friendly, tasks, target, action=None, fail=N
     doc = {"id": jid, "name": op_id, "type": T_JOB,
            "azsim": {"scenario": scenario, "friendly": friendly, "tasks": bounds, "start": start, "end": op["due"],
                      "fail": list(fail) if fail else None, "target": target, "custom": custom,
+                     "warn": [list(w) for w in warn or []],
                      "activity": f"{uuid.uuid4()} ActivityId: {uuid.uuid4()}"}}
     scope.put(doc, T_JOB)
     return op_id
@@ -192,6 +198,7 @@ def render_job(doc, now=None):
     az = doc["azsim"]
     state, end = job_state(doc, now)
     fail_at = az["fail"][0] if az["fail"] else None
+    warnings = {w[0]: w[1] for w in az.get("warn") or []}
     tasks, errors = [], []
     for i, (tid, name, friendly, t0, t1) in enumerate(az["tasks"]):
         if fail_at is not None and i > fail_at or now < t0:
@@ -199,19 +206,23 @@ def render_job(doc, now=None):
         elif now < t1:
             tstate, t_start, t_end = "InProgress", iso(t0), NO_TIME
         else:
-            tstate, t_start, t_end = ("Failed" if i == fail_at else "Succeeded"), iso(t0), iso(t1)
+            tstate, t_start, t_end = ("Failed" if i == fail_at or i in warnings else "Succeeded"), iso(t0), iso(t1)
         terr = []
         if tstate == "Failed":
-            err = dict(az["fail"][1], creationTime=iso(t1), taskId=tid)
-            terr, errors = [err], [err]
+            err = dict(az["fail"][1] if i == fail_at else warnings[i], creationTime=iso(t1), taskId=tid)
+            terr = [err]
+            errors.append(err)
         tasks.append({"taskId": tid, "name": name, "startTime": t_start, "endTime": t_end, "allowedActions": [],
                       "friendlyName": friendly, "state": tstate,
                       "stateDescription": "Completed" if tstate == "Succeeded" else tstate,
                       "taskType": "TaskDetails", "customDetails": {"instanceType": "TaskDetails"},
                       "groupTaskCustomDetails": None, "errors": terr})
     target = az["target"]
+    description = state
+    if state == "Succeeded":
+        description = "CompletedWithInformation" if errors else "Completed"
     props = {"activityId": az["activity"], "scenarioName": az["scenario"], "friendlyName": az["friendly"],
-             "state": state, "stateDescription": "Completed" if state == "Succeeded" else state, "tasks": tasks,
+             "state": state, "stateDescription": description, "tasks": tasks,
              "errors": errors, "startTime": iso(az["start"]),
              "allowedActions": ["Cancel"] if state == "InProgress" else [],
              "targetObjectId": target["id"], "targetObjectName": target["name"],
@@ -231,7 +242,8 @@ def affected_objects(fabric, container, vm_id="", vm_name=""):
         "protectionProfileId": guid(container["id"], "profile"), "primaryCloudId": container["name"],
         "primaryCloudName": container["properties"]["friendlyName"], "recoveryCloudId": AZURE_CONTAINER,
         "recoveryCloudName": AZURE, "primaryVmmId": fid, "primaryVmmName": fabric["properties"]["friendlyName"],
-        "recoveryVmmId": AZURE_VMM, "recoveryVmmName": AZURE, "primaryFabricProviderId": "VMware",
+        "recoveryVmmId": AZURE_VMM, "recoveryVmmName": AZURE,
+        "primaryFabricProviderId": fabric["properties"]["customDetails"]["instanceType"],  # VMware | InMageRcm
         "recoveryFabricProviderId": "Azure"}}
 
 
@@ -261,8 +273,8 @@ def operation_status(ctx, req, p):
     else:
         body["endTime"] = job["endTime"]
     if job["state"] == "Failed":
-        svc = job["errors"][0]["serviceErrorDetails"]
-        prov = job["errors"][0].get("providerErrorDetails") or {}
+        svc = job["errors"][-1]["serviceErrorDetails"]
+        prov = job["errors"][-1].get("providerErrorDetails") or {}
         body["error"] = {"code": str(prov.get("errorCode") or svc["code"]),
                          "message": prov.get("errorMessage") or svc["message"]}
     return Response(200, body, headers)
@@ -276,7 +288,7 @@ def operation_result(ctx, req, p):
     if state == "InProgress":
         return Response(202, b"", {"Location": ctx.url(req.path), "Retry-After": ctx.sim.retry_after(30)})
     if state == "Failed":
-        err = render_job(doc)["properties"]["errors"][0]["serviceErrorDetails"]
+        err = render_job(doc)["properties"]["errors"][-1]["serviceErrorDetails"]
         return Response(400, {"error": {"code": err["code"], "message": err["message"]}})
     resource_path = req.path[:req.path.lower().rfind("/operationresults/")]
     found, params = ROUTER.resolve("GET", resource_path)
@@ -335,8 +347,14 @@ def get_job(ctx, req, p):
 
 
 # -- fabrics, recovery services providers ----------------------------------------------------------------------
+FABRIC_RENDERERS = {}  # customDetails instanceType -> render(scope, doc, now); InMageRcm: siterecovery_rcm
+
+
 def render_fabric(scope, doc, now):
     """VMware fabric (configuration server): heartbeats and counters computed on read."""
+    other = FABRIC_RENDERERS.get(doc["properties"]["customDetails"]["instanceType"])
+    if other:
+        return other(scope, doc, now)
     body = public(doc)
     az = doc["azsim"]
     cd = dict(body["properties"]["customDetails"])
@@ -440,6 +458,10 @@ def discover_protectable_item(ctx, req, p):
     scope = Scope(ctx, p)
     container = scope.container()
     fabric = scope.fabric()
+    if fabric["properties"]["customDetails"]["instanceType"] != "VMware":
+        raise bad("InvalidParameter", "Physical machines are added with discoverProtectableItem only to configuration "
+                                      "server (VMware) fabrics. For a replication appliance (InMageRcm) fabric, add "
+                                      "the server in the appliance's configuration manager.")
     props = ((req.json() or {}).get("properties") or {})
     name = (props.get("friendlyName") or "").strip()
     if not name:
@@ -491,9 +513,15 @@ def render_protectable(scope, doc, now):
 def protecting_item(scope, protectable):
     container_id = protectable["id"].split("/replicationProtectableItems/")[0]
     for item in scope.children(T_ITEM, container_id):
-        if item["properties"]["protectableItemId"].lower() == protectable["id"].lower():
+        pid = item["properties"].get("protectableItemId") or item["azsim"].get("protectable_id") or ""
+        if pid.lower() == protectable["id"].lower():  # InMageRcm items: protectableItemId null, id kept in azsim
             return item
     return None
+
+
+def visible(doc, now):
+    """False until a server added to a replication appliance has been discovered (azsim.visible_at)."""
+    return (doc.get("azsim") or {}).get("visible_at", 0) <= now
 
 
 @route("GET", CONTAINER + "/replicationProtectableItems", T_PROTECTABLE)
@@ -501,7 +529,10 @@ def list_protectable(ctx, req, p):
     """$take limits the answer like $top; $filter is accepted and ignored."""
     if (req.query.get("$take") or "").isdigit():
         req.query["$top"] = req.query["$take"]
-    return list_of(ctx, p, T_PROTECTABLE, render_protectable, Scope.container)
+    scope = Scope(ctx, p)
+    now = time.time()
+    docs = scope.children(T_PROTECTABLE, scope.container()["id"])
+    return ctx.page([render_protectable(scope, d, now) for d in docs if visible(d, now)])
 
 
 @route("GET", PROTECTABLE, T_PROTECTABLE)
@@ -509,6 +540,8 @@ def get_protectable(ctx, req, p):
     scope = Scope(ctx, p)
     container = scope.container()
     doc = scope.need(container["id"] + "/replicationProtectableItems/" + p["pitem"], "protectable item")
+    if not visible(doc, time.time()):
+        raise not_found("protectable item", p["pitem"])
     return Response(200, render_protectable(scope, doc, time.time()))
 
 
@@ -569,8 +602,13 @@ def policy_details(inp):
                                                               default=5),
                 "appConsistentFrequencyInMinutes": _app_frequency(inp, "appConsistentFrequencyInMinutes", retention),
                 "enableMultiVmSync": multi.capitalize()}
+    if kind == "InMageRcmFailback":  # reprotect (failback) policy of the modernized path; crash >= 5 as for InMageRcm
+        return {"instanceType": kind,
+                "crashConsistentFrequencyInMinutes": _minutes(inp, "crashConsistentFrequencyInMinutes", 5, 720,
+                                                              default=5),
+                "appConsistentFrequencyInMinutes": _app_frequency(inp, "appConsistentFrequencyInMinutes", None)}
     raise bad("InvalidParameter", f"The replication provider '{kind}' is not supported for policies in this vault "
-                                  "(supported: InMageAzureV2, InMage, InMageRcm).")
+                                  "(supported: InMageAzureV2, InMage, InMageRcm, InMageRcmFailback).")
 
 
 def _policy_job(scope, req, scenario, friendly, name, action):
@@ -648,7 +686,11 @@ def put_mapping(ctx, req, p):
     policy = find_policy(scope, props.get("policyId"))
     kind = policy["properties"]["providerSpecificDetails"]["instanceType"]
     target = props.get("targetProtectionContainerId") or ""
-    if target == AZURE:
+    extra = {}
+    if fabric["properties"]["customDetails"]["instanceType"] == "InMageRcm":
+        extra = rcm_mapping_details(props, kind, target)
+        target_name = target_fabric = AZURE
+    elif target == AZURE:
         if kind != "InMageAzureV2":
             raise bad("InvalidParameter", f"A '{kind}' policy cannot be used to replicate to Microsoft Azure from a "
                                           "configuration server; use an InMageAzureV2 policy.")
@@ -667,12 +709,62 @@ def put_mapping(ctx, req, p):
         "health": "Normal", "healthErrorDetails": [], "policyId": policy["id"], "state": "Paired",
         "sourceProtectionContainerFriendlyName": container["properties"]["friendlyName"],
         "sourceFabricFriendlyName": fabric["properties"]["friendlyName"], "targetFabricFriendlyName": target_fabric,
-        "policyFriendlyName": policy["name"]}}
+        "policyFriendlyName": policy["name"], **extra}}
     info = {"id": guid(policy["id"], "profile"), "name": policy["name"], "type": "ProtectionProfile"}
     job = start_job(scope, req, "PairCloud", "Associate replication policy", [
         task("PrerequisitesCheckTask", "CloudPairingPrerequisitesCheck", "Prerequisites check", 5),
         task("PairCloudTask", "PairCloud", "Associating the policy with the protection container", 60)],
         info, action=put_action(scope, body, T_MAPPING))
+    return accepted(scope, job, mid)
+
+
+MAPPING_INPUT_BASE = "ReplicationProviderSpecificContainerMappingInput"
+
+
+def _auto_upgrade(value):
+    if str(value).lower() not in ("true", "false"):
+        raise bad("InvalidParameter", f"enableAgentAutoUpgrade must be 'true' or 'false', not '{value}'.")
+    return str(value).lower()
+
+
+def rcm_mapping_details(props, kind, target):
+    """Replication appliance (InMageRcm) container: target "Microsoft Azure" with an InMageRcm policy. PowerShell sends
+    the base ReplicationProviderSpecificContainerMappingInput (the SDK has no InMageRcm creation input); the answer
+    carries InMageRcmProtectionContainerMappingDetails (enableAgentAutoUpgrade, "true" by default)."""
+    if target != AZURE:
+        raise bad("InvalidParameter", f"The target protection container '{target}' is not valid for a replication "
+                                      "appliance (InMageRcm) container: use 'Microsoft Azure'. Failback "
+                                      "(InMageRcmFailback) mappings are not simulated.")
+    if kind != "InMageRcm":
+        raise bad("InvalidParameter", f"A '{kind}' policy cannot be used to replicate to Microsoft Azure from a "
+                                      "replication appliance; use an InMageRcm policy.")
+    inp = props.get("providerSpecificInput") or {}
+    if inp.get("instanceType") not in (None, MAPPING_INPUT_BASE, "InMageRcm"):
+        raise bad("InvalidParameter", f"providerSpecificInput.instanceType '{inp.get('instanceType')}' is not valid "
+                                      f"for an InMageRcm container (use {MAPPING_INPUT_BASE} or leave it out).")
+    auto = _auto_upgrade(inp.get("enableAgentAutoUpgrade", "true"))
+    return {"providerSpecificDetails": {"instanceType": "InMageRcm", "enableAgentAutoUpgrade": auto}}
+
+
+@route("PATCH", MAPPING, T_MAPPING)
+def update_mapping(ctx, req, p):
+    """InMageRcmUpdateContainerMappingInput {enableAgentAutoUpgrade}: InMageRcm mappings only."""
+    scope = Scope(ctx, p)
+    container = scope.container()
+    mid = container["id"] + "/replicationProtectionContainerMappings/" + p["mapping"]
+    mapping = scope.need(mid, "protection container mapping")
+    inp = ((req.json() or {}).get("properties") or {}).get("providerSpecificInput") or {}
+    current = (mapping["properties"].get("providerSpecificDetails") or {}).get("instanceType")
+    if current != "InMageRcm" or inp.get("instanceType") != "InMageRcm":
+        raise bad("InvalidParameter", "Only InMageRcm protection container mappings can be updated "
+                                      "(InMageRcmUpdateContainerMappingInput).")
+    body = dict(mapping, properties=dict(mapping["properties"], providerSpecificDetails={
+        "instanceType": "InMageRcm", "enableAgentAutoUpgrade": _auto_upgrade(inp.get("enableAgentAutoUpgrade"))}))
+    info = {"id": guid(mapping["properties"]["policyId"], "profile"),
+            "name": mapping["properties"]["policyFriendlyName"], "type": "ProtectionProfile"}
+    job = start_job(scope, req, "UpdateCloudPairing", "Update replication policy association",
+                    [task("UpdateCloudPairingTask", "UpdateCloudPairing", "Updating the policy association", 20)],
+                    info, action=put_action(scope, body, T_MAPPING))
     return accepted(scope, job, mid)
 
 
@@ -729,5 +821,18 @@ def _asr_put(sim, cloud, action):
     sim.store.put_resource(cloud, action["body"]["id"], action["type"], action["sub"], action["rg"], action["body"])
 
 
+ACTIONS = {"asr_put": _asr_put}  # completion actions; the other siterecovery_* modules add theirs at import
+
+
+def schedule(sim, cloud, due, action):
+    """A side effect of a job that happens before the job ends (e.g. the source shutdown task of a failover): a
+    simulator operation due at `due` (absolute time), never subject to fault rules. Applied by the first request
+    after `due`, like every other operation."""
+    sim.store.add_operation(str(uuid.uuid4()), cloud, "asr-step", due, action)
+    if due <= time.time():
+        sim.apply_due()
+
+
 def register_actions(sim):
-    sim.register_action("asr_put", _asr_put)
+    for name, fn in ACTIONS.items():
+        sim.register_action(name, fn)

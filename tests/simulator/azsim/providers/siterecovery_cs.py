@@ -30,7 +30,8 @@ class RegistrationError(ValueError):
 
 # -- host facts ------------------------------------------------------------------------------------------------
 HOST_DEFAULTS = {"domain_joined": False, "local_account_token_filter_policy": 0,
-                 "sshd_password_authentication": True, "sftp_subsystem": True, "agent_installed": False}
+                 "sshd_password_authentication": True, "sftp_subsystem": True, "agent_installed": False,
+                 "shutdown_fails": False}  # shutdown_fails: the failover's source shutdown task fails (a warning)
 
 
 def set_host(sim, ip, **facts):
@@ -181,6 +182,9 @@ def register_configuration_server(sim, vault_credentials, name, ip, accounts=(),
             raise RegistrationError(f"'{addr}' is not a valid IPv4 address")
     cloud, vault, sub, rg = check_vault_credentials(sim, vault_credentials)
     scope = Scope(None, {"sub": sub, "rg": rg}, sim=sim, cloud=cloud, vault=vault)
+    if any(f["properties"]["customDetails"]["instanceType"] == "InMageRcm" for f in scope.children(T_FABRIC)):
+        raise RegistrationError(f"vault '{vault['name']}' is used by a replication appliance (modernized "
+                                "experience); a configuration server needs a vault without InMageRcm fabrics")
     fname = hashlib.sha256(f"{vault['id'].lower()}/{name.lower()}".encode()).hexdigest()
     fid = scope.rid("replicationFabrics", fname)
     iid = guid(fid, "fabric")

@@ -74,12 +74,22 @@ PUSH_ERRORS = {
 
 def push_install_error(sim, fabric, account_id, ip, os_type):
     """The FACTS §1 code a push install would fail with on this host, or None."""
+    user = next((a["username"] for a in fabric["azsim"]["accounts"] if a["id"] == account_id), None)
+    return push_error_code(sim, user, ip, os_type)
+
+
+def push_error_code(sim, user, ip, os_type):
+    """The FACTS §1 code a push install with this username would fail with on the host behind `ip` (None: a host
+    whose address is unknown, e.g. an FQDN that resolves to no machine = unreachable), or None. Shared by the
+    configuration server (classic) and the replication appliance (InMageRcm)."""
+    if ip is None:
+        return 95117
     facts = host_facts(sim, ip)
     if facts["agent_installed"]:
         return None
     if not facts["reachable"]:
         return 95117
-    user = next(a["username"] for a in fabric["azsim"]["accounts"] if a["id"] == account_id)
+    user = user or ""
     if os_type == "Windows":
         domain = "\\" in user or "@" in user
         if domain and not facts["domain_joined"]:
@@ -117,6 +127,9 @@ def scenario(name):
     return deco
 
 
+ENABLE_FAILED_ERRORS = {}  # providerSpecificDetails instanceType -> fn(item, job, end): the failed-enable health error
+
+
 def _current(view, job):
     view["current"] = {"scenarioName": view["op"], "jobId": job["id"], "startTime": iso(job["azsim"]["start"])}
 
@@ -133,6 +146,11 @@ def _enable(view, item, job, state, end, now):
         err = job["azsim"]["fail"][1]
         prov = err.get("providerErrorDetails") or {}
         svc = err["serviceErrorDetails"]
+        special = ENABLE_FAILED_ERRORS.get(item["properties"]["providerSpecificDetails"]["instanceType"])
+        if special:
+            view.update(state=("EnablingFailed", "Protection couldn't be enabled"), allowed=["DisableProtection"],
+                        health="Critical", errors=[special(item, job, end)])
+            return
         view.update(state=("EnablingFailed", "Protection couldn't be enabled"), allowed=["DisableProtection"],
                     health="Critical", errors=[{
                         "innerHealthErrors": [], "errorSource": "ProtectedEntitySystemError", "errorType": "6",
@@ -169,27 +187,41 @@ def _update(view, item, job, state, end, now):
 
 
 def item_view(scope, item, now):
+    """The fold of the item's operations. Keys: state (protectionState, description), allowed, health, errors
+    (replication health errors), current (currentScenario or None = idle), stage, progress, since (protected since),
+    rpo; failover keys: active (activeLocation), tfo (testFailoverState, description), fo_health, fo_errors, times
+    (lastSuccessful*Time), until (recovery points stop at failover), point (failoverRecoveryPointId), psd (patch of
+    providerSpecificDetails), committed. Handlers get the op's stored data (target VM, recovery point) in
+    view["opdata"]."""
     view = {"state": ("EnablingProtection", "Enabling protection"), "allowed": [], "health": "Normal", "errors": [],
-            "current": None, "stage": "", "progress": 0, "since": None, "rpo": None}
+            "current": None, "stage": "", "progress": 0, "since": None, "rpo": None, "active": "Primary",
+            "tfo": ("None", "None"), "fo_health": "Normal", "fo_errors": [], "times": {}, "until": None,
+            "point": None, "psd": {}, "committed": False}
     for op in item["azsim"]["ops"]:
         job = scope.get(scope.rid("replicationJobs", op["job"]))
         if job is None:
             continue
         state, end = job_state(job, now)
-        view["op"] = op["scenario"]
+        view["op"], view["opdata"] = op["scenario"], op
         SCENARIOS[op["scenario"]](view, item, job, state, end, now)
     return view
 
 
+def points_of(scope, item, view, now):
+    """The recovery points listed now: they stop at failover (view["until"])."""
+    return recovery_points(scope, item, view["since"], min(now, view["until"] or now))
+
+
 def recovery_points(scope, item, since, now):
     """[(time, type, index)] by the policy's frequencies and retention, computed on read; at time factor 0 exactly
-    one point of each enabled type (at protection time)."""
+    one point of each enabled type (at protection time). Points added by a failover to "latest" (item
+    azsim.extra_points) are included from their time on."""
     if since is None:
         return []
     policy = scope.get(item["properties"]["policyId"]) or {}
     details = (policy.get("properties") or {}).get("providerSpecificDetails") or {}
     factor = item["azsim"]["factor"]
-    retention = details.get("recoveryPointHistory", 1440) * 60 * factor
+    retention = details.get("recoveryPointHistory", details.get("recoveryPointHistoryInMinutes", 1440)) * 60 * factor
     out = []
     for kind, key in (("CrashConsistent", "crashConsistentFrequencyInMinutes"),
                       ("AppConsistent", "appConsistentFrequencyInMinutes")):
@@ -201,7 +233,8 @@ def recovery_points(scope, item, since, now):
         oldest = math.ceil((now - retention - since) / step) if step and retention else last
         first = max(oldest, 0, last - MAX_POINTS + 1)
         out += [(since + k * step, kind, k) for k in range(first, last + 1)]
-    return sorted(out)
+    out += [tuple(x) for x in item["azsim"].get("extra_points", []) if since <= x[0] <= now]
+    return sorted(out, key=lambda pt: (pt[0], pt[1], str(pt[2])))
 
 
 def render_point(item, point):
@@ -209,7 +242,14 @@ def render_point(item, point):
     name = guid(item["id"], kind, str(k))
     return {"id": f"{item['id']}/recoveryPoints/{name}", "name": name, "type": T_POINT,
             "properties": {"recoveryPointTime": iso(t), "recoveryPointType": kind,
-                           "providerSpecificDetails": {"instanceType": "InMageAzureV2", "isMultiVmSyncPoint": "false"}}}
+                           "providerSpecificDetails": {  # InMageAzureV2 / InMageRcm RecoveryPointDetails
+                               "instanceType": item["properties"]["providerSpecificDetails"]["instanceType"],
+                               "isMultiVmSyncPoint": "false"}}}
+
+
+PSD_RENDERERS = {}  # providerSpecificDetails instanceType -> fn(scope, item, view, points, now) -> details
+ENABLE_HOOKS = {}  # fabric customDetails instanceType -> enable handler (scope, req, container, fabric, item id)
+UPDATE_HOOKS = {}  # providerSpecificDetails instanceType -> update handler (scope, req, item)
 
 
 def render_item(scope, item, now):
@@ -217,12 +257,21 @@ def render_item(scope, item, now):
     az = item["azsim"]
     view = item_view(scope, item, now)
     idle = {"scenarioName": "None", "jobId": scope.rid("replicationJobs", "None"), "startTime": IDLE_START}
-    points = recovery_points(scope, item, view["since"], now)
+    points = points_of(scope, item, view, now)
     props = dict(body["properties"], protectionState=view["state"][0], protectionStateDescription=view["state"][1],
-                 allowedOperations=view["allowed"], replicationHealth=view["health"], healthErrors=view["errors"],
+                 activeLocation=view["active"], testFailoverState=view["tfo"][0],
+                 testFailoverStateDescription=view["tfo"][1], allowedOperations=view["allowed"],
+                 replicationHealth=view["health"], failoverHealth=view["fo_health"],
+                 healthErrors=view["errors"] + view["fo_errors"], **view["times"],
                  currentScenario=view["current"] or idle,
-                 failoverRecoveryPointId=render_point(item, points[-1])["id"] if points else None)
-    psd = dict(props["providerSpecificDetails"])
+                 failoverRecoveryPointId=view["point"] or (render_point(item, points[-1])["id"] if points else None))
+    props = {k: props[k] for k in list(body["properties"]) + [k for k in props if k not in body["properties"]]}
+    other = PSD_RENDERERS.get(props["providerSpecificDetails"]["instanceType"])
+    if other:  # InMageRcm: siterecovery_rcm_items
+        props["providerSpecificDetails"] = other(scope, item, view, points, now)
+        body["properties"] = props
+        return body
+    psd = dict(props["providerSpecificDetails"], **view["psd"])
     installed = az.get("agent_installed_at", math.inf) <= now
     beat = heartbeat(az["agent_installed_at"], now) if installed else None
     in_ir = view["state"][0] == "InitialReplicationInProgress"
@@ -298,14 +347,19 @@ def _source_machine(scope, ip, os_type):
     return vm, disks, cpu, ram, size, vm["azsim"].get("os_name") or os_type
 
 
-def item_job(scope, req, item, job_scenario, friendly, tasks, action=None, fail=None):
+def item_job(scope, req, item, job_scenario, friendly, tasks, action=None, fail=None, custom=None, warn=None):
+    """A job on the item. custom: job customDetails (e.g. TestFailoverJobDetails) without affectedObjectDetails,
+    which is added; default AsrJobDetails."""
     fabric = scope.fabric()
     container = scope.container()
     az = item["azsim"]
     name = item["properties"]["friendlyName"]
+    details = affected_objects(fabric, container, az["vm_id"], name)
+    if custom:
+        details = dict(custom, affectedObjectDetails=details["affectedObjectDetails"])
     return start_job(scope, req, job_scenario, friendly, tasks, {"id": az["vm_id"], "name": name,
                                                                  "type": "ProtectionEntity"},
-                     action=action, fail=fail, custom=affected_objects(fabric, container, az["vm_id"], name))
+                     action=action, fail=fail, custom=details, warn=warn)
 
 
 @route("PUT", ITEM, T_ITEM)
@@ -318,6 +372,9 @@ def enable_protection(ctx, req, p):
     if scope.get(iid) is not None:
         raise bad("ReplicationProtectedItemAlreadyExists", f"The replicated item '{p['item']}' already exists. "
                                                            "Disable replication for it first.")
+    other = ENABLE_HOOKS.get(fabric["properties"]["customDetails"]["instanceType"])
+    if other:  # InMageRcm (replication appliance): siterecovery_rcm_items
+        return other(scope, req, container, fabric, iid)
     props = (req.json() or {}).get("properties") or {}
     inp = props.get("providerSpecificDetails") or {}
     if inp.get("instanceType") != "InMageAzureV2":
@@ -466,8 +523,7 @@ def list_points(ctx, req, p):
     scope = Scope(ctx, p)
     item = need_item(scope)
     now = time.time()
-    since = item_view(scope, item, now)["since"]
-    return ctx.page([render_point(item, pt) for pt in recovery_points(scope, item, since, now)])
+    return ctx.page([render_point(item, pt) for pt in points_of(scope, item, item_view(scope, item, now), now)])
 
 
 @route("GET", ITEM + "/recoveryPoints/{point}", T_POINT)
@@ -475,7 +531,7 @@ def get_point(ctx, req, p):
     scope = Scope(ctx, p)
     item = need_item(scope)
     now = time.time()
-    for pt in recovery_points(scope, item, item_view(scope, item, now)["since"], now):
+    for pt in points_of(scope, item, item_view(scope, item, now), now):
         body = render_point(item, pt)
         if body["name"].lower() == p["point"].lower():
             return Response(200, body)
@@ -483,22 +539,31 @@ def get_point(ctx, req, p):
 
 
 # -- update, disable, purge ------------------------------------------------------------------------------------------
-def _start_item_op(scope, req, item, op, job_scenario, friendly, tasks, action):
-    job = item_job(scope, req, item, job_scenario, friendly, tasks, action=action)
+def _start_item_op(scope, req, item, op, job_scenario, friendly, tasks, action, opdata=None, item_patch=None,
+                   **job_args):
+    """Start a job on the item and record {scenario, job, **opdata} in its ops. item_patch(item) may change the
+    stored item first (e.g. add a recovery point). job_args: fail, custom, warn (see item_job / start_job)."""
+    fresh = scope.get(item["id"])
+    if item_patch and fresh is not None:
+        item_patch(fresh)
+        scope.put(fresh, T_ITEM)
+    job = item_job(scope, req, item, job_scenario, friendly, tasks, action=action, **job_args)
     fresh = scope.get(item["id"])
     if fresh is not None:  # (gone already when the action ran at once, at time factor 0)
-        fresh["azsim"]["ops"].append({"scenario": op, "job": job})
+        fresh["azsim"]["ops"].append(dict(opdata or {}, scenario=op, job=job))
         scope.put(fresh, T_ITEM)
     return accepted(scope, job, item["id"])
 
 
-def _require_allowed(scope, item, operation):
-    view = item_view(scope, item, time.time())
+def _require_allowed(scope, item, operation, view=None, why=None):
+    view = view or item_view(scope, item, time.time())
     if operation not in view["allowed"]:
-        raise bad("OperationNotAllowed", f"The operation '{operation}' is not allowed for the replicated item "
-                                         f"'{item['name']}' in state '{view['state'][0]}'"
-                                         + (f" while the job {view['current']['jobId']} runs." if view["current"]
-                                            else "."))
+        allowed = view["allowed"]
+        raise bad("OperationNotAllowed", why or (
+            f"The operation '{operation}' is not allowed for the replicated item '{item['name']}' in state "
+            f"'{view['state'][0]}'" + (f" while the job {view['current']['jobId']} runs" if view["current"]
+                                       and not allowed else "")
+            + (f"; allowed operations: {', '.join(allowed)}." if allowed else ".")))
     return view
 
 
@@ -511,6 +576,9 @@ def update_item(ctx, req, p):
     if view["current"] is not None or view["state"][0] in ("EnablingFailed", "DisablingProtection"):
         raise bad("OperationNotAllowed", f"The replicated item '{item['name']}' cannot be updated in state "
                                          f"'{view['state'][0]}'.")
+    other = UPDATE_HOOKS.get(item["properties"]["providerSpecificDetails"]["instanceType"])
+    if other:  # InMageRcm: siterecovery_rcm_items
+        return other(scope, req, item)
     props = (req.json() or {}).get("properties") or {}
     inp = props.get("providerSpecificDetails") or {}
     psd = item["properties"]["providerSpecificDetails"]

@@ -1,0 +1,211 @@
+"""The azure_vms inventory plugin through ansible-inventory, against the simulator's Government cloud,
+and a static YAML inventory with the same host variables."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+BIN = Path(sys.executable).parent
+GOV_VMS = {"vm-app-win01", "vm-app-win02", "vm-app-lnx01"}
+
+
+def assert_ok(done):
+    # Not imported from conftest: this file also runs in one pytest session with the simulator's tests.
+    assert done.returncode == 0, done.output[-6000:]
+
+
+def env(tmp_path, extra=None):
+    full = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
+    full.update({"ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"), "ANSIBLE_NOCOLOR": "1",
+                 "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1",
+                 "ANSIBLE_PYTHON_INTERPRETER": sys.executable})
+    full.update(extra or {})
+    return full
+
+
+def config(simulator, tmp_path, name="source", **options):
+    """A plugin configuration file for the Government cloud of the simulator."""
+    gov = simulator["clouds"]["gov"]
+    data = {"plugin": "azmove.site_recovery.azure_vms", "cloud": gov["metadata_url"], "ca_bundle": simulator["ca_bundle"],
+            "auth_source": "client_secret", "tenant_id": gov["tenant_id"], "client_id": gov["client_id"],
+            "client_secret": gov["client_secret"], "subscription_id": gov["subscription_id"]}
+    data.update(options)
+    data = {k: v for k, v in data.items() if v is not None}
+    path = tmp_path / ("%s.azure_vms.yml" % name)
+    path.write_text(yaml.safe_dump(data))
+    os.chmod(path, 0o600)
+    return path
+
+
+def inventory(tmp_path, source, *args, extra_env=None):
+    done = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(source), *args], capture_output=True, text=True,
+                          env=env(tmp_path, extra_env), timeout=300, check=False)
+    done.output = done.stdout + done.stderr
+    return done
+
+
+def plain(value):
+    """ansible-core 2.19 writes strings that are not trusted templates (everything read from Azure) as
+    {"__ansible_unsafe": "..."} in `--list`; the value is the same."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def listing(tmp_path, source, extra_env=None):
+    done = inventory(tmp_path, source, "--list", extra_env=extra_env)
+    assert_ok(done)
+    return plain(json.loads(done.stdout))
+
+
+def groups_of(data):
+    out = {}
+    for group, body in data.items():
+        if group != "_meta":
+            for host in body.get("hosts", []):
+                out.setdefault(group, set()).add(host)
+    return out
+
+
+def test_graph_groups_by_wave_and_os(simulator, tmp_path):
+    done = inventory(tmp_path, config(simulator, tmp_path), "--graph")
+    assert_ok(done)
+    for line in ("@wave_1:", "@wave_2:", "@os_windows:", "@os_linux:", "vm-app-win01", "vm-app-lnx01"):
+        assert line in done.stdout, done.stdout
+    groups = groups_of(listing(tmp_path, config(simulator, tmp_path)))
+    assert groups["wave_1"] == {"vm-app-win01", "vm-app-win02"} and groups["wave_2"] == {"vm-app-lnx01"}
+    assert groups["os_windows"] == {"vm-app-win01", "vm-app-win02"} and groups["os_linux"] == {"vm-app-lnx01"}
+
+
+def test_host_variables(simulator, tmp_path):
+    hostvars = listing(tmp_path, config(simulator, tmp_path))["_meta"]["hostvars"]
+    assert set(hostvars) == GOV_VMS
+    win = hostvars["vm-app-win01"]
+    sub = simulator["clouds"]["gov"]["subscription_id"]
+    assert win["azmove_id"] == "/subscriptions/%s/resourceGroups/rg-app-gov/providers/Microsoft.Compute/virtualMachines/vm-app-win01" % sub
+    assert win["ansible_host"] == "10.10.1.4" and win["azmove_private_ips"] == ["10.10.1.4"]
+    assert win["azmove_os_type"] == "Windows" and win["azmove_os_name"] == "Windows Server 2019"
+    assert win["azmove_os_version"] == "10.0.17763"
+    assert (win["azmove_size"], win["azmove_vcpus"], win["azmove_memory_gb"]) == ("Standard_D4s_v3", 4, 16)
+    assert win["azmove_os_disk"]["size_gb"] == 127 and win["azmove_os_disk"]["sku"] == "Premium_LRS"
+    assert [d["size_gb"] for d in win["azmove_data_disks"]] == [256]
+    assert win["azmove_subnet"] == "snet-app" and win["azmove_virtual_network"] == "vnet-app-gov"
+    assert [n["name"] for n in win["azmove_network_security_groups"]] == ["nsg-snet-app"]
+    assert win["azmove_network_security_groups"][0]["applies_to"] == "subnet"
+    assert len(win["azmove_public_ips"]) == 1 and win["azmove_public_ip_addresses"][0]["sku"] == "Standard"
+    assert win["azmove_load_balancers"] == [{"id": win["azmove_load_balancers"][0]["id"], "name": "lbi-app-gov",
+                                             "sku": "Standard", "backend_pools": ["bepool-app"]}]
+    assert win["azmove_availability_set"].lower() == "avset-app-win" and win["azmove_zone"] is None
+    assert win["azmove_power_state"] == "running" and win["azmove_wave"] == "1"
+    assert win["azmove_tags"] == {"move-wave": "1", "app": "contoso-app", "role": "web"}
+    nic = win["azmove_nics"][0]
+    assert nic["name"] == "vm-app-win01-nic" and nic["ip_configurations"][0]["subnet_address_prefix"] == "10.10.1.0/24"
+    lnx = hostvars["vm-app-lnx01"]
+    assert (lnx["azmove_vcpus"], lnx["azmove_memory_gb"]) == (2, 8) and lnx["azmove_zone"] == "1"
+    assert lnx["azmove_route_tables"][0]["name"] == "rt-snet-linux" and lnx["azmove_availability_set"] is None
+    assert lnx["azmove_os_type"] == "Linux" and lnx["azmove_resource_group"] == "rg-linux-gov"
+
+
+@pytest.mark.parametrize("options, expected", [
+    ({"resource_groups": ["RG-LINUX-GOV"]}, {"vm-app-lnx01"}),
+    ({"tags": {"role": "web"}}, {"vm-app-win01"}),
+    ({"tags": {"move-wave": "1", "app": "contoso-app"}}, {"vm-app-win01", "vm-app-win02"}),
+    ({"tags": {"role": ""}}, GOV_VMS),
+    ({"names": ["vm-app-win*"], "exclude_names": ["*02"]}, {"vm-app-win01"}),
+    ({"names": ["nothing-*"]}, set()),
+])
+def test_filters(simulator, tmp_path, options, expected):
+    hostvars = listing(tmp_path, config(simulator, tmp_path, **options))["_meta"]["hostvars"]
+    assert set(hostvars) == expected
+
+
+def test_prefix_compose_keyed_groups(simulator, tmp_path):
+    source = config(simulator, tmp_path, hostvar_prefix="src_", wave_tag="role", wave_group_prefix="role_",
+                    power_state=False,
+                    compose={"ansible_connection": "'winrm' if src_os_type == 'Windows' else 'ssh'"},
+                    keyed_groups=[{"key": "src_location", "prefix": "location"}],
+                    groups={"big": "src_vcpus >= 4"})
+    data = listing(tmp_path, source)
+    groups = groups_of(data)
+    assert groups["role_web"] == {"vm-app-win01"} and groups["role_db"] == {"vm-app-lnx01"}
+    assert groups["location_usgovvirginia"] == GOV_VMS and groups["big"] == {"vm-app-win01"}
+    win = data["_meta"]["hostvars"]["vm-app-win01"]
+    assert win["ansible_connection"] == "winrm" and "src_name" in win and "azmove_name" not in win
+    assert win["src_power_state"] is None
+
+
+def test_profile_and_environment_like_the_modules(simulator, tmp_path):
+    gov = simulator["clouds"]["gov"]
+    creds = tmp_path / "credentials"
+    creds.write_text("[source]\nsubscription_id=%s\nclient_id=%s\nsecret=%s\ntenant=%s\n"
+                     % (gov["subscription_id"], gov["client_id"], gov["client_secret"], gov["tenant_id"]))
+    source = config(simulator, tmp_path, tenant_id=None, client_id=None, client_secret=None, subscription_id=None,
+                    auth_source=None, profile="source", credentials_file=str(creds))
+    assert set(listing(tmp_path, source)["_meta"]["hostvars"]) == GOV_VMS
+    source = config(simulator, tmp_path, name="env", tenant_id=None, client_id=None, client_secret=None,
+                    subscription_id=None)
+    azure_env = {"AZURE_TENANT_ID": gov["tenant_id"], "AZURE_CLIENT_ID": gov["client_id"],
+                 "AZURE_CLIENT_SECRET": gov["client_secret"], "AZURE_SUBSCRIPTION_ID": gov["subscription_id"]}
+    assert set(listing(tmp_path, source, extra_env=azure_env)["_meta"]["hostvars"]) == GOV_VMS
+
+
+def test_wrong_secret_fails_clearly_without_the_secret(simulator, tmp_path):
+    wrong = "Wr0ng-Inventory-S3cret-" + "y" * 12
+    done = inventory(tmp_path, config(simulator, tmp_path, client_secret=wrong), "--list", "-vvv")
+    assert done.returncode != 0
+    assert "AADSTS7000215" in done.output and wrong not in done.output
+
+
+def test_cache_serves_the_second_run(simulator, admin, tmp_path):
+    source = config(simulator, tmp_path, cache=True, cache_plugin="ansible.builtin.jsonfile",
+                    cache_connection=str(tmp_path / "cache"), cache_timeout=600)
+    first = listing(tmp_path, source)
+    admin.clear_requests()
+    second = listing(tmp_path, source)
+    assert second["_meta"]["hostvars"] == first["_meta"]["hostvars"]
+    assert admin.requests(path_contains="/virtualMachines") == []
+    done = inventory(tmp_path, source, "--list", "--flush-cache")
+    assert_ok(done)
+    assert admin.requests(path_contains="/virtualMachines")
+
+
+def run_hostvars_playbook(tmp_path, source):
+    done = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(source), str(HERE / "playbooks" /
+                                                                                 "source_vm_info_hostvars.yml")],
+                          capture_output=True, text=True, env=env(tmp_path), timeout=300, check=False)
+    done.output = done.stdout + done.stderr
+    return done
+
+
+def test_static_yaml_inventory_round_trip(simulator, tmp_path):
+    source = config(simulator, tmp_path)
+    from_plugin = listing(tmp_path, source)
+    saved = inventory(tmp_path, source, "--list", "--yaml")  # the documented way to freeze a wave
+    assert_ok(saved)
+    static = tmp_path / "static.yml"
+    static.write_text(saved.stdout)
+    from_file = listing(tmp_path, static)
+    assert from_file["_meta"]["hostvars"] == from_plugin["_meta"]["hostvars"]
+    assert groups_of(from_file) == groups_of(from_plugin)
+    # the playbooks' view of the variables is the same from both sources
+    assert_ok(run_hostvars_playbook(tmp_path, source))
+    assert_ok(run_hostvars_playbook(tmp_path, static))
+
+
+def test_hand_written_static_inventory(tmp_path):
+    source = HERE / "inventory" / "static.yml"
+    done = run_hostvars_playbook(tmp_path, source)
+    assert_ok(done)
+    data = listing(tmp_path, source)
+    assert groups_of(data)["wave_1"] == {"onprem-sql01"}
