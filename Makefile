@@ -74,8 +74,9 @@ sanity: collection
 	cd $(SANITY_ROOT) && git init -q && git add -A && \
 	  PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/ansible-test sanity --requirements --python $$($(CURDIR)/$(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])') --color no
 
+# A home of its own, so a copy of the collection installed earlier in ~/.ansible cannot shadow this tree.
 lint: collection
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-lint --profile production --offline
+	PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_HOME=$(CURDIR)/.build/lint-home $(BIN)/ansible-lint --profile production --offline
 
 build: collection
 	rm -rf .build/dist .build/installed && mkdir -p .build/dist .build/installed

@@ -51,6 +51,7 @@ _STATE_PHASES = {
     "initialreplicationfailed": "enable_failed",
     "protected": "protected",
     "unplannedfailoverinprogress": "failing_over",
+    "unplannedfailoverinitiated": "failing_over",
     "unplannedfailoverfailed": "protected",
     "unplannedfailovercommitpendingstatesbegin": "failed_over",
     "failovercommitpending": "failed_over",
@@ -63,54 +64,60 @@ _STATE_PHASES = {
     "disablingfailed": "protected",
 }
 
-_TFO_PHASES = {
-    "inprogress": "test_failover_running",
-    "waitingforcompletion": "test_failover_pending_cleanup",
-    "markedfordeletion": "test_failover_cleaning_up",
-    "cleanupinprogress": "test_failover_cleaning_up",
+
+def phase_of(item, running_scenario=None):
+    """The plain-words phase of a replicated item (a REST dict).
+
+    States win over the current scenario: Azure leaves a finished test failover as the item's
+    currentScenario until cleanup, and a failed enable job too. testFailoverState stays
+    MarkedForDeletion after a cleanup (and through failover), so it means "cleaning up" only
+    while the cleanup job is the current scenario.
+    """
+    p = (item or {}).get("properties") or {}
+    scenario = (running_scenario or "").lower()
+    state = (p.get("protectionState") or "").lower()
+    phase = _STATE_PHASES.get(state)
+    if phase == "enable_failed":
+        return phase
+    tfo = (p.get("testFailoverState") or "").lower()
+    if tfo == "waitingforcompletion":
+        return "test_failover_pending_cleanup"
+    if tfo in ("inprogress", "testfailoverinitiated") or scenario == "testfailover":
+        return "test_failover_running"
+    if scenario == "testfailovercleanup":
+        return "test_failover_cleaning_up"
+    by_scenario = _SCENARIO_PHASES.get(scenario)
+    if by_scenario:
+        return by_scenario
+    if phase is None:
+        phase = _phase_from_description((p.get("protectionStateDescription") or "").lower())
+    if phase == "protected" and (p.get("activeLocation") or "").lower() == "recovery":
+        phase = "failed_over"
+    return phase
+
+
+_SCENARIO_PHASES = {
+    "enableprotection": "enabling",
+    "enabledr": "enabling",
+    "unplannedfailover": "failing_over",
+    "failover": "failing_over",
+    "commitfailover": "committing",
+    "failovercommit": "committing",
+    "disableprotection": "disabling",
+    "disabledr": "disabling",
 }
 
 
-def phase_of(item, running_scenario=None):
-    """The plain-words phase of a replicated item (a REST dict)."""
-    p = (item or {}).get("properties") or {}
-    scenario = (running_scenario or "").lower()
-    tfo = _TFO_PHASES.get((p.get("testFailoverState") or "").lower())
-    if _STATE_PHASES.get((p.get("protectionState") or "").lower()) == "enable_failed":
-        return "enable_failed"  # the failed enable job stays the item's current scenario
-    if scenario in ("enableprotection", "enabledr"):
+def _phase_from_description(description):
+    if "commit" in description and "pending" not in description:
+        return "committed"
+    if "failover" in description:
+        return "failed_over"
+    if "initial" in description or "resync" in description:
+        return "initial_replication"
+    if "enabl" in description:
         return "enabling"
-    if scenario == "testfailover":
-        return "test_failover_running"
-    if scenario in ("testfailovercleanup",):
-        return "test_failover_cleaning_up"
-    if scenario in ("unplannedfailover", "failover"):
-        return "failing_over"
-    if scenario in ("commitfailover", "failovercommit"):
-        return "committing"
-    if scenario in ("disableprotection", "disabledr"):
-        return "disabling"
-    if tfo:
-        return tfo
-    state = (p.get("protectionState") or "").lower()
-    phase = _STATE_PHASES.get(state)
-    if phase is None:
-        description = (p.get("protectionStateDescription") or "").lower()
-        if "commit" in description and "pending" not in description:
-            phase = "committed"
-        elif "failover" in description:
-            phase = "failed_over"
-        elif "initial" in description or "resync" in description:
-            phase = "initial_replication"
-        elif "enabl" in description:
-            phase = "enabling"
-        else:
-            phase = "unknown"
-    if phase == "protected" and (p.get("activeLocation") or "").lower() == "recovery":
-        phase = "failed_over"
-    if phase == "initial_replication" and _progress(p) is not None and _progress(p) >= 100 and state == "protected":
-        phase = "protected"
-    return phase
+    return "unknown"
 
 
 def _progress(p):
@@ -141,6 +148,22 @@ def health_errors(item):
 
 def _minutes(hours):
     return int(round(float(hours) * 60))
+
+
+def _check_frequencies(settings, app_minimum):
+    """App-consistent 0 (off) or app_minimum..720 minutes and within the retention; crash-consistent >= 5."""
+    app = settings["app_consistent_frequency_minutes"]
+    if app < 0 or app > 720 or 0 < app < app_minimum:
+        raise InputError(
+            "app_consistent_frequency_minutes must be 0 (off) or %d to 720 minutes (12 hours); it is %s." % (app_minimum, app)
+        )
+    if app and app > _minutes(settings["retention_hours"]):
+        raise InputError(
+            "app_consistent_frequency_minutes (%s) must not exceed the retention (%s hours = %d minutes)."
+            % (app, settings["retention_hours"], _minutes(settings["retention_hours"]))
+        )
+    if settings["crash_consistent_frequency_minutes"] < 5:
+        raise InputError("crash_consistent_frequency_minutes must be at least 5.")
 
 
 class Classic:
@@ -180,16 +203,7 @@ class Classic:
             )
         if settings["rpo_threshold_minutes"] <= 0:
             raise InputError("rpo_threshold_minutes must be a positive number of minutes.")
-        app = settings["app_consistent_frequency_minutes"]
-        if app < 0 or app > 720:
-            raise InputError("app_consistent_frequency_minutes must be 0 (off) or at most 720 (12 hours); it is %s." % app)
-        if app and app > _minutes(settings["retention_hours"]):
-            raise InputError(
-                "app_consistent_frequency_minutes (%s) must not exceed the retention (%s hours = %d minutes)."
-                % (app, settings["retention_hours"], _minutes(settings["retention_hours"]))
-            )
-        if settings["crash_consistent_frequency_minutes"] < 5:
-            raise InputError("crash_consistent_frequency_minutes must be at least 5.")
+        _check_frequencies(settings, app_minimum=1)
         return settings
 
     def policy_input(self, settings):
@@ -274,6 +288,19 @@ class Classic:
             }
         }
 
+    def test_failover_details(self, recovery_point_id, network_id):
+        details = {"instanceType": self.instance_type}
+        if recovery_point_id:
+            details["recoveryPointId"] = recovery_point_id
+        return details
+
+    def unplanned_failover_details(self, recovery_point_id, shutdown):
+        """Classic takes the shutdown as the input's sourceSiteOperations only."""
+        details = {"instanceType": self.instance_type}
+        if recovery_point_id:
+            details["recoveryPointId"] = recovery_point_id
+        return details
+
     @staticmethod
     def target_of(item):
         """What an existing item targets, in the plain names of the module's options."""
@@ -286,6 +313,8 @@ class Classic:
             "log_storage_account_id": d.get("recoveryAzureLogStorageAccountId"),
             "availability_set_id": d.get("recoveryAvailabilitySetId"),
             "license_type": d.get("licenseType"),
+            "test_network_id": d.get("selectedTfoAzureNetworkId"),
+            "vm_id": d.get("targetVmId"),
         }
 
     @staticmethod
@@ -310,7 +339,146 @@ class Classic:
         }
 
 
-PROVIDERS = {"classic": Classic()}
+class Modernized(Classic):
+    """Modernized physical servers through a replication appliance: provider ``InMageRcm``.
+
+    What users write is the same as for the classic provider; what differs: no RPO threshold (the
+    provider has none), retention up to 15 days, app-consistent points off by default or every 60
+    to 720 minutes, a test network chosen at enable time, and the source shut down by the failover
+    input's ``performShutdown``.
+    """
+
+    name = "modernized"
+    instance_type = "InMageRcm"
+    failback_instance_type = "InMageRcmFailback"
+    fabric_type = "InMageRcm"
+    retention_limit_hours = {"premium": 360, "standard": 360}
+    # The portal's default policy: 3 days of recovery points, app-consistent points off.
+    defaults = dict(
+        retention_hours=72,
+        app_consistent_frequency_minutes=0,
+        crash_consistent_frequency_minutes=5,
+        multi_vm_sync=True,
+    )
+
+    def policy_settings(self, params):
+        if params.get("rpo_threshold_minutes") is not None:
+            raise InputError(
+                "rpo_threshold_minutes is a setting of the classic provider only: the modernized provider (InMageRcm) "
+                "has no RPO threshold. Remove it, or set provider: classic for an existing classic vault."
+            )
+        settings = {k: (params.get(k) if params.get(k) is not None else v) for k, v in self.defaults.items()}
+        if not 0 < settings["retention_hours"] <= 360:
+            raise InputError(
+                "retention_hours is %s, but the modernized provider (InMageRcm) keeps recovery points at most 15 days "
+                "(360 hours)." % settings["retention_hours"]
+            )
+        _check_frequencies(settings, app_minimum=60)
+        return settings
+
+    def policy_input(self, settings):
+        return {
+            "properties": {
+                "providerSpecificInput": {
+                    "instanceType": self.instance_type,
+                    "recoveryPointHistoryInMinutes": _minutes(settings["retention_hours"]),
+                    "appConsistentFrequencyInMinutes": settings["app_consistent_frequency_minutes"],
+                    "crashConsistentFrequencyInMinutes": settings["crash_consistent_frequency_minutes"],
+                    "enableMultiVmSync": "True" if settings["multi_vm_sync"] else "False",
+                }
+            }
+        }
+
+    def failback_policy_input(self, settings):
+        return {
+            "properties": {
+                "providerSpecificInput": {
+                    "instanceType": self.failback_instance_type,
+                    "appConsistentFrequencyInMinutes": settings["app_consistent_frequency_minutes"],
+                    "crashConsistentFrequencyInMinutes": settings["crash_consistent_frequency_minutes"],
+                }
+            }
+        }
+
+    def enable_input(self, spec):
+        details = {
+            "instanceType": self.instance_type,
+            "fabricDiscoveryMachineId": spec["protectable_item_id"],
+            "processServerId": spec["process_server_id"],
+            "runAsAccountId": spec["run_as_account_id"],
+            "targetResourceGroupId": spec["target_resource_group_id"],
+            "targetNetworkId": spec["target_network_id"],
+            "targetSubnetName": spec["target_subnet_id"].rstrip("/").rsplit("/", 1)[-1],
+            "targetVmName": spec["target_vm_name"],
+            "multiVmGroupName": spec.get("multi_vm_group") or spec["target_vm_name"],
+            "disksDefault": {"diskType": spec.get("disk_type") or "Standard_LRS", "logStorageAccountId": spec["log_storage_account_id"]},
+        }
+        if spec.get("test_network_id"):
+            details["testNetworkId"] = spec["test_network_id"]
+            details["testSubnetName"] = spec.get("test_subnet") or details["targetSubnetName"]
+        optional = (
+            ("targetVmSize", "target_vm_size"),
+            ("targetAvailabilitySetId", "availability_set_id"),
+            ("targetAvailabilityZone", "availability_zone"),
+            ("targetProximityPlacementGroupId", "proximity_placement_group_id"),
+            ("licenseType", "license_type"),
+        )
+        for key, name in optional:
+            if spec.get(name):
+                details[key] = spec[name]
+        if spec.get("tags"):
+            details["targetVmTags"] = [{"key": k, "value": str(v)} for k, v in sorted(spec["tags"].items())]
+        return {"properties": {"policyId": spec["policy_id"], "providerSpecificDetails": details}}
+
+    def test_failover_details(self, recovery_point_id, network_id):
+        details = {"instanceType": self.instance_type, "networkId": network_id}
+        if recovery_point_id:
+            details["recoveryPointId"] = recovery_point_id
+        return details
+
+    def unplanned_failover_details(self, recovery_point_id, shutdown):
+        details = {"instanceType": self.instance_type, "performShutdown": "true" if shutdown else "false"}
+        if recovery_point_id:
+            details["recoveryPointId"] = recovery_point_id
+        return details
+
+    @staticmethod
+    def target_of(item):
+        d = ((item or {}).get("properties") or {}).get("providerSpecificDetails") or {}
+        disks = d.get("protectedDisks") or [{}]
+        return {
+            "vm_name": d.get("targetVmName"),
+            "vm_size": d.get("targetVmSize"),
+            "network_id": d.get("targetNetworkId"),
+            "resource_group_id": d.get("targetResourceGroupId"),
+            "log_storage_account_id": disks[0].get("logStorageAccountId"),
+            "availability_set_id": d.get("targetAvailabilitySetId"),
+            "license_type": d.get("licenseType"),
+            "test_network_id": d.get("testNetworkId"),
+            "vm_id": None,
+        }
+
+    @staticmethod
+    def replication_of(item):
+        d = ((item or {}).get("properties") or {}).get("providerSpecificDetails") or {}
+        agent = d.get("mobilityAgentDetails") or {}
+        return {
+            "progress_percent": d.get("initialReplicationProgressPercentage"),
+            "protection_stage": d.get("resyncState"),
+            "rpo_seconds": d.get("lastRpoInSeconds"),
+            "last_rpo_calculated": d.get("lastRpoCalculatedTime"),
+            "last_heartbeat": agent.get("lastHeartbeatUtc"),
+            "agent_version": agent.get("version"),
+            "ip_address": d.get("primaryNicIpAddress"),
+            "os_type": d.get("osType"),
+            "process_server_id": d.get("processServerId"),
+            "last_recovery_point": d.get("lastRecoveryPointReceived"),
+            "initial_replication_processed_bytes": d.get("initialReplicationProcessedBytes"),
+            "initial_replication_transferred_bytes": d.get("initialReplicationTransferredBytes"),
+        }
+
+
+PROVIDERS = {"classic": Classic(), "modernized": Modernized()}
 
 
 def provider(name):

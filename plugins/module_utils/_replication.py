@@ -99,18 +99,27 @@ def consistency_of(point_type):
     return text or None
 
 
-WAVE_DONE = {"protected": {"protected"}}
+# The phases that count as having reached each point of the lifecycle.
+WAVE_DONE = {
+    "protected": {"protected"},
+    "test_failed_over": {"test_failover_pending_cleanup"},
+    "failed_over": {"failed_over", "committing", "committed"},
+    "committed": {"committed"},
+    "migrated": set(),
+}
 WAVE_FAILED = {"enable_failed"}
 
 
 def wave_status(items_by_name, names, until="protected"):
-    """Per-machine (result, summary) for the machines of a wave: ready / failed / in_progress / missing."""
+    """Per-machine (result, summary) for the machines of a wave: ready / failed / in_progress / missing.
+
+    For ``migrated`` a machine with no replicated item left is ready (its replication was removed)."""
     target = WAVE_DONE.get(until, {until})
     out = {}
     for name in names:
         item = items_by_name.get(name.lower())
         if item is None:
-            out[name] = ("missing", None)
+            out[name] = ("ready" if until == "migrated" else "missing", None)
             continue
         summary = item_summary(item)
         if summary["phase"] in target:

@@ -197,7 +197,6 @@ connection:
 import re
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
-    JOB_RUNNING,
     SiteRecovery,
     find_machine,
     machine_summary,
@@ -205,9 +204,8 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     props,
     protectable_machines,
     resolve_server,
-    running_job,
-    Operation,
 )
+from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import running
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import provider
@@ -372,10 +370,10 @@ class Replication:
 
     def follow_running(self, item):
         """Follow the job the machine is busy with, if one is still running (an ended one stays listed)."""
-        scenario, job = running_job(item)
-        if not job or (props(self.sr.job(job)).get("state") or "").lower() not in JOB_RUNNING:
+        scenario, op = running(self.sr, item)
+        if op is None:
             return False
-        self.follow(Operation(job), "%s of %s (already running)" % (scenario, self.p["name"]))
+        self.follow(op, "%s of %s (already running)" % (scenario, self.p["name"]))
         return True
 
     def item_path(self, item):

@@ -35,9 +35,12 @@ options:
     elements: str
     required: true
   until:
-    description: The phase every machine must reach.
+    description:
+      - The point of the lifecycle every machine must reach. V(protected) - initial replication done;
+        V(test_failed_over) - a test failover done and pending cleanup; V(failed_over) - failed over (or
+        committed); V(committed) - failover committed; V(migrated) - replication removed after the migration.
     type: str
-    choices: [protected]
+    choices: [protected, test_failed_over, failed_over, committed, migrated]
     default: protected
   timeout:
     description: Seconds to wait at most.
@@ -147,7 +150,7 @@ def main():
             resource_group=dict(type="str", required=True),
             vault=dict(type="str", required=True),
             machines=dict(type="list", elements="str", required=True),
-            until=dict(type="str", choices=["protected"], default="protected"),
+            until=dict(type="str", choices=["protected", "test_failed_over", "failed_over", "committed", "migrated"], default="protected"),
             timeout=dict(type="int", default=86400),
             poll_interval=dict(type="float", default=60),
             fail_on_error=dict(type="bool", default=True),

@@ -30,6 +30,13 @@ class Runner:
         return path
 
     def run(self, playbook, extra=None, verbosity=0, check=False, diff=False, env=None):
+        cmd, full_env = self.command(playbook, extra, verbosity, check, diff, env)
+        done = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=600, check=False)
+        done.output = done.stdout + done.stderr
+        return done
+
+    def command(self, playbook, extra=None, verbosity=0, check=False, diff=False, env=None):
+        """The ansible-playbook command line and environment a run uses (for tests that start it themselves)."""
         cmd = [str(self.bin / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(HERE / "playbooks" / playbook),
                "-e", "@%s" % self.vars_file(extra)]
         if verbosity:
@@ -47,9 +54,7 @@ class Runner:
             if key.startswith("AZURE_"):
                 del full_env[key]
         full_env.update(env or {})
-        done = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=600, check=False)
-        done.output = done.stdout + done.stderr
-        return done
+        return cmd, full_env
 
 
 @pytest.fixture

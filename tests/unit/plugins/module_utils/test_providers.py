@@ -34,7 +34,7 @@ def test_retention_at_the_limit_is_fine_and_sent_in_minutes():
 
 
 @pytest.mark.parametrize("kw,text", [
-    ({"app_consistent_frequency_minutes": 721}, "at most 720"),
+    ({"app_consistent_frequency_minutes": 721}, "to 720 minutes"),
     ({"app_consistent_frequency_minutes": 120, "retention_hours": 1}, "must not exceed the retention"),
     ({"crash_consistent_frequency_minutes": 4}, "at least 5"),
     ({"rpo_threshold_minutes": 0}, "positive"),
@@ -87,13 +87,17 @@ def item(state, desc="", tfo="None", location="Primary", scenario="None", job="N
     (item("Protected"), "protected"),
     (item("EnablingFailed", "Protection couldn't be enabled", health="Critical"), "enable_failed"),
     (item("Protected", tfo="WaitingForCompletion"), "test_failover_pending_cleanup"),
-    (item("Protected", tfo="MarkedForDeletion"), "test_failover_cleaning_up"),
+    (item("Protected", tfo="MarkedForDeletion"), "protected"),  # stays so after a cleanup
+    (item("Protected", tfo="MarkedForDeletion", scenario="TestFailoverCleanup", job="j"), "test_failover_cleaning_up"),
+    (item("Protected", tfo="WaitingForCompletion", scenario="TestFailover", job="j"), "test_failover_pending_cleanup"),
+    (item("UnplannedFailoverCommitted", "Failover committed", location="Recovery"), "committed"),
     (item("UnplannedFailoverCommitPendingStatesBegin", "Failover completed", location="Recovery"), "failed_over"),
     (item("SomethingNew", "Initial replication in progress"), "initial_replication"),
     (item("SomethingNew", "Brand new words"), "unknown"),
 ])
 def test_phases(doc, phase):
-    assert prov.phase_of(doc) == phase
+    from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import running_job
+    assert prov.phase_of(doc, running_job(doc)[0]) == phase
 
 
 def test_a_running_enable_job_wins_over_the_state():
@@ -109,3 +113,42 @@ def test_wave_status_per_machine():
     status = wave_status(items, ["A", "b", "c", "d"])
     assert {k: v[0] for k, v in status.items()} == {"A": "ready", "b": "failed", "c": "in_progress", "d": "missing"}
     assert status["c"][1]["progress_percent"] == 40
+
+
+MODERN = prov.provider("modernized")
+
+
+def test_modernized_defaults_are_the_portals_default_policy():
+    s = MODERN.policy_settings({})
+    assert s["retention_hours"] == 72 and s["app_consistent_frequency_minutes"] == 0
+    body = MODERN.policy_input(s)["properties"]["providerSpecificInput"]
+    assert body == {"instanceType": "InMageRcm", "recoveryPointHistoryInMinutes": 4320, "appConsistentFrequencyInMinutes": 0,
+                    "crashConsistentFrequencyInMinutes": 5, "enableMultiVmSync": "True"}
+
+
+@pytest.mark.parametrize("kw,text", [
+    ({"rpo_threshold_minutes": 60}, "modernized provider (InMageRcm) has no RPO threshold"),
+    ({"retention_hours": 361}, "at most 15 days"),
+    ({"app_consistent_frequency_minutes": 30}, "0 (off) or 60 to 720"),
+])
+def test_modernized_limits_name_the_provider_or_the_limit(kw, text):
+    with pytest.raises(prov.InputError) as err:
+        MODERN.policy_settings(kw)
+    assert text in str(err.value)
+
+
+def test_modernized_enable_input_uses_the_discovered_machine_and_the_test_network():
+    spec = dict(policy_id="P", protectable_item_id="PI", process_server_id="PS", run_as_account_id="RA",
+                target_resource_group_id="RG", target_network_id="N", target_subnet_id="N/subnets/snet-app",
+                test_network_id="T", target_vm_name="vm1", log_storage_account_id="SA")
+    body = MODERN.enable_input(spec)["properties"]
+    d = body["providerSpecificDetails"]
+    assert "protectableItemId" not in body  # PowerShell leaves it out for InMageRcm
+    assert d["fabricDiscoveryMachineId"] == "PI" and d["targetSubnetName"] == "snet-app"
+    assert d["testNetworkId"] == "T" and d["testSubnetName"] == "snet-app"
+    assert d["disksDefault"] == {"diskType": "Standard_LRS", "logStorageAccountId": "SA"}
+
+
+def test_modernized_failover_shuts_down_through_perform_shutdown():
+    assert MODERN.unplanned_failover_details(None, True) == {"instanceType": "InMageRcm", "performShutdown": "true"}
+    assert MODERN.test_failover_details("rp", "T") == {"instanceType": "InMageRcm", "networkId": "T", "recoveryPointId": "rp"}

@@ -1,0 +1,244 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 azmove.site_recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: failover
+short_description: Fail a replicated machine over to Azure (the move) and commit it
+version_added: 0.1.0
+description:
+  - O(state=failed_over) runs the unplanned failover of a protected machine - the move itself - from the recovery
+    point you choose (default V(latest)), shutting the source machine down first unless told otherwise
+    (Site Recovery's C(sourceSiteOperations=Required)). It waits for the job and verifies the target VM through the
+    target cloud's compute API (running, size, network), and reports the recovery point used and the job's tasks.
+  - If the source shutdown fails, Azure still fails over; the result says so plainly in RV(source_shutdown) and a
+    warning.
+  - O(state=committed) commits a failover that has happened (and waits for the commit job). It refuses a machine
+    that has not failed over; it never fails over on its own.
+  - A machine already failed over is not failed over again; a committed machine is not a change; a running
+    failover or commit job is followed, never started twice. Any step that cannot run now fails saying why.
+  - Complete the migration afterwards with M(azmove.site_recovery.replicated_machine) O(azmove.site_recovery.replicated_machine#module:state=migrated).
+author:
+  - azmove maintainers (@azmove)
+requirements:
+  - azure-mgmt-recoveryservicessiterecovery >= 2.0
+  - azure-mgmt-compute
+  - azure-mgmt-network
+extends_documentation_fragment:
+  - azmove.site_recovery.azure
+  - azmove.site_recovery.site_recovery
+  - azmove.site_recovery.site_recovery.WAIT
+  - azmove.site_recovery.attributes
+  - azmove.site_recovery.attributes.CHECK_MODE_FULL
+  - azmove.site_recovery.attributes.DIFF_MODE_FULL
+  - azmove.site_recovery.attributes.IDEMPOTENT
+options:
+  name:
+    description: Friendly name of the replicated machine.
+    type: str
+    required: true
+  state:
+    description: V(failed_over) - the machine runs in Azure; V(committed) - its failover is committed.
+    type: str
+    choices: [failed_over, committed]
+    default: failed_over
+  recovery_point:
+    description:
+      - V(latest) processes all data received first (lowest data loss); V(latest_processed) and
+        V(latest_app_consistent) as in M(azmove.site_recovery.test_failover); or a recovery point's name or id.
+    type: str
+    default: latest
+  shutdown_source:
+    description: Shut the source machine down before failing over, so no change is lost or made twice.
+    type: bool
+    default: true
+  verify:
+    description: Verify the target VM after failover (exists, running, size, network).
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: The move - shut the Government VM down and fail over to the public cloud
+  azmove.site_recovery.failover:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    name: vm-app-win01
+  register: moved
+
+- name: Commit once the application answers in Azure
+  azmove.site_recovery.failover:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    name: vm-app-win01
+    state: committed
+"""
+
+RETURN = r"""
+machine:
+  description: The replicated machine after the step (see M(azmove.site_recovery.replicated_machine_info)).
+  returned: always
+  type: dict
+target_vm:
+  description: The failed-over VM as the target cloud's compute API reports it.
+  returned: with O(state=failed_over) when not in check mode
+  type: dict
+  sample:
+    id: /subscriptions/0000/resourceGroups/rg-landing-eastus/providers/Microsoft.Compute/virtualMachines/vm-app-win01
+    size: Standard_D4s_v3
+    power_state: running
+    private_ips: [10.20.1.4]
+recovery_point:
+  description: The recovery point the failover used, as Azure reports it after the failover.
+  returned: after a failover
+  type: dict
+source_shutdown:
+  description: C(succeeded), C(failed) (Azure failed over anyway), C(not_requested), or C(unknown).
+  returned: when a failover was started or followed
+  type: str
+job:
+  description: The job started or followed, with its tasks.
+  returned: when a job was started or followed
+  type: dict
+connection:
+  description: The connection the task used (never its secrets).
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, name_of
+from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import (
+    Step,
+    StepRefused,
+    check_vm,
+    choose_point,
+    committed_earlier,
+    find_item,
+    refuse,
+    reread,
+    vm_facts,
+)
+from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import InputError
+from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary, provider_of
+
+AFTER_FAILOVER = ("failed_over", "committing", "committed", "migrated")
+
+
+def shutdown_result(job, requested):
+    if not requested:
+        return "not_requested"
+    for task in (job or {}).get("tasks") or []:
+        text = ("%s %s" % (task.get("name") or "", task.get("friendly_name") or "")).lower()
+        if "shut" in text:
+            return "succeeded" if (task.get("state") or "").lower() == "succeeded" else "failed"
+    return "unknown"
+
+
+class Failover(Step):
+    def failed_over(self, item):
+        summary = item_summary(item)
+        if self.follow_running(item, {"unplannedfailover", "failover"}):
+            self.result["source_shutdown"] = shutdown_result(self.result.get("job"), self.p["shutdown_source"])
+            item = reread(self.sr, item)
+        elif summary["phase"] not in AFTER_FAILOVER:
+            if summary["phase"] != "protected" or "UnplannedFailover" not in summary["allowed_operations"]:
+                refuse(self.p["name"], "fail over", summary)
+            point_id, point = choose_point(self.sr, item, self.p["recovery_point"])
+            self.result["recovery_point"] = point
+            job = self.start(item, "begin_unplanned_failover", "failover of %s" % self.p["name"], {
+                "properties": {
+                    "failoverDirection": "PrimaryToRecovery",
+                    "sourceSiteOperations": "Required" if self.p["shutdown_source"] else "NotRequired",
+                    "providerSpecificDetails": provider_of(item).unplanned_failover_details(point_id, self.p["shutdown_source"]),
+                }
+            })
+            if self.module.check_mode:
+                return item
+            self.result["source_shutdown"] = shutdown_result(job, self.p["shutdown_source"])
+            item = reread(self.sr, item)
+        if self.result.get("source_shutdown") == "failed":
+            self.module.warn(
+                "The source machine %s could not be shut down before failover; Azure failed over anyway. Shut it "
+                "down now so it does not keep serving or changing data." % self.p["name"]
+            )
+        summary = item_summary(item)
+        if summary["failover_recovery_point_id"]:
+            self.result["recovery_point"] = {"id": summary["failover_recovery_point_id"], "name": name_of(summary["failover_recovery_point_id"])}
+        if self.p["verify"] and (self.result.get("job") or {}).get("state") != "InProgress":
+            self.verify(summary)
+        return item
+
+    def verify(self, summary):
+        target = summary["target"]
+        vm_id = target.get("vm_id")
+        if not vm_id and target.get("resource_group_id") and target.get("vm_name"):
+            vm_id = "%s/providers/Microsoft.Compute/virtualMachines/%s" % (target["resource_group_id"], target["vm_name"])
+        facts = vm_facts(self.module, vm_id) if vm_id else None
+        self.result["target_vm"] = facts
+        problems = check_vm(facts, target.get("network_id"), target.get("vm_size"))
+        if problems:
+            self.module.fail("%s failed over, but its target VM %s is not as expected: %s."
+                             % (self.p["name"], name_of(vm_id) if vm_id else "(unknown)", "; ".join(problems)), **self.result)
+
+    def committed(self, item):
+        summary = item_summary(item)
+        if self.follow_running(item, {"commitfailover", "failovercommit"}):
+            return reread(self.sr, item)
+        if summary["phase"] in ("committed", "migrated"):
+            return item
+        if summary["phase"] != "failed_over" or ("Commit" not in summary["allowed_operations"] and summary["allowed_operations"]):
+            if summary["phase"] == "protected":
+                raise StepRefused("Cannot commit %s: it has not failed over. Fail it over first (state failed_over)." % self.p["name"])
+            refuse(self.p["name"], "commit", summary)
+        self.start(item, "begin_failover_commit", "commit of the failover of %s" % self.p["name"])
+        return item if self.module.check_mode else reread(self.sr, item)
+
+
+def main():
+    module = AzureModule(
+        dict(
+            resource_group=dict(type="str", required=True),
+            vault=dict(type="str", required=True),
+            name=dict(type="str", required=True),
+            state=dict(type="str", choices=["failed_over", "committed"], default="failed_over"),
+            recovery_point=dict(type="str", default="latest"),
+            shutdown_source=dict(type="bool", default=True),
+            verify=dict(type="bool", default=True),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=3600),
+            poll_interval=dict(type="float", default=30),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+
+    def body():
+        sr = SiteRecovery(module, p["resource_group"], p["vault"])
+        step = Failover(module, sr)
+        item = find_item(sr, p["name"])
+        if item is None:
+            if committed_earlier(sr, p["name"]):  # moved, committed and migrated: nothing left to do
+                module.exit(False, machine={"friendly_name": p["name"], "phase": "migrated"}, connection=module.connection().describe())
+            module.fail("Machine %s does not replicate in vault %s (nothing to fail over or commit)." % (p["name"], p["vault"]))
+        before = item_summary(item)
+        try:
+            item = step.failed_over(item) if p["state"] == "failed_over" else step.committed(item)
+        except (StepRefused, InputError) as exc:
+            module.fail(str(exc), **step.result)
+        after = item_summary(item)
+        expected = p["state"] if module.check_mode and step.changed else after["phase"]
+        module.exit(step.changed, before={"phase": before["phase"]}, after={"phase": expected},
+                    machine=after, connection=module.connection().describe(), **step.result)
+
+    run(module, body, "Failover of %s (state %s)" % (p["name"], p["state"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 azmove.site_recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: test_failover
+short_description: Test failover of a replicated machine into an isolated network, verified, and its cleanup
+version_added: 0.1.0
+description:
+  - O(state=present) runs a test failover of a protected machine into a test network, from the recovery point
+    you choose, waits for the job and verifies the test VM through the target cloud's compute API - it exists,
+    is running, has the expected size and sits in the test network - and returns its id, IPs and power state.
+  - The production target network is refused for a test failover, as the Site Recovery tutorial warns, unless
+    O(allow_production_network_unsafe=true).
+  - O(state=absent) cleans the test failover up, with O(notes) recorded on it, and waits until the test VM is gone.
+    A machine with no test failover pending is not a change.
+  - Before anything, the machine's state and the operations Azure allows are checked; when the step cannot run now
+    the task fails saying why (for example a test failover already pending cleanup). A job already running for the
+    same step is followed, never started twice; a re-run after an interruption continues from Azure's state.
+author:
+  - azmove maintainers (@azmove)
+requirements:
+  - azure-mgmt-recoveryservicessiterecovery >= 2.0
+  - azure-mgmt-compute
+  - azure-mgmt-network
+extends_documentation_fragment:
+  - azmove.site_recovery.azure
+  - azmove.site_recovery.site_recovery
+  - azmove.site_recovery.site_recovery.WAIT
+  - azmove.site_recovery.attributes
+  - azmove.site_recovery.attributes.CHECK_MODE_FULL
+  - azmove.site_recovery.attributes.DIFF_MODE_FULL
+  - azmove.site_recovery.attributes.IDEMPOTENT
+options:
+  name:
+    description: Friendly name of the replicated machine.
+    type: str
+    required: true
+  state:
+    description: V(present) - a verified test failover exists; V(absent) - it is cleaned up.
+    type: str
+    choices: [present, absent]
+    default: present
+  network:
+    description:
+      - Test network (name or ARM id), in the target subscription. Required with O(state=present).
+      - Use a non-production network with no route to production; the production target network is refused.
+    type: str
+  network_resource_group:
+    description: Resource group of O(network) when given by name. Default O(resource_group).
+    type: str
+  recovery_point:
+    description:
+      - Recovery point to fail over to. V(latest_processed) - the newest point Site Recovery has processed (lowest
+        RTO); V(latest_app_consistent) - the newest app-consistent point; V(latest) - process all data received
+        first (lowest RPO, slower); or the name or id of a specific recovery point
+        (see M(azmove.site_recovery.replicated_machine_info) with O(azmove.site_recovery.replicated_machine_info#module:recovery_points=true)).
+    type: str
+    default: latest_processed
+  allow_production_network_unsafe:
+    description:
+      - Allow the test failover into the machine's production target network. Unsafe - the test VM then shares the
+        network (and possibly the address) of the production VM to come.
+    type: bool
+    default: false
+  verify:
+    description: Verify the test VM after the test failover (exists, running, size, network).
+    type: bool
+    default: true
+  notes:
+    description: Notes recorded with the cleanup (O(state=absent)), for example what was tested and the result.
+    type: str
+    default: Test failover verified by azmove.site_recovery
+"""
+
+EXAMPLES = r"""
+- name: Test failover into the isolated test network, from the latest processed point
+  azmove.site_recovery.test_failover:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    name: vm-app-win01
+    network: vnet-test-eastus
+    network_resource_group: rg-landing-eastus
+  register: tfo
+
+- name: Check the application on the test VM
+  ansible.builtin.uri:
+    url: "http://{{ tfo.test_vm.private_ips[0] }}/health"
+  delegate_to: jumphost-in-test-network
+
+- name: Clean up, with notes
+  azmove.site_recovery.test_failover:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    name: vm-app-win01
+    state: absent
+    notes: "Health check passed {{ now(utc=true).isoformat() }}"
+"""
+
+RETURN = r"""
+machine:
+  description: The replicated machine after the step (see M(azmove.site_recovery.replicated_machine_info)).
+  returned: always
+  type: dict
+test_vm:
+  description: The test VM as the target cloud's compute API reports it.
+  returned: with O(state=present) when not in check mode
+  type: dict
+  sample:
+    id: /subscriptions/0000/resourceGroups/rg-landing-eastus/providers/Microsoft.Compute/virtualMachines/vm-app-win01-test
+    name: vm-app-win01-test
+    size: Standard_D4s_v3
+    power_state: running
+    private_ips: [10.30.1.4]
+    subnet_ids: [/subscriptions/0000/resourceGroups/rg-landing-eastus/providers/Microsoft.Network/virtualNetworks/vnet-test-eastus/subnets/snet-app]
+recovery_point:
+  description: The recovery point used (name, time and consistency), or C(latest) when Azure processed all data.
+  returned: with O(state=present) when a test failover was started
+  type: dict
+job:
+  description: The job started or followed, with its tasks.
+  returned: when a job was started or followed
+  type: dict
+connection:
+  description: The connection the task used (never its secrets).
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, name_of
+from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
+from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import (
+    Step,
+    StepRefused,
+    check_vm,
+    choose_point,
+    find_item,
+    refuse,
+    reread,
+    vm_facts,
+)
+from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import InputError
+from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary, provider_of
+from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
+
+
+class TestFailover(Step):
+    def network_id(self):
+        value = self.p["network"]
+        if value.lower().startswith("/subscriptions/"):
+            return value
+        sub = self.module.connection().subscription_id
+        return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/%s" % (
+            sub, self.p["network_resource_group"] or self.p["resource_group"], value)
+
+    def test_vm_id(self, summary):
+        target = summary["target"]
+        rg = target.get("resource_group_id")
+        if not rg or not target.get("vm_name"):
+            return None
+        return "%s/providers/Microsoft.Compute/virtualMachines/%s-test" % (rg, target["vm_name"])
+
+    def present(self, item):
+        summary = item_summary(item)
+        if self.follow_running(item, {"testfailover"}):
+            item = reread(self.sr, item)
+            summary = item_summary(item)
+        if summary["phase"] not in ("test_failover_pending_cleanup",):
+            if summary["phase"] != "protected" or "TestFailover" not in summary["allowed_operations"]:
+                refuse(self.p["name"], "start a test failover of", summary)
+            network_id = self.check_network(summary)
+            point_id, point = choose_point(self.sr, item, self.p["recovery_point"])
+            prov = provider_of(item)
+            self.result["recovery_point"] = point
+            self.start(item, "begin_test_failover", "test failover of %s" % self.p["name"], {
+                "properties": {
+                    "failoverDirection": "PrimaryToRecovery",
+                    "networkType": "VmNetworkAsInput",
+                    "networkId": network_id,
+                    "providerSpecificDetails": prov.test_failover_details(point_id, network_id),
+                }
+            })
+            if self.module.check_mode:
+                return item
+            item = reread(self.sr, item)
+        if self.p["verify"] and not self.module.check_mode and (self.result.get("job") or {}).get("state") != "InProgress":
+            self.verify(item)
+        return item
+
+    def check_network(self, summary):
+        network_id = self.network_id()
+        parts = network_id.split("/")
+        vnet = get_or_none(self.module.client("network").virtual_networks.get, parts[4], parts[-1])
+        if vnet is None:
+            raise InputError("Test network %s does not exist in the target subscription." % network_id)
+        production = summary["target"].get("network_id")
+        if production and production.lower() == network_id.lower() and not self.p["allow_production_network_unsafe"]:
+            raise InputError(
+                "Network %s is the production target network of %s. A test failover must go into an isolated, "
+                "non-production network (set allow_production_network_unsafe: true only if you accept the risk)."
+                % (name_of(network_id), self.p["name"])
+            )
+        return network_id
+
+    def verify(self, item):
+        summary = item_summary(item)
+        vm_id = self.test_vm_id(summary)
+        facts = vm_facts(self.module, vm_id) if vm_id else None
+        self.result["test_vm"] = facts
+        problems = check_vm(facts, self.network_id() if self.p["network"] else None, summary["target"].get("vm_size"))
+        if problems:
+            self.module.fail(
+                "Test failover of %s finished, but the test VM %s is not as expected: %s."
+                % (self.p["name"], name_of(vm_id) if vm_id else "(unknown)", "; ".join(problems)),
+                **self.result
+            )
+
+    def absent(self, item):
+        summary = item_summary(item)
+        if self.follow_running(item, {"testfailovercleanup", "testfailover"}):
+            item = reread(self.sr, item)
+            summary = item_summary(item)
+        if summary["phase"] == "test_failover_pending_cleanup":
+            vm_id = self.test_vm_id(summary)
+            self.start(item, "begin_test_failover_cleanup", "test failover cleanup of %s" % self.p["name"],
+                       {"properties": {"comments": self.p["notes"]}})
+            if not self.module.check_mode and self.p["wait"] and vm_id:
+                self.wait_gone(vm_id)
+            item = reread(self.sr, item) if not self.module.check_mode else item
+        return item
+
+    def wait_gone(self, vm_id):
+        compute = self.module.client("compute").virtual_machines
+        parts = vm_id.split("/")
+
+        def poll():
+            gone = get_or_none(compute.get, parts[4], parts[-1]) is None
+            return gone, "test VM still exists" if not gone else "gone", None
+
+        wait_until(poll, "test VM %s to be deleted" % parts[-1], self.p["wait_timeout"], interval=self.p["poll_interval"])
+
+
+def main():
+    module = AzureModule(
+        dict(
+            resource_group=dict(type="str", required=True),
+            vault=dict(type="str", required=True),
+            name=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            network=dict(type="str"),
+            network_resource_group=dict(type="str"),
+            recovery_point=dict(type="str", default="latest_processed"),
+            allow_production_network_unsafe=dict(type="bool", default=False),
+            verify=dict(type="bool", default=True),
+            notes=dict(type="str", default="Test failover verified by azmove.site_recovery"),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=3600),
+            poll_interval=dict(type="float", default=30),
+        ),
+        required_if=[("state", "present", ["network"])],
+        supports_check_mode=True,
+    )
+    p = module.params
+
+    def body():
+        sr = SiteRecovery(module, p["resource_group"], p["vault"])
+        step = TestFailover(module, sr)
+        item = find_item(sr, p["name"])
+        if item is None and p["state"] == "absent":
+            module.exit(False, machine={"friendly_name": p["name"]}, connection=module.connection().describe())
+        if item is None:
+            module.fail("Machine %s does not replicate in vault %s: enable replication first." % (p["name"], p["vault"]))
+        before = item_summary(item)
+        try:
+            item = step.present(item) if p["state"] == "present" else step.absent(item)
+        except (StepRefused, InputError) as exc:
+            module.fail(str(exc), **step.result)
+        after = item_summary(item)
+        expected = after["phase"]
+        if module.check_mode and step.changed:  # nothing was sent: say where the step would lead
+            expected = "test_failover_pending_cleanup" if p["state"] == "present" else "protected"
+        module.exit(step.changed, before={"phase": before["phase"]}, after={"phase": expected},
+                    machine=after, connection=module.connection().describe(), **step.result)
+
+    run(module, body, "Test failover of %s (state %s)" % (p["name"], p["state"]))
+
+
+if __name__ == "__main__":
+    main()
