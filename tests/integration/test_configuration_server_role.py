@@ -2,19 +2,18 @@
 what the README says, the Unified Setup command line and INI files it builds are right (rendered on localhost
 with tasks_from: command_line.yml), secrets go by file only, and bad input stops before any task."""
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
+import roletools
 from conftest import ROOT
+from roletools import collections_path, load, playbook
 
 ROLE = ROOT / "roles" / "configuration_server"
-PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 SECRETS = {
     "configuration_server_mysql_root_password": "R00t-Pw-7f3a9c",
     "configuration_server_mysql_user_password": "Us3r-Pw-51be02",
@@ -32,30 +31,8 @@ BASE = dict(
 )
 
 
-def collections_path():
-    # The repository's collection first; a developer's own path (with ansible.windows, say) after it.
-    extra = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
-    return os.pathsep.join([str(ROOT / ".build" / "collections")] + ([extra] if extra else []))
-
-
-def playbook(tmp_path, name, extra=None, *flags):
-    vars_file = tmp_path / "vars.json"
-    vars_file.write_text(json.dumps(extra or {}))
-    os.chmod(vars_file, 0o600)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-           str(PLAYBOOKS / name), "-e", "@%s" % vars_file, *flags]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
-    done.output = done.stdout + done.stderr
-    return done
-
-
 def render(tmp_path, **overrides):
-    result = tmp_path / "command_line.json"
-    done = playbook(tmp_path, "configuration_server_command_line.yml", dict(BASE, result_file=str(result), **overrides))
-    assert done.returncode == 0, done.output[-4000:]
-    return json.loads(result.read_text()), done.output
+    return roletools.render(tmp_path, "configuration_server_command_line.yml", BASE, **overrides)
 
 
 def switch(argv, name):
@@ -145,9 +122,6 @@ def test_bad_choice_is_refused(tmp_path):
 
 
 # -- the role's files ----------------------------------------------------------------------------
-
-def load(path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def test_every_variable_is_documented():
