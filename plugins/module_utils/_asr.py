@@ -30,6 +30,13 @@ OP_TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
 ARM_ID_RE = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+", re.IGNORECASE)
 
 
+def vault_spec(**options):
+    """Argument spec of a Site Recovery module: the vault (resource group and name), then its own options."""
+    spec = dict(resource_group=dict(type="str", required=True), vault=dict(type="str", required=True))
+    spec.update(options)
+    return spec
+
+
 def plain(model):
     """An SDK 2.x hybrid model (or None) as a plain dict with the REST (camelCase) names."""
     if model is None:
@@ -401,3 +408,115 @@ def find_machine(machines, name=None, ip_address=None):
         if ip_address and summary["ip_address"] == ip_address:
             by_ip = item
     return by_name, by_ip
+
+
+# -- replication appliances (modernized fabrics) ---------------------------------------------------------
+OFFAZURE_API = "2023-06-06"
+
+
+def is_appliance_fabric(fabric):
+    return ((props(fabric).get("customDetails") or {}).get("instanceType") or "").lower() == "inmagercm"
+
+
+def arm_get(sr, path, api_version):
+    """GET an ARM resource the Site Recovery SDK has no operation for (Microsoft.OffAzure), through its pipeline."""
+    from azure.core.rest import HttpRequest  # pylint: disable=import-outside-toplevel
+
+    response = sr.client.send_request(HttpRequest("GET", "%s?api-version=%s" % (path, api_version)))
+    if response.status_code >= 400:
+        from azure.core.exceptions import HttpResponseError  # pylint: disable=import-outside-toplevel
+
+        raise translate(HttpResponseError(response=response))
+    return response.json() or {}
+
+
+def _component(entries, name):
+    for entry in entries or []:
+        if (entry.get("name") or "").lower() == (name or "").lower():
+            return entry
+    return None
+
+
+def appliance_summaries(sr, fabric, containers, with_accounts=True):
+    """One summary per appliance registered in a modernized (InMageRcm) fabric."""
+    d = props(fabric).get("customDetails") or {}
+    site = d.get("physicalSiteId")
+    accounts = []
+    if with_accounts and site:
+        accounts = [
+            {"id": a.get("id"), "name": (a.get("properties") or {}).get("displayName")}
+            for a in arm_get(sr, site + "/runAsAccounts", OFFAZURE_API).get("value") or []
+        ]
+    out = []
+    for ps in d.get("processServers") or []:
+        name = ps.get("name")
+        components = {}
+        for key in ("processServers", "rcmProxies", "pushInstallers", "replicationAgents", "reprotectAgents", "marsAgents"):
+            entry = _component(d.get(key), name)
+            if entry is not None:
+                components[key[:-1] if key.endswith("s") else key] = {
+                    "health": entry.get("health"),
+                    "last_heartbeat": entry.get("lastHeartbeatUtc"),
+                    "version": entry.get("version"),
+                    "health_errors": [e.get("errorMessage") or e.get("summaryMessage") for e in entry.get("healthErrors") or []],
+                }
+        out.append(
+            {
+                "friendly_name": name,
+                "kind": "appliance",
+                "fabric_name": fabric.get("name"),
+                "fabric_id": fabric.get("id"),
+                "physical_site_id": site,
+                "ip_addresses": ps.get("ipAddresses") or [],
+                "last_heartbeat": ps.get("lastHeartbeatUtc"),
+                "health": ps.get("health"),
+                "healthy": all((c.get("health") or "Normal").lower() in ("normal", "none") for c in components.values()),
+                "components": components,
+                "process_servers": [{"id": ps.get("id"), "name": name, "ip_address": (ps.get("ipAddresses") or [None])[0],
+                                     "last_heartbeat": ps.get("lastHeartbeatUtc"), "health": ps.get("health")}],
+                "master_target_servers": [],
+                "run_as_accounts": accounts,
+                "container_name": containers[0].get("name") if containers else None,
+                "container_id": containers[0].get("id") if containers else None,
+            }
+        )
+    return out
+
+
+def appliances(sr, name=None, with_accounts=True):
+    """Replication appliances registered with the vault, optionally only the one with this name."""
+    out = []
+    for fabric in sr.list("replication_fabrics"):
+        if not is_appliance_fabric(fabric):
+            continue
+        containers = sr.list("replication_protection_containers", "list_by_replication_fabrics", fabric["name"])
+        for summary in appliance_summaries(sr, fabric, containers, with_accounts):
+            if not name or (summary["friendly_name"] or "").lower() == name.lower():
+                out.append(summary)
+    return out
+
+
+def resolve_source(sr, provider_name, name, fail):
+    """The source-side server machines replicate through: a configuration server (classic) or an appliance."""
+    if provider_name == "classic":
+        if not name:
+            fail("configuration_server is required with provider classic.")
+        return resolve_server(sr, name, fail)
+    found = appliances(sr)
+    if name:
+        chosen = [a for a in found if (a["friendly_name"] or "").lower() == name.lower()]
+    else:
+        chosen = found if len(found) == 1 else []
+    if not chosen:
+        fail(
+            "%s (registered appliances: %s)."
+            % (
+                "Replication appliance %r is not registered with vault %r" % (name, sr.vault)
+                if name
+                else "Name the replication appliance (appliance) of vault %r" % sr.vault,
+                ", ".join(sorted(a["friendly_name"] for a in found)) or "none",
+            )
+        )
+    if not chosen[0]["container_name"]:
+        fail("Replication appliance %r has no protection container yet; wait for its registration to finish." % chosen[0]["friendly_name"])
+    return chosen[0]

@@ -279,7 +279,7 @@ class Classic:
             if spec.get(name):
                 details[key] = spec[name]
         if spec.get("tags"):
-            details["targetVmTags"] = [{"key": k, "value": str(v)} for k, v in sorted(spec["tags"].items())]
+            details["targetVmTags"] = [{"tagName": k, "tagValue": str(v)} for k, v in sorted(spec["tags"].items())]
         return {
             "properties": {
                 "policyId": spec["policy_id"],
@@ -427,7 +427,7 @@ class Modernized(Classic):
             if spec.get(name):
                 details[key] = spec[name]
         if spec.get("tags"):
-            details["targetVmTags"] = [{"key": k, "value": str(v)} for k, v in sorted(spec["tags"].items())]
+            details["targetVmTags"] = [{"tagName": k, "tagValue": str(v)} for k, v in sorted(spec["tags"].items())]
         return {"properties": {"policyId": spec["policy_id"], "providerSpecificDetails": details}}
 
     def test_failover_details(self, recovery_point_id, network_id):
@@ -462,8 +462,12 @@ class Modernized(Classic):
     def replication_of(item):
         d = ((item or {}).get("properties") or {}).get("providerSpecificDetails") or {}
         agent = d.get("mobilityAgentDetails") or {}
+        progress = d.get("initialReplicationProgressPercentage")
+        disks = d.get("protectedDisks") or []
+        if progress is None and disks and all(str(x.get("isInitialReplicationComplete")).lower() == "true" for x in disks):
+            progress = 100  # real items drop the percentage once every disk finished its initial copy
         return {
-            "progress_percent": d.get("initialReplicationProgressPercentage"),
+            "progress_percent": progress,
             "protection_stage": d.get("resyncState"),
             "rpo_seconds": d.get("lastRpoInSeconds"),
             "last_rpo_calculated": d.get("lastRpoCalculatedTime"),

@@ -155,16 +155,18 @@ connection:
   type: dict
 """
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, configuration_servers
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
+    configuration_servers,
+    SiteRecovery,
+    vault_spec,
+)
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
 
 
 def main():
     module = AzureModule(
-        dict(
-            resource_group=dict(type="str", required=True),
-            vault=dict(type="str", required=True),
+        vault_spec(
             name=dict(type="str"),
             wait_for=dict(type="str"),
             wait_timeout=dict(type="int", default=1800),

@@ -112,7 +112,7 @@ connection:
   type: dict
 """
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, name_of
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import name_of, SiteRecovery, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import (
     Step,
     StepRefused,
@@ -203,9 +203,7 @@ class Failover(Step):
 
 def main():
     module = AzureModule(
-        dict(
-            resource_group=dict(type="str", required=True),
-            vault=dict(type="str", required=True),
+        vault_spec(
             name=dict(type="str", required=True),
             state=dict(type="str", choices=["failed_over", "committed"], default="failed_over"),
             recovery_point=dict(type="str", default="latest"),

@@ -16,6 +16,8 @@ description:
     until it is discovered and returns it.
   - Idempotent. A machine the server already knows (same name, or same IP address) is not added again; a name
     known with another IP address, or an IP address known under another name, is an error that names both.
+  - With the modernized provider (the default) machines are added on the replication appliance, so the module waits
+    until the appliance has discovered the machine (by name or IP address) and returns it.
   - Government VMs move to the public cloud as physical servers, so their private IP address (as the
     configuration server reaches it) is what goes here.
 author:
@@ -31,10 +33,21 @@ extends_documentation_fragment:
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
   - azmove.site_recovery.attributes.IDEMPOTENT
 options:
-  configuration_server:
-    description: Friendly name of the registered configuration server that will replicate the machine.
+  provider:
+    description:
+      - V(modernized) - the machine is added on the replication appliance (its configuration manager's "Add server",
+        with the credentials to reach it); Azure has no API for that step, so this module waits until the appliance
+        has discovered the machine and returns it. V(classic) - the module adds the machine to the configuration
+        server itself.
     type: str
-    required: true
+    choices: [modernized, classic]
+    default: modernized
+  configuration_server:
+    description: Friendly name of the registered configuration server that will replicate the machine (classic, required there).
+    type: str
+  appliance:
+    description: Name of the replication appliance (modernized). Default the vault's only appliance.
+    type: str
   name:
     description: Friendly name of the machine (usually its host name).
     type: str
@@ -56,6 +69,7 @@ EXAMPLES = r"""
     use_connection: target
     resource_group: rg-move-target
     vault: rsv-move-eastus
+    provider: classic
     configuration_server: cs-gov-01
     name: "{{ item.name }}"
     ip_address: "{{ item.ip }}"
@@ -91,22 +105,37 @@ connection:
 import ipaddress
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
-    SiteRecovery,
     find_machine,
     machine_summary,
     protectable_machines,
-    resolve_server,
+    resolve_source,
+    SiteRecovery,
+    vault_spec,
 )
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
 
 
+def wait_discovered(module, sr, server, wanted):
+    """Modernized: the appliance adds machines; wait for its discovery and return the machine (never a change)."""
+    p = module.params
+
+    def poll():
+        found, _unused = find_machine(protectable_machines(sr, server), p["name"], wanted["ip_address"])
+        return found is not None, found, None
+
+    what = "appliance %s to discover %s (%s); add it in the appliance's configuration manager (Add server) if you have not" % (
+        server["friendly_name"], p["name"], wanted["ip_address"])
+    found = wait_until(poll, what, p["wait_timeout"] if p["wait"] else 0, interval=p["poll_interval"])
+    module.exit(False, machine=machine_summary(found), connection=module.connection().describe())
+
+
 def main():
     module = AzureModule(
-        dict(
-            resource_group=dict(type="str", required=True),
-            vault=dict(type="str", required=True),
-            configuration_server=dict(type="str", required=True),
+        vault_spec(
+            provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
+            configuration_server=dict(type="str"),
+            appliance=dict(type="str"),
             name=dict(type="str", required=True),
             ip_address=dict(type="str", required=True),
             os_type=dict(type="str", required=True, choices=["Windows", "Linux"]),
@@ -126,7 +155,7 @@ def main():
 
     def body():
         sr = SiteRecovery(module, p["resource_group"], p["vault"])
-        server = resolve_server(sr, p["configuration_server"], module.fail)
+        server = resolve_source(sr, p["provider"], p["configuration_server"] if p["provider"] == "classic" else p["appliance"], module.fail)
         by_name, by_ip = find_machine(protectable_machines(sr, server), p["name"], ip)
         if by_name is not None or by_ip is not None:
             known = by_name if by_name is not None else by_ip
@@ -140,6 +169,8 @@ def main():
                 )
             module.exit(False, machine=summary, connection=module.connection().describe())
         wanted = {"friendly_name": p["name"], "ip_address": ip, "os_type": p["os_type"]}
+        if p["provider"] == "modernized":
+            return wait_discovered(module, sr, server, wanted)
         if module.check_mode:
             module.exit(True, before={}, after=wanted, machine=wanted, connection=module.connection().describe())
         op = sr.start(

@@ -53,20 +53,46 @@ options:
     type: str
     choices: [present, absent, migrated]
     default: present
-  configuration_server:
-    description: Friendly name of the configuration server the machine was added to.
+  provider:
+    description:
+      - V(modernized) replicates through a replication appliance (C(InMageRcm)), the only way to start new replication
+        since Microsoft retired the classic experience in 2026. V(classic) replicates through a configuration server
+        (C(InMageAzureV2)), for existing classic vaults.
     type: str
-    required: true
+    choices: [modernized, classic]
+    default: modernized
+  configuration_server:
+    description: Friendly name of the configuration server the machine was added to. Classic provider only (required there).
+    type: str
+  appliance:
+    description:
+      - Name of the replication appliance that replicates the machine. Modernized provider only; default the vault's only
+        appliance.
+    type: str
+  test_network:
+    description:
+      - Test failover network (name or ARM id), chosen at enable time by the modernized provider. Should not be the
+        production O(target_network).
+    type: str
+  test_network_resource_group:
+    description: Resource group of O(test_network) when given by name. Default that of O(target_network).
+    type: str
+  test_subnet:
+    description: Subnet of O(test_network). Default the name of O(target_subnet).
+    type: str
   policy:
     description: Replication policy (associated with the configuration server). Required to enable.
     type: str
   process_server:
-    description: Process server that replicates the machine, by name. Default the configuration server's own.
+    description:
+      - Process server that replicates the machine, by name. Default the configuration server's own (classic) or the
+        appliance's (modernized, where it has the appliance's name).
     type: str
   run_as_account:
     description:
       - Account the process server uses to push-install the Mobility service, by the name it has on the
-        configuration server (see M(azmove.site_recovery.configuration_server_info)). Required to enable.
+        configuration server (see M(azmove.site_recovery.configuration_server_info)) or, modernized, the name of the
+        credentials added on the appliance (see M(azmove.site_recovery.replication_appliance_info)). Required to enable.
       - On Windows an administrator (a local one needs C(LocalAccountTokenFilterPolicy=1)); on Linux C(root).
     type: str
   target_resource_group:
@@ -129,12 +155,28 @@ options:
 """
 
 EXAMPLES = r"""
+- name: Enable replication through the vault's replication appliance (modernized, the default)
+  azmove.site_recovery.replicated_machine:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    name: vm-app-lnx01
+    policy: gov-to-public-3d
+    run_as_account: linux-root
+    target_resource_group: rg-landing-eastus
+    target_network: vnet-landing-eastus
+    target_subnet: snet-linux
+    test_network: vnet-test-eastus
+    log_storage_account: stmovecacheeastus
+    wait_for: enabled
+
 - name: Enable replication and come back once the push install worked
   azmove.site_recovery.replicated_machine:
     use_connection: target
     resource_group: rg-move-target
     vault: rsv-move-eastus
     name: vm-app-win01
+    provider: classic
     configuration_server: cs-gov-01
     policy: gov-to-public-24h
     run_as_account: winadmin
@@ -152,7 +194,7 @@ EXAMPLES = r"""
     resource_group: rg-move-target
     vault: rsv-move-eastus
     name: vm-app-win02
-    configuration_server: cs-gov-01
+    appliance: asr-appliance-01
     state: absent
 
 - name: Complete the migration after commit, so billing stops
@@ -161,7 +203,6 @@ EXAMPLES = r"""
     resource_group: rg-move-target
     vault: rsv-move-eastus
     name: vm-app-win01
-    configuration_server: cs-gov-01
     state: migrated
 """
 
@@ -197,13 +238,14 @@ connection:
 import re
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
-    SiteRecovery,
     find_machine,
     machine_summary,
     name_of,
     props,
     protectable_machines,
-    resolve_server,
+    resolve_source,
+    SiteRecovery,
+    vault_spec,
 )
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import running
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
@@ -212,6 +254,8 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._providers im
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
 
+# Settings of one provider, refused before anything happens when the task uses the other.
+PROVIDER_ONLY = {"modernized": ("configuration_server",), "classic": ("appliance", "test_network", "test_subnet")}
 ITEM_NAME_RE = re.compile(r"[^A-Za-z0-9-]+")
 VM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]$")
 REQUIRED_TO_ENABLE = ("policy", "run_as_account", "target_resource_group", "target_network", "target_subnet", "log_storage_account")
@@ -233,7 +277,7 @@ class Replication:
         self.module = module
         self.p = module.params
         self.sr = SiteRecovery(module, self.p["resource_group"], self.p["vault"])
-        self.provider = provider("classic")
+        self.provider = provider(self.p["provider"])
         self.result = {}
         self.changed = False
 
@@ -242,7 +286,9 @@ class Replication:
 
     # -- finding ------------------------------------------------------------------------------
     def locate(self):
-        self.server = resolve_server(self.sr, self.p["configuration_server"], self.fail)
+        self.server = resolve_source(
+            self.sr, self.provider.name, self.p["configuration_server"] if self.provider.name == "classic" else self.p["appliance"], self.fail
+        )
         protectable, _unused = find_machine(protectable_machines(self.sr, self.server), self.p["name"])
         self.protectable = protectable
         item = None
@@ -271,8 +317,9 @@ class Replication:
             self.fail("To enable replication of %s, set %s." % (p["name"], ", ".join(missing)))
         if self.protectable is None:
             self.fail(
-                "Machine %r is not known to configuration server %r; add it first with azmove.site_recovery.physical_machine."
-                % (p["name"], p["configuration_server"])
+                "Machine %r is not known to %s %r; add it first with azmove.site_recovery.physical_machine%s."
+                % (p["name"], self.source_kind(), self.server["friendly_name"],
+                   " (on an appliance: Add server in its configuration manager)" if self.provider.name == "modernized" else "")
             )
         vm_name = p["target_vm_name"] or p["name"]
         if not VM_NAME_RE.match(vm_name):
@@ -282,17 +329,18 @@ class Replication:
         account = accounts.get(p["run_as_account"].lower())
         if account is None:
             self.fail(
-                "Configuration server %r has no run-as account %r (it has: %s). Add the account in cspsconfigtool on "
-                "the configuration server, then refresh it (configuration_server_info refresh=true)."
-                % (server["friendly_name"], p["run_as_account"], ", ".join(sorted(a["name"] for a in accounts.values())) or "none")
+                "The %s %r has no run-as account %r (it has: %s). %s"
+                % (self.source_kind(), server["friendly_name"], p["run_as_account"], ", ".join(sorted(a["name"] for a in accounts.values())) or "none",
+                   "Add the credentials in the appliance's configuration manager." if self.provider.name == "modernized" else
+                   "Add the account in cspsconfigtool on the configuration server, then refresh it (configuration_server_info refresh=true).")
             )
         process_servers = server["process_servers"]
         if p["process_server"]:
             chosen = [ps for ps in process_servers if (ps["name"] or "").lower() == p["process_server"].lower()]
             if not chosen:
                 self.fail(
-                    "Configuration server %r has no process server %r (it has: %s)."
-                    % (server["friendly_name"], p["process_server"], ", ".join(ps["name"] or ps["id"] for ps in process_servers) or "none")
+                    "The %s %r has no process server %r (it has: %s)."
+                    % (self.source_kind(), server["friendly_name"], p["process_server"], ", ".join(ps["name"] or ps["id"] for ps in process_servers) or "none")
                 )
         else:
             chosen = process_servers[:1]
@@ -310,8 +358,9 @@ class Replication:
         )
         if not any((props(m).get("policyId") or "").lower() == policy["id"].lower() for m in mappings):
             self.fail(
-                "Policy %r is not associated with configuration server %r; associate it with "
-                "azmove.site_recovery.replication_policy (configuration_servers: [%s])." % (p["policy"], server["friendly_name"], server["friendly_name"])
+                "Policy %r is not associated with %s %r; associate it with azmove.site_recovery.replication_policy (%s: [%s])."
+                % (p["policy"], self.source_kind(), server["friendly_name"],
+                   "configuration_servers" if self.provider.name == "classic" else "appliances", server["friendly_name"])
             )
         conn = self.module.connection()
         sub = conn.subscription_id
@@ -324,9 +373,20 @@ class Replication:
         storage_id = arm_id(
             p["log_storage_account"], sub, p["storage_account_resource_group"] or rg_name, "Microsoft.Storage/storageAccounts"
         )
+        machine_id = self.protectable["id"]
+        if self.provider.name == "modernized":
+            # InMageRcm takes the discovered machine of the appliance's Microsoft.OffAzure site (as PowerShell does).
+            machine_id = "%s/machines/%s" % (server["physical_site_id"], self.protectable["name"])
+        test_network_id = None
+        if p["test_network"]:
+            test_network_id = arm_id(p["test_network"], sub, p["test_network_resource_group"] or p["target_network_resource_group"] or rg_name,
+                                     "Microsoft.Network/virtualNetworks")
+            self.check_subnet(test_network_id, p["test_subnet"] or p["target_subnet"])
         return dict(
             policy_id=policy["id"],
-            protectable_item_id=self.protectable["id"],
+            protectable_item_id=machine_id,
+            test_network_id=test_network_id,
+            test_subnet=p["test_subnet"],
             process_server_id=chosen[0]["id"],
             master_target_id=masters[0]["id"] if masters else None,
             run_as_account_id=account["id"],
@@ -403,9 +463,18 @@ class Replication:
             "replication_protected_items",
             "begin_delete",
             *self.item_path(item),
-            {"properties": {"disableProtectionReason": reason, "replicationProviderInput": {"instanceType": "InMage"}}}
+            self.disable_input(reason)
         )
         self.follow(op, "%s for %s" % ("complete migration" if reason == "MigrationComplete" else "disable replication", self.p["name"]))
+
+    def disable_input(self, reason):
+        body = {"disableProtectionReason": reason}
+        if self.provider.name == "classic":
+            body["replicationProviderInput"] = {"instanceType": "InMage"}
+        return {"properties": body}
+
+    def source_kind(self):
+        return "configuration server" if self.provider.name == "classic" else "replication appliance"
 
     def update(self, item, spec):
         current = self.provider.target_of(item)
@@ -514,12 +583,15 @@ class Replication:
 
 def main():
     module = AzureModule(
-        dict(
-            resource_group=dict(type="str", required=True),
-            vault=dict(type="str", required=True),
+        vault_spec(
             name=dict(type="str", required=True),
             state=dict(type="str", choices=["present", "absent", "migrated"], default="present"),
-            configuration_server=dict(type="str", required=True),
+            provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
+            configuration_server=dict(type="str"),
+            appliance=dict(type="str"),
+            test_network=dict(type="str"),
+            test_network_resource_group=dict(type="str"),
+            test_subnet=dict(type="str"),
             policy=dict(type="str"),
             process_server=dict(type="str"),
             run_as_account=dict(type="str"),
@@ -546,6 +618,12 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    wrong = [k for k in PROVIDER_ONLY[p["provider"]] if p.get(k)]
+    if wrong:
+        module.fail("%s %s only for the %s provider; this task uses provider %s (%s)." % (
+            ", ".join(wrong), "is a setting" if len(wrong) == 1 else "are settings",
+            "classic" if p["provider"] == "modernized" else "modernized", p["provider"],
+            "InMageRcm, a replication appliance" if p["provider"] == "modernized" else "InMageAzureV2, a configuration server"))
 
     def body():
         rep = Replication(module)

@@ -146,7 +146,7 @@ connection:
   type: dict
 """
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import (
     item_summary,
@@ -157,9 +157,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._replication 
 
 def main():
     module = AzureModule(
-        dict(
-            resource_group=dict(type="str", required=True),
-            vault=dict(type="str", required=True),
+        vault_spec(
             names=dict(type="list", elements="str"),
             recovery_points=dict(type="bool", default=False),
         ),

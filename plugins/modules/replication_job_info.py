@@ -123,15 +123,18 @@ connection:
   type: dict
 """
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import Operation, SiteRecovery, job_summary
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
+    job_summary,
+    Operation,
+    SiteRecovery,
+    vault_spec,
+)
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 
 
 def main():
     module = AzureModule(
-        dict(
-            resource_group=dict(type="str", required=True),
-            vault=dict(type="str", required=True),
+        vault_spec(
             name=dict(type="str"),
             machine=dict(type="str"),
             state=dict(type="str"),

@@ -47,14 +47,18 @@ options:
     choices: [present, absent]
     default: present
   provider:
-    description: The Site Recovery provider the policy is for. V(classic) is C(InMageAzureV2) (configuration server).
+    description:
+      - The Site Recovery provider the policy is for. V(modernized) is C(InMageRcm) (replication appliance), with retention
+        up to 15 days (default 3), app-consistent points off by default or every 60 to 720 minutes, no RPO threshold.
+        V(classic) is C(InMageAzureV2) (configuration server), for existing classic vaults.
     type: str
-    choices: [classic]
-    default: classic
+    choices: [modernized, classic]
+    default: modernized
   retention_hours:
     description:
-      - How long recovery points are kept, in hours. Classic default 24.
-      - Classic at most 24 on premium target storage and 72 on standard (see O(target_storage)).
+      - How long recovery points are kept, in hours. Default 72 (modernized) or 24 (classic).
+      - Modernized at most 360 (15 days). Classic at most 24 on premium target storage and 72 on standard
+        (see O(target_storage)).
     type: float
   target_storage:
     description: Kind of target storage the replicas use; it bounds O(retention_hours) for the classic provider.
@@ -62,12 +66,14 @@ options:
     choices: [standard, premium]
     default: standard
   rpo_threshold_minutes:
-    description: Site Recovery raises an alert when the recovery point objective exceeds this. Classic default 60.
+    description:
+      - Site Recovery raises an alert when the recovery point objective exceeds this. Classic only (default 60); the
+        modernized provider has no such setting and refuses it.
     type: int
   app_consistent_frequency_minutes:
     description:
       - How often app-consistent snapshots are taken; V(0) turns them off. At most 720 (12 hours) and not more
-        than the retention. Classic default 60.
+        than the retention. Default 0 (modernized, at least 60 when on) or 60 (classic).
     type: int
   crash_consistent_frequency_minutes:
     description: How often crash-consistent recovery points are taken; at least 5. Default 5.
@@ -78,13 +84,22 @@ options:
         It needs port 20004 open between the machines. Default V(true).
     type: bool
   failback:
-    description: With the classic provider, also keep the failback policy C(<name>-failback) and its association.
+    description:
+      - Also keep the failback policy C(<name>-failback) (C(InMage) for classic, C(InMageRcmFailback) for modernized)
+        and, classic only, its association; the modernized failback policy is associated when reprotecting.
     type: bool
     default: true
+  appliances:
+    description:
+      - Names of the replication appliances whose protection container the policy is associated with (modernized
+        provider; see M(azmove.site_recovery.replication_appliance_info)).
+    type: list
+    elements: str
+    default: []
   configuration_servers:
     description:
       - Friendly names of the configuration servers whose protection container the policy (and its failback
-        policy) is associated with. Each must be registered with the vault
+        policy) is associated with (classic provider). Each must be registered with the vault
         (see M(azmove.site_recovery.configuration_server_info)).
     type: list
     elements: str
@@ -92,12 +107,21 @@ options:
 """
 
 EXAMPLES = r"""
+- name: The portal's default modernized policy (3 days, app-consistent off), associated with the appliance
+  azmove.site_recovery.replication_policy:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    name: gov-to-public-3d
+    appliances: [asr-appliance-01]
+
 - name: Replication policy as the tutorial sets it up, associated with the configuration server
   azmove.site_recovery.replication_policy:
     use_connection: target
     resource_group: rg-move-target
     vault: rsv-move-eastus
     name: gov-to-public-24h
+    provider: classic
     retention_hours: 24
     rpo_threshold_minutes: 60
     app_consistent_frequency_minutes: 60
@@ -109,6 +133,7 @@ EXAMPLES = r"""
     resource_group: rg-move-target
     vault: rsv-move-eastus
     name: premium-72h
+    provider: classic
     target_storage: premium
     retention_hours: 72
   ignore_errors: true
@@ -119,6 +144,7 @@ EXAMPLES = r"""
     resource_group: rg-move-target
     vault: rsv-move-eastus
     name: gov-to-public-24h
+    provider: classic
     configuration_servers: [cs-gov-01]
     state: absent
 """
@@ -170,7 +196,13 @@ connection:
 
 import re
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, configuration_servers, props
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
+    appliances,
+    configuration_servers,
+    props,
+    SiteRecovery,
+    vault_spec,
+)
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import InputError, provider
 
@@ -229,17 +261,25 @@ class PolicyRun:
 
     # -- associations -----------------------------------------------------------------------
     def servers(self):
+        classic = self.provider.name == "classic"
+        wanted = self.p["configuration_servers"] if classic else self.p["appliances"]
         found = {}
-        for server in configuration_servers(self.sr):
-            found[(server["friendly_name"] or "").lower()] = server
-        missing = [n for n in self.p["configuration_servers"] if n.lower() not in found]
+        if wanted:
+            for server in configuration_servers(self.sr) if classic else appliances(self.sr, with_accounts=False):
+                found[(server["friendly_name"] or "").lower()] = server
+        missing = [n for n in wanted if n.lower() not in found]
         if missing:
             self.module.fail(
-                "Configuration server(s) %s are not registered with vault %r (registered: %s). Register them first "
-                "(role azmove.site_recovery.configuration_server)."
-                % (", ".join(missing), self.p["vault"], ", ".join(sorted(s["friendly_name"] for s in found.values())) or "none")
+                "%s %s not registered with vault %r (registered: %s). Register %s first (role %s)."
+                % ("Configuration server(s)" if classic else "Replication appliance(s)", ", ".join(missing),
+                   self.p["vault"], ", ".join(sorted(s["friendly_name"] for s in found.values())) or "none",
+                   "them", "azmove.site_recovery.configuration_server" if classic else "azmove.site_recovery.replication_appliance")
             )
-        return [found[n.lower()] for n in self.p["configuration_servers"]]
+        # One association per protection container (appliances of a vault share one).
+        unique = {}
+        for name in wanted:
+            unique.setdefault(found[name.lower()]["container_id"], found[name.lower()])
+        return list(unique.values())
 
     def mappings(self, server):
         return self.sr.list(
@@ -259,7 +299,7 @@ class PolicyRun:
     def pairs(self):
         """(policy name, target container id) pairs this policy associates."""
         pairs = [(self.p["name"], AZURE_TARGET)]
-        if self.p["failback"]:
+        if self.p["failback"] and self.provider.name == "classic":
             pairs.append((self.p["name"] + "-failback", None))  # failback: the container maps to itself
         return pairs
 
@@ -346,12 +386,10 @@ class PolicyRun:
 
 def main():
     module = AzureModule(
-        dict(
-            resource_group=dict(type="str", required=True),
-            vault=dict(type="str", required=True),
+        vault_spec(
             name=dict(type="str", required=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
-            provider=dict(type="str", choices=["classic"], default="classic"),
+            provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
             retention_hours=dict(type="float"),
             target_storage=dict(type="str", choices=["standard", "premium"], default="standard"),
             rpo_threshold_minutes=dict(type="int"),
@@ -360,6 +398,7 @@ def main():
             multi_vm_sync=dict(type="bool"),
             failback=dict(type="bool", default=True),
             configuration_servers=dict(type="list", elements="str", default=[]),
+            appliances=dict(type="list", elements="str", default=[]),
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=3600),
             poll_interval=dict(type="float", default=30),
@@ -367,6 +406,10 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    other = "appliances" if p["provider"] == "classic" else "configuration_servers"
+    if p[other]:
+        module.fail("%s is a setting of the %s provider; this task uses provider %s." % (
+            other, "modernized" if other == "appliances" else "classic", p["provider"]))
     if not NAME_RE.match(p["name"]) or len(p["name"]) > 200:
         module.fail("Policy name %r is not valid: use letters, digits and hyphens, starting and ending with a letter or digit." % p["name"])
 

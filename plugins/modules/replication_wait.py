@@ -120,7 +120,7 @@ connection:
   type: dict
 """
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import index_by_machine, list_items, wave_status
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import Clock, WaitTimeout, wait_until
@@ -146,9 +146,7 @@ def results_of(status):
 
 def main():
     module = AzureModule(
-        dict(
-            resource_group=dict(type="str", required=True),
-            vault=dict(type="str", required=True),
+        vault_spec(
             machines=dict(type="list", elements="str", required=True),
             until=dict(type="str", choices=["protected", "test_failed_over", "failed_over", "committed", "migrated"], default="protected"),
             timeout=dict(type="int", default=86400),

@@ -133,7 +133,7 @@ connection:
   type: dict
 """
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, name_of
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import name_of, SiteRecovery, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import (
     Step,
@@ -249,9 +249,7 @@ class TestFailover(Step):
 
 def main():
     module = AzureModule(
-        dict(
-            resource_group=dict(type="str", required=True),
-            vault=dict(type="str", required=True),
+        vault_spec(
             name=dict(type="str", required=True),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             network=dict(type="str"),

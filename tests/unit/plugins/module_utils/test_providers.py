@@ -69,7 +69,7 @@ def test_enable_input_carries_every_target_setting():
     assert body["policyId"] == "P" and body["protectableItemId"] == "PI"
     assert d["masterTargetId"] == "PS"  # the configuration server is its own master target
     assert d["logStorageAccountId"] == "SA" and d["diskType"] == "Premium_LRS"
-    assert d["targetVmTags"] == [{"key": "a", "value": "x"}, {"key": "b", "value": "2"}]
+    assert d["targetVmTags"] == [{"tagName": "a", "tagValue": "x"}, {"tagName": "b", "tagValue": "2"}]
     assert "targetAvailabilityZone" not in d
 
 
