@@ -80,6 +80,12 @@ options:
   test_subnet:
     description: Subnet of O(test_network). Default the name of O(target_subnet).
     type: str
+  allow_production_network_unsafe:
+    description:
+      - Allow O(test_network) to be the production O(target_network). Unsafe - a test failover would then put a copy of
+        the machine into the production network.
+    type: bool
+    default: false
   policy:
     description: Replication policy (associated with the configuration server). Required to enable.
     type: str
@@ -592,6 +598,7 @@ def main():
             test_network=dict(type="str"),
             test_network_resource_group=dict(type="str"),
             test_subnet=dict(type="str"),
+            allow_production_network_unsafe=dict(type="bool", default=False),
             policy=dict(type="str"),
             process_server=dict(type="str"),
             run_as_account=dict(type="str"),
@@ -624,6 +631,19 @@ def main():
             ", ".join(wrong), "is a setting" if len(wrong) == 1 else "are settings",
             "classic" if p["provider"] == "modernized" else "modernized", p["provider"],
             "InMageRcm, a replication appliance" if p["provider"] == "modernized" else "InMageAzureV2, a configuration server"))
+
+    if p["test_network"] and p["target_network"] and not p["allow_production_network_unsafe"]:
+        sub = module.connection().subscription_id
+        rg = p["target_resource_group"] or ""
+        rg = rg.rstrip("/").rsplit("/", 1)[-1]
+        production = arm_id(p["target_network"], sub, p["target_network_resource_group"] or rg, "Microsoft.Network/virtualNetworks")
+        test = arm_id(p["test_network"], sub, p["test_network_resource_group"] or p["target_network_resource_group"] or rg,
+                      "Microsoft.Network/virtualNetworks")
+        if production.lower() == test.lower():
+            module.fail(
+                "test_network is the production target network (%s). Test failovers must go into an isolated, non-production "
+                "network; set allow_production_network_unsafe: true only if you accept the risk." % production.rsplit("/", 1)[-1]
+            )
 
     def body():
         rep = Replication(module)

@@ -55,4 +55,5 @@ def test_settings_of_the_other_provider_are_refused_before_anything_changes(runn
     assert "configuration_servers is a setting of the classic provider" in res["servers"]["msg"]
     assert "configuration_server is a setting only for the classic provider" in res["machine"]["msg"]
     assert "test_network is a setting only for the modernized provider" in res["classic_test_network"]["msg"]
+    assert "test_network is the production target network (vnet-landing-eastus)" in res["test_is_production"]["msg"]
     assert [r for r in writes(admin, mark) if "rsv-mismatch" in r["path"]] == []
