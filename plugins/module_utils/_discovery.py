@@ -107,10 +107,14 @@ def size_catalog(skus):
         if (sku.get("resourceType") or "").lower() != "virtualmachines" or not sku.get("name"):
             continue
         caps = {c.get("name"): c.get("value") for c in sku.get("capabilities") or []}
+        restricted = [r.get("reasonCode") or "restricted" for r in sku.get("restrictions") or [] if (r.get("type") or "").lower() == "location"]
         out[sku["name"].lower()] = {
+            "name": sku["name"],
             "vcpus": _number(caps.get("vCPUs"), int),
             "memory_gb": _number(caps.get("MemoryGB"), float),
             "family": sku.get("family"),
+            # A Location restriction (for example NotAvailableForSubscription): the size cannot be deployed there.
+            "restricted": restricted[0] if restricted else None,
         }
     return out
 

@@ -61,6 +61,8 @@ CLIENTS = {
     ),
     "compute": ("azure.mgmt.compute", "ComputeManagementClient", "azure-mgmt-compute"),
     "network": ("azure.mgmt.network", "NetworkManagementClient", "azure-mgmt-network"),
+    "storage": ("azure.mgmt.storage", "StorageManagementClient", "azure-mgmt-storage"),
+    "authorization": ("azure.mgmt.authorization", "AuthorizationManagementClient", "azure-mgmt-authorization"),
 }
 
 # azure-core's RetryPolicy retries 408/429/500/502/503/504 and dropped connections with

@@ -10,7 +10,7 @@ from . import jwtutil
 from .clouds import CLOUDS
 from .httpbase import Response
 from .providers import compute, siterecovery_cs, storage
-from .providers import compute_catalog, network
+from .providers import authorization, compute_catalog, network
 from .providers import siterecovery_rcm
 
 
@@ -123,6 +123,8 @@ class AdminApp:
                 return self.asr(parts[1:], m, req)
             if parts[:1] == ["compute"]:  # quota limits and size restrictions (compute_catalog)
                 return compute_catalog.admin(self.sim, parts[1:], m, req.json() or {})
+            if parts[:1] == ["authorization"]:  # the caller's role assignments (permissions)
+                return authorization.admin(self.sim, parts[1:], m, req.json() or {})
         except siterecovery_cs.RegistrationError as exc:
             return Response(400, {"error": {"code": "InvalidVaultCredentials", "message": str(exc)}})
         except (ValueError, KeyError, TypeError) as exc:

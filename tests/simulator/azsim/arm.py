@@ -18,6 +18,10 @@ from . import jwtutil
 from .clouds import CLOUDS, audience_matches, metadata_2015, metadata_2022
 from .httpbase import Response
 
+# Called as check(app, req, path segments) before a routed request runs; a check raises ArmError to refuse it
+# (providers/authorization.py: role-based access control).
+REQUEST_CHECKS = []
+
 
 class ArmError(Exception):
     def __init__(self, status, code, message, target=None, details=None, headers=None):
@@ -177,6 +181,8 @@ class ArmApp:
             raise self.unknown_path(req, parts)
         if req.api_version not in route.api_versions:
             raise self.bad_api_version(req, route)
+        for check in REQUEST_CHECKS:
+            check(self, req, parts)
         self.sim.apply_due()
         return route.handler(ArmContext(self, req), req, extra)
 

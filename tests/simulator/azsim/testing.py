@@ -203,6 +203,11 @@ class AdminClient:
         return self._call("POST", "/compute/restrictions", {"cloud": cloud, "location": location, "size": size,
                                                             "reason": reason, "restricted": restricted})
 
+    def set_permissions(self, cloud, assignments):
+        """Replace the caller's role assignments in a cloud with [{scope, actions, notActions}], enforced on every
+        ARM request from then on; None goes back to the default (Owner of every subscription)."""
+        return self._call("PUT", "/authorization/permissions", {"cloud": cloud, "assignments": assignments})
+
     def reset_compute_knobs(self):
         """Default quotas and no size restrictions."""
         self._call("DELETE", "/compute/knobs")

@@ -7,7 +7,7 @@ from ..httpbase import Response
 from ..sim import iso
 from .resources import require_rg
 
-STORAGE_VERSIONS = {"2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01", "2023-01-01", "2022-09-01", "2021-09-01"}
+STORAGE_VERSIONS = {"2026-09-01", "2025-08-01", "2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01", "2023-01-01", "2022-09-01", "2021-09-01"}
 SA_TYPE = "Microsoft.Storage/storageAccounts"
 P = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts"
 SUFFIX = {"gov": "core.usgovcloudapi.net", "public": "core.windows.net"}
