@@ -166,6 +166,22 @@ def _check_frequencies(settings, app_minimum):
         raise InputError("crash_consistent_frequency_minutes must be at least 5.")
 
 
+def _optional_target(details, spec):
+    """The optional target settings both providers' enable inputs name alike, and the target VM's tags."""
+    optional = (
+        ("targetVmSize", "target_vm_size"),
+        ("targetAvailabilitySetId", "availability_set_id"),
+        ("targetAvailabilityZone", "availability_zone"),
+        ("targetProximityPlacementGroupId", "proximity_placement_group_id"),
+        ("licenseType", "license_type"),
+    )
+    for key, name in optional:
+        if spec.get(name):
+            details[key] = spec[name]
+    if spec.get("tags"):
+        details["targetVmTags"] = [{"tagName": k, "tagValue": str(v)} for k, v in sorted(spec["tags"].items())]
+
+
 class Classic:
     """Classic physical servers through a configuration server: provider ``InMageAzureV2``."""
 
@@ -268,18 +284,7 @@ class Classic:
             details["diskType"] = spec.get("disk_type") or "Standard_LRS"
         if spec.get("storage_account_id"):
             details["storageAccountId"] = spec["storage_account_id"]
-        optional = (
-            ("targetVmSize", "target_vm_size"),
-            ("targetAvailabilitySetId", "availability_set_id"),
-            ("targetAvailabilityZone", "availability_zone"),
-            ("targetProximityPlacementGroupId", "proximity_placement_group_id"),
-            ("licenseType", "license_type"),
-        )
-        for key, name in optional:
-            if spec.get(name):
-                details[key] = spec[name]
-        if spec.get("tags"):
-            details["targetVmTags"] = [{"tagName": k, "tagValue": str(v)} for k, v in sorted(spec["tags"].items())]
+        _optional_target(details, spec)
         return {
             "properties": {
                 "policyId": spec["policy_id"],
@@ -287,6 +292,21 @@ class Classic:
                 "providerSpecificDetails": details,
             }
         }
+
+    # The key of a replicated NIC's target subnet in the item's vmNics.
+    nic_subnet_key = "recoveryVMSubnetName"
+
+    @staticmethod
+    def update_input(spec, nic_id, subnet):
+        """UpdateReplicationProtectedItemInput: the target settings Azure changes in place."""
+        body = {"recoveryAzureVMName": spec["target_vm_name"], "selectedRecoveryAzureNetworkId": spec["target_network_id"]}
+        for key, value in (("recoveryAzureVMSize", spec["target_vm_size"]), ("licenseType", spec["license_type"]),
+                           ("recoveryAvailabilitySetId", spec["availability_set_id"])):
+            if value:
+                body[key] = value
+        if nic_id and subnet:
+            body["vmNics"] = [{"nicId": nic_id, "recoveryVMSubnetName": subnet, "selectionType": "SelectedByUser"}]
+        return {"properties": body}
 
     def test_failover_details(self, recovery_point_id, network_id):
         details = {"instanceType": self.instance_type}
@@ -416,19 +436,22 @@ class Modernized(Classic):
         if spec.get("test_network_id"):
             details["testNetworkId"] = spec["test_network_id"]
             details["testSubnetName"] = spec.get("test_subnet") or details["targetSubnetName"]
-        optional = (
-            ("targetVmSize", "target_vm_size"),
-            ("targetAvailabilitySetId", "availability_set_id"),
-            ("targetAvailabilityZone", "availability_zone"),
-            ("targetProximityPlacementGroupId", "proximity_placement_group_id"),
-            ("licenseType", "license_type"),
-        )
-        for key, name in optional:
-            if spec.get(name):
-                details[key] = spec[name]
-        if spec.get("tags"):
-            details["targetVmTags"] = [{"tagName": k, "tagValue": str(v)} for k, v in sorted(spec["tags"].items())]
+        _optional_target(details, spec)
         return {"properties": {"policyId": spec["policy_id"], "providerSpecificDetails": details}}
+
+    nic_subnet_key = "targetSubnetName"
+
+    def update_input(self, spec, nic_id, subnet):
+        """InMageRcmUpdateReplicationProtectedItemInput: the same settings, in the provider's details."""
+        details = {"instanceType": self.instance_type, "targetVmName": spec["target_vm_name"],
+                   "targetNetworkId": spec["target_network_id"]}
+        for key, value in (("targetVmSize", spec["target_vm_size"]), ("licenseType", spec["license_type"]),
+                           ("targetAvailabilitySetId", spec["availability_set_id"])):
+            if value:
+                details[key] = value
+        if nic_id and subnet:
+            details["vmNics"] = [{"nicId": nic_id, "targetSubnetName": subnet}]
+        return {"properties": {"providerSpecificDetails": details}}
 
     def test_failover_details(self, recovery_point_id, network_id):
         details = {"instanceType": self.instance_type, "networkId": network_id}

@@ -494,7 +494,8 @@ class Replication:
         }
         changes = {k: v for k, v in wanted.items() if v and (current.get(k) or "").lower() != v.lower()}
         subnet = self.p["target_subnet"]
-        if subnet and nic.get("recoveryVMSubnetName") and nic["recoveryVMSubnetName"].lower() != subnet.lower():
+        current_subnet = nic.get(self.provider.nic_subnet_key)
+        if subnet and current_subnet and current_subnet.lower() != subnet.lower():
             changes["subnet"] = subnet
         policy_id = props(item).get("policyId") or ""
         if policy_id and policy_id.lower() != spec["policy_id"].lower():
@@ -512,17 +513,8 @@ class Replication:
         self.changed = True
         if self.module.check_mode:
             return item, changes
-        body = {
-            "recoveryAzureVMName": spec["target_vm_name"],
-            "selectedRecoveryAzureNetworkId": spec["target_network_id"],
-        }
-        for key, value in (("recoveryAzureVMSize", spec["target_vm_size"]), ("licenseType", spec["license_type"]),
-                           ("recoveryAvailabilitySetId", spec["availability_set_id"])):
-            if value:
-                body[key] = value
-        if nic.get("nicId") and subnet:
-            body["vmNics"] = [{"nicId": nic["nicId"], "recoveryVMSubnetName": subnet, "selectionType": "SelectedByUser"}]
-        op = self.sr.start("replication_protected_items", "begin_update", *self.item_path(item), {"properties": body})
+        body = self.provider.update_input(spec, nic.get("nicId"), subnet)
+        op = self.sr.start("replication_protected_items", "begin_update", *self.item_path(item), body)
         self.follow(op, "update replication settings of %s" % self.p["name"])
         return self.get_item(item["name"]), changes
 

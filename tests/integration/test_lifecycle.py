@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from conftest import ROOT, assert_ok
-from test_replication import extra, last_request_id, writes
+from test_replication import PROVIDERS, extra, last_request_id, writes
 
 sys.path.insert(0, str(ROOT / "tests" / "simulator" / "tests"))
 from simhelpers import asr_client, client_kwargs, credential  # noqa: E402
@@ -57,10 +57,11 @@ def source_vms_restored(admin):
         admin.seed({"gov": json.load(handle)["gov"]})
 
 
-def protected_wave(runner, simulator, admin, tmp_path, vault, target_rg):
+def protected_wave(runner, simulator, admin, tmp_path, vault, target_rg, provider):
     """Three protected machines replicating into their own target resource group."""
     admin.seed({"public": {"resource_groups": [{"name": target_rg, "location": "eastus"}]}})
-    done = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, target_rg=target_rg, run_label="setup"))
+    done = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, target_rg=target_rg, provider=provider,
+                                                    run_label="setup"))
     assert_ok(done)
 
 
@@ -68,14 +69,15 @@ def results(tmp_path, label):
     return json.loads((tmp_path / ("lifecycle-%s.json" % label)).read_text())
 
 
-def test_three_machines_through_the_whole_lifecycle_twice(runner, simulator, admin, tmp_path):
-    vault = "rsv-lifecycle"
-    protected_wave(runner, simulator, admin, tmp_path, vault, TARGET_RG)
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_three_machines_through_the_whole_lifecycle_twice(runner, simulator, admin, tmp_path, provider):
+    vault, target_rg = "rsv-lifecycle-" + provider, "%s-%s" % (TARGET_RG, provider)
+    protected_wave(runner, simulator, admin, tmp_path, vault, target_rg, provider)
     ep = simulator
     gov, public = compute(ep, "gov"), compute(ep, "public")
 
     # Test failover, verified, then cleaned up: step by step, checking Azure in between.
-    done = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=vault, run_label="tfo", steps=["test", "verify"]))
+    done = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="tfo", steps=["test", "verify"]))
     assert_ok(done)
     tfo = results(tmp_path, "tfo")
     for res in tfo["test"]["results"]:
@@ -84,17 +86,17 @@ def test_three_machines_through_the_whole_lifecycle_twice(runner, simulator, adm
         assert vm["power_state"] == "running" and vm["name"] == res["item"] + "-test"
         assert "/virtualNetworks/vnet-test-eastus/subnets/" in vm["subnet_ids"][0]
         assert res["recovery_point"]["consistency"] in ("crash-consistent", "app-consistent")
-        assert power(vm_or_none(public, TARGET_RG, res["item"] + "-test")) == "running"
+        assert power(vm_or_none(public, target_rg, res["item"] + "-test")) == "running"
     assert tfo["tested"]["counts"]["ready"] == 3
 
-    done = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=vault, run_label="cleanup", steps=["cleanup"]))
+    done = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="cleanup", steps=["cleanup"]))
     assert_ok(done)
     for res in results(tmp_path, "cleanup")["cleanup"]["results"]:
         assert res["changed"] and res["machine"]["phase"] == "protected"
-        assert vm_or_none(public, TARGET_RG, res["item"] + "-test") is None
+        assert vm_or_none(public, target_rg, res["item"] + "-test") is None
 
     # The move: source shut down first, target VM running in the target network; then commit and migrate.
-    done = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=vault, run_label="move", steps=["failover", "commit", "migrate"]))
+    done = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="move", steps=["failover", "commit", "migrate"]))
     assert_ok(done)
     move = results(tmp_path, "move")
     for res in move["failover"]["results"]:
@@ -103,7 +105,7 @@ def test_three_machines_through_the_whole_lifecycle_twice(runner, simulator, adm
         assert res["target_vm"]["power_state"] == "running"
         assert res["recovery_point"]["id"]
         assert power(gov.virtual_machines.get(SOURCE_RG[name], name, expand="instanceView")) in ("stopped", "deallocated")
-        target = vm_or_none(public, TARGET_RG, name)
+        target = vm_or_none(public, target_rg, name)
         assert target is not None and power(target) == "running"
         assert "/virtualNetworks/vnet-landing-eastus/subnets/" in subnet_of(ep, target)
     assert all(r["changed"] and r["machine"]["phase"] == "committed" for r in move["commit"]["results"])
@@ -112,12 +114,12 @@ def test_three_machines_through_the_whole_lifecycle_twice(runner, simulator, adm
     # Replication is gone, exactly one target VM per machine, no test VM left.
     items = list(asr_client(ep).replication_protected_items.list("rg-landing-eastus", vault))
     assert items == []
-    names = sorted(vm.name for vm in public.virtual_machines.list(TARGET_RG))
+    names = sorted(vm.name for vm in public.virtual_machines.list(target_rg))
     assert names == sorted(NAMES)
 
     # Everything again: no change, no write.
     mark = last_request_id(admin)
-    again = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=vault, run_label="again", steps=["cleanup", "failover", "commit", "migrate"]))
+    again = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="again", steps=["cleanup", "failover", "commit", "migrate"]))
     assert_ok(again)
     second = results(tmp_path, "again")
     for step in ("cleanup", "failover", "commit", "migrate"):
@@ -125,19 +127,19 @@ def test_three_machines_through_the_whole_lifecycle_twice(runner, simulator, adm
     assert writes(admin, mark) == []
 
 
-@pytest.fixture
-def protected(runner, simulator, admin, tmp_path):
-    """(vault, target resource group) of a freshly protected wave."""
+@pytest.fixture(params=PROVIDERS)
+def protected(request, runner, simulator, admin, tmp_path):
+    """(vault, target resource group, provider) of a freshly protected wave, for each provider."""
     suffix = uuid.uuid4().hex[:6]
     vault, target_rg = "rsv-order-" + suffix, "rg-order-" + suffix
-    protected_wave(runner, simulator, admin, tmp_path, vault, target_rg)
-    return vault, target_rg
+    protected_wave(runner, simulator, admin, tmp_path, vault, target_rg, request.param)
+    return vault, target_rg, request.param
 
 
 def test_wrong_orders_are_refused_in_plain_words_and_change_nothing(runner, simulator, admin, tmp_path, protected):
-    protected = protected[0]
+    protected, _target_rg, provider = protected
     mark = last_request_id(admin)
-    done = runner.run("lifecycle_wrong_order.yml", extra(simulator, tmp_path, vault=protected, run_label="order"))
+    done = runner.run("lifecycle_wrong_order.yml", extra(simulator, tmp_path, vault=protected, provider=provider, run_label="order"))
     assert_ok(done)
     res = json.loads((tmp_path / "order.json").read_text())
     assert not res["cleanup_nothing"]["changed"] and not res["cleanup_nothing"].get("failed")
@@ -155,15 +157,15 @@ def test_wrong_orders_are_refused_in_plain_words_and_change_nothing(runner, simu
 
 @pytest.mark.parametrize("step,action", [("failover", "/unplannedFailover"), ("commit", "/failoverCommit")])
 def test_killing_ansible_mid_step_and_rerunning_ends_in_one_move(runner, simulator, admin, tmp_path, protected, step, action):
-    protected, target_rg = protected
+    protected, target_rg, provider = protected
     if step == "commit":
-        done = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=protected, run_label="pre", steps=["failover"],
+        done = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=protected, provider=provider, run_label="pre", steps=["failover"],
                                                  names=["vm-app-lnx01"]))
         assert_ok(done)
     admin.set_time_factor(0.01)  # long enough to interrupt the job
     try:
         mark = last_request_id(admin)
-        cmd, env = runner.command("lifecycle.yml", extra(simulator, tmp_path, vault=protected, run_label="killed",
+        cmd, env = runner.command("lifecycle.yml", extra(simulator, tmp_path, vault=protected, provider=provider, run_label="killed",
                                                          steps=[step], names=["vm-app-lnx01"]))
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.time() + 120
@@ -172,7 +174,7 @@ def test_killing_ansible_mid_step_and_rerunning_ends_in_one_move(runner, simulat
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         assert [r for r in writes(admin, mark) if r["path"].endswith(action)], "the step never started"
-        done = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=protected, run_label="resumed", steps=[step],
+        done = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=protected, provider=provider, run_label="resumed", steps=[step],
                                                  names=["vm-app-lnx01"]))
     finally:
         admin.set_time_factor(0)

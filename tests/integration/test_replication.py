@@ -5,9 +5,13 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, assert_ok
 
 WRITE_METHODS = ("PUT", "POST", "PATCH", "DELETE")
+# The end-to-end tests run for both providers: modernized (InMageRcm, an appliance; the default) and classic.
+PROVIDERS = ["modernized", "classic"]
 SIM_PATH = str(ROOT / "tests" / "simulator")
 
 
@@ -31,28 +35,39 @@ def last_request_id(admin):
     return log[-1]["id"] if log else 0
 
 
-def test_wave_from_fresh_vault_to_protected_and_second_run_changes_nothing(runner, simulator, admin, tmp_path):
-    vault = "rsv-wave-e2e"
-    done = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault))
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_wave_from_fresh_vault_to_protected_and_second_run_changes_nothing(runner, simulator, admin, tmp_path, provider):
+    vault = "rsv-wave-" + provider
+    done = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, provider=provider))
     assert_ok(done)
     first = json.loads((tmp_path / "results-first.json").read_text())
 
-    assert first["vault"]["changed"] and first["key"]["changed"]
-    assert oct(os.stat(first["key"]["path"]).st_mode & 0o777) == "0o600"
-    cs = first["cs"]["configuration_servers"][0]
-    assert cs["friendly_name"] == "cs-gov-01"
-    assert sorted(a["name"] for a in cs["run_as_accounts"]) == ["linuxroot", "winadmin"]
-    assert cs["process_servers"] and cs["last_heartbeat"]
-
+    assert first["vault"]["changed"]
     policy = first["policy"]
-    assert policy["changed"]
-    assert policy["policy"]["retention_hours"] == 24 and policy["policy"]["provider"] == "InMageAzureV2"
-    assert policy["failback_policy"]["provider"] == "InMage"
-    assert sorted(a["policy"] for a in policy["associations"]) == ["gov-to-public-24h", "gov-to-public-24h-failback"]
+    assert policy["changed"] and policy["policy"]["retention_hours"] == 24
+    if provider == "classic":
+        assert first["key"]["changed"]
+        assert oct(os.stat(first["key"]["path"]).st_mode & 0o777) == "0o600"
+        server = first["server"]["configuration_servers"][0]
+        assert server["friendly_name"] == "cs-gov-01" and server["process_servers"] and server["last_heartbeat"]
+        assert policy["policy"]["provider"] == "InMageAzureV2" and policy["failback_policy"]["provider"] == "InMage"
+        assert sorted(a["policy"] for a in policy["associations"]) == ["gov-to-public-24h", "gov-to-public-24h-failback"]
+        # The configuration server adds the machines when asked (discoverProtectableItem).
+        assert all(r["changed"] for r in first["added"]["results"])
+    else:
+        server = first["server"]["appliances"][0]
+        assert server["friendly_name"].startswith("asr-") and server["healthy"]
+        assert policy["policy"]["provider"] == "InMageRcm"
+        assert [a["policy"] for a in policy["associations"]] == ["gov-to-public-24h"]
+        # The appliance discovered them already (Add server): nothing to add.
+        assert not any(r["changed"] for r in first["added"]["results"])
+        # The test network is chosen when replication is enabled.
+        assert all(m["target"]["test_network_id"].endswith("/vnet-test-eastus") for m in first["status"]["machines"])
+    assert sorted(a["name"] for a in server["run_as_accounts"]) == ["linuxroot", "winadmin"]
     assert all(a["state"] == "Paired" for a in policy["associations"])
 
     assert [r["machine"]["friendly_name"] for r in first["added"]["results"]] == ["vm-app-win01", "vm-app-win02", "vm-app-lnx01"]
-    assert all(r["changed"] for r in first["added"]["results"] + first["enabled"]["results"])
+    assert all(r["changed"] for r in first["enabled"]["results"])
     assert all(r["job"]["state"] == "Succeeded" for r in first["enabled"]["results"])
 
     wave = first["wave"]
@@ -62,7 +77,7 @@ def test_wave_from_fresh_vault_to_protected_and_second_run_changes_nothing(runne
     machines = {m["friendly_name"]: m for m in first["status"]["machines"]}
     assert set(machines) == {"vm-app-win01", "vm-app-win02", "vm-app-lnx01"}
     for machine in machines.values():
-        assert machine["phase"] == "protected"
+        assert machine["phase"] == "protected" and machine["provider"] == policy["policy"]["provider"]
         assert machine["replication_health"] == "Normal"
         assert machine["progress_percent"] == 100
         assert machine["rpo_seconds"] is not None
@@ -75,18 +90,18 @@ def test_wave_from_fresh_vault_to_protected_and_second_run_changes_nothing(runne
 
     # Second run: nothing changes, and not a single write reaches Azure.
     mark = last_request_id(admin)
-    again = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, run_label="second"))
+    again = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="second"))
     assert_ok(again)
     second = json.loads((tmp_path / "results-second.json").read_text())
     for key in ("vault", "key", "policy"):
-        assert not second[key]["changed"], key
+        assert not second[key]["changed"], key  # the key is skipped (not changed) for the modernized provider
     assert not any(r["changed"] for r in second["added"]["results"] + second["enabled"]["results"])
     assert writes(admin, mark) == [], writes(admin, mark)
     assert second["wave"]["polls"] >= 1
 
     # Check mode: a shorter retention and a bigger VM size would change the policy and every machine; nothing is sent.
     mark = last_request_id(admin)
-    would = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, run_label="check",
+    would = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="check",
                                                      policy_retention=12, vm_size="Standard_D8s_v3"), check=True, diff=True)
     assert_ok(would)
     check = json.loads((tmp_path / "results-check.json").read_text())
@@ -95,7 +110,7 @@ def test_wave_from_fresh_vault_to_protected_and_second_run_changes_nothing(runne
     assert writes(admin, mark) == [], writes(admin, mark)
 
     # For real: the VM size is a setting Azure updates in place.
-    resized = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, run_label="resized",
+    resized = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="resized",
                                                        vm_size="Standard_D8s_v3"))
     assert_ok(resized)
     after = json.loads((tmp_path / "results-resized.json").read_text())
@@ -105,7 +120,7 @@ def test_wave_from_fresh_vault_to_protected_and_second_run_changes_nothing(runne
 
     # The cache storage account is not: a clear error naming the setting, and nothing sent for it.
     mark = last_request_id(admin)
-    refused = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, run_label="refused",
+    refused = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="refused",
                                                        vm_size="Standard_D8s_v3", cache_storage="stothercache",
                                                        expect_enable_errors=True))
     assert_ok(refused)
@@ -114,30 +129,36 @@ def test_wave_from_fresh_vault_to_protected_and_second_run_changes_nothing(runne
     assert not [r for r in writes(admin, mark) if "replicationProtectedItems" in r["path"]]
 
 
-def test_bad_input_is_refused_before_anything_changes(runner, simulator, admin, tmp_path):
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_bad_input_is_refused_before_anything_changes(runner, simulator, admin, tmp_path, provider):
+    vault = "rsv-bad-input-" + provider
     mark = last_request_id(admin)
-    done = runner.run("replication_bad_input.yml", extra(simulator, tmp_path, vault="rsv-bad-input"))
+    done = runner.run("replication_bad_input.yml", extra(simulator, tmp_path, vault=vault, provider=provider))
     assert_ok(done)
     results = json.loads((tmp_path / "bad-input.json").read_text())
+    server = "configuration server 'cs-gov-01'" if provider == "classic" else "replication appliance 'asr-"
     expected = {
         "malformed_ip": "ip_address '10.10.1.400' is not a valid IPv4 or IPv6 address",
         "unknown_os": "value of os_type must be one of: Windows, Linux",
-        "retention_over_limit": "at most 24 hours on premium storage",
+        "retention_over_limit": "at most 24 hours on premium storage" if provider == "classic" else "at most 15 days (360 hours)",
         "unknown_account": "has no run-as account 'nobody'",
         "subnet_outside_network": "Subnet 'snet-elsewhere' is not in target network vnet-landing-eastus",
         "unknown_process_server": "has no process server 'ps-missing'",
-        "policy_not_associated": "is not associated with configuration server 'cs-gov-01'",
+        "policy_not_associated": "is not associated with " + server,
     }
     for key, text in expected.items():
         result = results[key]
         assert result.get("failed"), (key, result)
         assert text in result["msg"], (key, result["msg"])
-    # Nothing was sent for the refused tasks: no premium policy, no replicated item, one machine discovered.
+    for key in ("unknown_account", "unknown_process_server"):
+        assert ("The " + server) in results[key]["msg"], results[key]["msg"]
+    # Nothing was sent for the refused tasks: no premium policy, no replicated item, the one machine found.
     assert results["after"]["machines"] == []
-    sent = [(r["method"], r["path"]) for r in writes(admin, mark) if "rsv-bad-input" in r["path"]]
+    sent = [(r["method"], r["path"]) for r in writes(admin, mark) if vault in r["path"]]
     assert not [s for s in sent if "gov-premium" in s[1]], sent
     assert not [s for s in sent if "replicationProtectedItems" in s[1]], sent
-    assert len([s for s in sent if s[1].endswith("/discoverProtectableItem")]) == 1, sent
+    # A configuration server is asked to add the machine; an appliance has discovered it already.
+    assert len([s for s in sent if s[1].endswith("/discoverProtectableItem")]) == (1 if provider == "classic" else 0), sent
     discovered = results["discovered"]
     assert discovered["machine"]["friendly_name"] == "vm-app-win01"
 
@@ -145,7 +166,7 @@ def test_bad_input_is_refused_before_anything_changes(runner, simulator, admin, 
 def test_a_foreign_vault_credentials_file_is_refused_by_the_configuration_server(runner, simulator, admin, tmp_path):
     from azsim import testing  # the configuration server's side
 
-    done = runner.run("replication_bad_input.yml", extra(simulator, tmp_path, vault="rsv-creds-a", only_key=True))
+    done = runner.run("replication_bad_input.yml", extra(simulator, tmp_path, vault="rsv-creds-a", provider="classic", only_key=True))
     assert_ok(done)
     good = Path(tmp_path / "rsv-creds-a.VaultCredentials").read_text()
     foreign = good.replace("<ResourceName>rsv-creds-a</ResourceName>", "<ResourceName>rsv-someone-else</ResourceName>")
@@ -158,11 +179,12 @@ def test_a_foreign_vault_credentials_file_is_refused_by_the_configuration_server
             raise AssertionError("a foreign vault credentials file was accepted")
 
 
-def test_push_install_failure_reaches_the_user_then_a_rerun_after_the_fix_enables(runner, simulator, admin, tmp_path):
-    vault = "rsv-push-install"
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_push_install_failure_reaches_the_user_then_a_rerun_after_the_fix_enables(runner, simulator, admin, tmp_path, provider):
+    vault = "rsv-push-install-" + provider
     admin.set_host("10.10.1.5", local_account_token_filter_policy=0)
     try:
-        done = runner.run("replication_one.yml", extra(simulator, tmp_path, vault=vault, run_label="broken"))
+        done = runner.run("replication_one.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="broken"))
         assert_ok(done)
         broken = json.loads((tmp_path / "one-broken.json").read_text())
         enabled = broken["enabled"]
@@ -175,17 +197,20 @@ def test_push_install_failure_reaches_the_user_then_a_rerun_after_the_fix_enable
         assert wave["failed"] and wave["counts"]["failed"] == 1
         win02 = wave["machines"]["vm-app-win02"]
         assert win02["phase"] == "enable_failed"
-        assert win02["health_errors"][0]["code"] == "95107"
-        assert "vm-app-win02: failed - 95107" in wave["msg"]
+        # The item's health error: the push-install code itself (classic), or the failed-enable error that
+        # TestV2ARCMCommit records for an InMageRcm item (the push-install code is in the job's error above).
+        health_code = "95107" if provider == "classic" else "310056"
+        assert win02["health_errors"][0]["code"] == health_code
+        assert "vm-app-win02: failed - " + health_code in wave["msg"]
     finally:
         admin.set_host("10.10.1.5", local_account_token_filter_policy=1)
 
     # The host is fixed: the same playbook removes the failed replication and enables it again.
-    done = runner.run("replication_one.yml", extra(simulator, tmp_path, vault=vault, run_label="fixed"))
+    done = runner.run("replication_one.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="fixed"))
     assert_ok(done)
     fixed = json.loads((tmp_path / "one-fixed.json").read_text())
     assert fixed["enabled"]["changed"] and not fixed["enabled"].get("failed")
-    assert fixed["enabled"]["retried"][0]["code"] == "95107"
+    assert fixed["enabled"]["retried"][0]["code"] == health_code
     assert fixed["wave"]["counts"]["ready"] == 1
 
 

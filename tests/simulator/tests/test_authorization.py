@@ -13,10 +13,6 @@ def public(ep, admin):
     from azure.mgmt.network import NetworkManagementClient
     p = ep["clouds"]["public"]
     sub = p["subscription_id"]
-    admin.seed({"public": {"resource_groups": [{"name": RG, "location": "eastus"}],
-                           "virtual_networks": [{"name": "vnet-landing-eastus", "resource_group": RG,
-                                                 "location": "eastus", "address_space": "10.20.0.0/16",
-                                                 "subnets": [{"name": "snet-app", "address_prefix": "10.20.1.0/24"}]}]}})
     cred, kw = credential(ep, "public"), client_kwargs(ep, "public")
     yield (sub, AuthorizationManagementClient(cred, sub, **kw), NetworkManagementClient(cred, sub, polling_interval=0, **kw))
     admin.set_permissions("public", None)
