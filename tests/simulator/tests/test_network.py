@@ -146,15 +146,17 @@ def test_vnet_subnets_references_and_in_use(net, ep):
     assert code == "InUseRouteTableCannotBeDeleted"
 
 
-def test_nic_public_ip_load_balancer(net, ep):
+def test_nic_public_ip_load_balancer(net, ep, admin):
     subnet_id = rid(ep, "virtualNetworks", "vnet-a") + "/subnets/snet-a"
     pip = net.public_ip_addresses.begin_create_or_update(
         RG, "pip-a", {"location": LOC, "sku": {"name": "Standard"},
                       "properties": {"publicIPAllocationMethod": "Static"}}).result()
     assert pip.sku.name == "Standard" and pip.public_ip_allocation_method == "Static"
     assert pip.ip_address.startswith("20.121.")
-    basic_body = {"location": LOC, "sku": {"name": "Basic"}}
-    basic = net.public_ip_addresses.begin_create_or_update(RG, "pip-basic", basic_body).result()
+    # Basic public IPs cannot be created any more; one that exists from before (a seed) still works.
+    admin.seed({"public": {"public_ip_addresses": [{"name": "pip-basic", "resource_group": RG, "location": LOC,
+                                                    "sku": "Basic"}]}})
+    basic = net.public_ip_addresses.get(RG, "pip-basic")
     assert basic.public_ip_allocation_method == "Dynamic" and basic.ip_address is None
     code, _unused = error_of(lambda: net.public_ip_addresses.begin_create_or_update(
         RG, "pip-bad", {"location": LOC, "sku": {"name": "Standard"},
@@ -242,6 +244,28 @@ def test_nic_public_ip_load_balancer(net, ep):
     net.network_security_groups.begin_delete(RG, "nsg-v").result()
     net.route_tables.begin_delete(RG, "rt-v").result()
     assert RG not in {n.id.split("/")[4] for n in net.network_security_groups.list_all()}
+
+
+def test_basic_sku_is_retired_for_new_resources(net, ep, admin):
+    code, msg = error_of(lambda: net.public_ip_addresses.begin_create_or_update(
+        RG, "pip-new-basic", {"location": LOC, "sku": {"name": "Basic"}}).result())
+    assert code == "IPv4BasicSkuPublicIpCountLimitReached" and "0 IPv4 Basic SKU" in msg
+    code, _unused = error_of(lambda: net.load_balancers.begin_create_or_update(
+        RG, "lb-new-basic", {"location": LOC, "sku": {"name": "Basic"}, "properties": {}}).result())
+    assert code == "BasicSkuLoadBalancerCreationNotAllowed"
+    code, _unused = error_of(lambda: net.load_balancers.begin_create_or_update(  # no SKU is Basic
+        RG, "lb-new-basic", {"location": LOC, "properties": {}}).result())
+    assert code == "BasicSkuLoadBalancerCreationNotAllowed"
+    # A Basic one that already exists (seeded) can still be updated.
+    admin.seed({"public": {"public_ip_addresses": [{"name": "pip-old-basic", "resource_group": RG, "location": LOC,
+                                                    "sku": "Basic"}]}})
+    updated = net.public_ip_addresses.begin_create_or_update(
+        RG, "pip-old-basic", {"location": LOC, "sku": {"name": "Basic"}, "tags": {"kept": "yes"},
+                              "properties": {"publicIPAllocationMethod": "Dynamic"}}).result()
+    assert updated.sku.name == "Basic" and updated.tags == {"kept": "yes"}
+    net.public_ip_addresses.begin_delete(RG, "pip-old-basic").result()
+    with pytest.raises(ResourceNotFoundError):  # the refused one was never stored
+        net.public_ip_addresses.get(RG, "pip-new-basic")
 
 
 def test_put_is_async_like_the_network_rp(net, admin):

@@ -61,6 +61,10 @@ def _ref(obj):
     return ((obj or {}).get("id") or "") if isinstance(obj, dict) else ""
 
 
+def _seeding(ctx):
+    return getattr(ctx, "seeding", False)
+
+
 def _bad_format(message="Cannot parse the request."):
     return ArmError(400, "InvalidRequestFormat", message)
 
@@ -513,6 +517,12 @@ def normalize_public_ip(ctx, p, body, existing, rid):
     if existing and (existing.get("sku") or {}).get("name") != sku:
         raise _bad_format(f"The SKU of public IP address {rid} cannot be changed from {existing['sku']['name']} "
                           f"to {sku}.")
+    if sku == "Basic" and existing is None and not _seeding(ctx):
+        # Basic public IPs were retired on 2025-09-30; creation was blocked from 2025-03-31 (a quota of 0).
+        # Existing ones (seeded) still read and update.
+        raise ArmError(400, "IPv4BasicSkuPublicIpCountLimitReached",
+                       "Cannot create more than 0 IPv4 Basic SKU public IP addresses for this subscription in this "
+                       "region.", details=[])
     props = {"resourceGuid": (existing or {}).get("properties", {}).get("resourceGuid") or _guid(rid, "guid"),
              "publicIPAddressVersion": props_in.get("publicIPAddressVersion") or "IPv4",
              "publicIPAllocationMethod": allocation,
@@ -595,6 +605,11 @@ def normalize_load_balancer(ctx, p, body, existing, rid):
     sku = ((body.get("sku") or {}).get("name") or "Basic").capitalize()
     if sku not in ("Basic", "Standard"):
         raise _bad_format(f"Load balancer SKU '{sku}' is not supported.")
+    if sku == "Basic" and existing is None and not _seeding(ctx):
+        # Basic load balancers were retired on 2025-09-30 (new ones blocked since 2025-03-31). The code is invented.
+        raise ArmError(400, "BasicSkuLoadBalancerCreationNotAllowed",
+                       f"Load balancer {rid} cannot be created with the Basic SKU: Basic Load Balancer was retired on "
+                       "30 September 2025. Use the Standard SKU.", details=[])
     children = {}
     for coll in LB_CHILDREN:
         children[coll] = []
@@ -924,6 +939,8 @@ register("networkInterfaces", NIC_TYPE, normalize_nic, in_use=nic_in_use, reads=
 # -- seeding ---------------------------------------------------------------------------------------------------------------------
 class _SeedCtx:
     """Enough of ArmContext for the normalizers, so seeds are validated like requests."""
+
+    seeding = True  # seeds describe what already exists, retired SKUs included
 
     def __init__(self, sim, cloud):
         self.sim, self.cloud, self.store = sim, cloud, sim.store
