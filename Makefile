@@ -62,9 +62,12 @@ simulator-test: collection
 integration: collection
 	$(BIN)/python -m pytest -q tests/integration
 
-# The simulator scenario: molecule's create step starts the simulator, destroy stops it.
+# Two scenarios. default: create starts the simulator, destroy stops it. linux_host: a Debian host with sshd in a
+# network namespace (needs root); its tree is built once with debootstrap and cached in .build/molecule.
 molecule: collection
+	command -v debootstrap >/dev/null || (apt-get update -qq && apt-get install -y -qq debootstrap)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s linux_host
 
 # ansible-test wants the collection at a real ansible_collections/<ns>/<name> path: test a copy.
 sanity: collection

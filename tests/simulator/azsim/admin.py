@@ -12,6 +12,7 @@ from .httpbase import Response
 from .providers import compute, siterecovery_cs, storage
 from .providers import authorization, compute_catalog, network
 from .providers import siterecovery_rcm
+from .providers import compute_runcommand
 
 
 def apply_seed(sim, doc):
@@ -119,6 +120,9 @@ class AdminApp:
                 return self.mint(parts[1], req.json() or {})
             if parts == ["identity"] and m == "GET":
                 return Response(200, self.sim.identity)
+            if parts == ["run-commands"] and m == "GET":  # Run Commands sent to VMs (values of parameters not stored)
+                return Response(200, compute_runcommand.recorded(self.sim, req.query.get("cloud", "gov"),
+                                                                 req.query.get("vm")))
             if parts[:1] == ["asr"]:
                 return self.asr(parts[1:], m, req)
             if parts[:1] == ["compute"]:  # quota limits and size restrictions (compute_catalog)

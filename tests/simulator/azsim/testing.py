@@ -192,6 +192,12 @@ class AdminClient:
     def host(self, ip):
         return self._call("GET", f"/asr/hosts/{ip}")
 
+    def run_commands(self, cloud, vm_name=None):
+        """The Run Commands sent to the VMs of a cloud named vm_name (all without it), oldest first: id, operation,
+        time, vm_id, vm_name, command_id, script, parameters (names; values are never stored), recognised, os,
+        mode (check/apply for the collection's scripts), status, exit_code, stdout, stderr, changes."""
+        return self._call("GET", "/run-commands", query={"cloud": cloud, "vm": vm_name})
+
     def set_quota(self, cloud, location, name, limit):
         """Compute quota: the limit of a usage (`cores`, a VM family such as `standardDSv3Family`,
         `virtualMachines`, `availabilitySets`) in one location of a cloud."""

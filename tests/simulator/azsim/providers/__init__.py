@@ -11,6 +11,7 @@ from . import siterecovery, siterecovery_cs, siterecovery_items  # noqa: F401
 from . import siterecovery_failover  # noqa: F401
 from . import siterecovery_rcm, siterecovery_rcm_items  # noqa: F401  (modernized: replication appliance, InMageRcm)
 from . import compute_catalog, network  # noqa: F401  (Network writes; usages, SKUs, availability sets)
+from . import compute_runcommand  # noqa: F401  (virtualMachines/runCommand and the guest it runs in)
 from . import authorization  # noqa: F401  (effective permissions, and their enforcement)
 
 __all__ = ["compute", "recoveryservices", "resources", "storage", "siterecovery", "siterecovery_cs",

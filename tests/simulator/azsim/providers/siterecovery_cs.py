@@ -31,7 +31,15 @@ class RegistrationError(ValueError):
 # -- host facts ------------------------------------------------------------------------------------------------
 HOST_DEFAULTS = {"domain_joined": False, "local_account_token_filter_policy": 0,
                  "sshd_password_authentication": True, "sftp_subsystem": True, "agent_installed": False,
-                 "shutdown_fails": False}  # shutdown_fails: the failover's source shutdown task fails (a warning)
+                 "shutdown_fails": False,  # shutdown_fails: the failover's source shutdown task fails (a warning)
+                 # The guest as Run Command (compute_runcommand) sees and changes it. Each default is the value under
+                 # which push install succeeded before the fact existed; None = not modelled (not checked).
+                 "firewall_file_printer_sharing": True, "firewall_wmi": True,
+                 "local_users": None,  # {name: {"enabled", "password": HMAC or None}}
+                 "local_admins": None,  # names in Administrators
+                 "root_password_set": True, "root_password_digest": None, "sshd_permit_root_login": "yes",
+                 "root_authorized_keys": None, "ca_certificates_current": True,
+                 "azmove_markers": None}  # what the collection's scripts recorded to undo (state=absent)
 
 
 def set_host(sim, ip, **facts):

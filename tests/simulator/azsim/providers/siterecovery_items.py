@@ -69,6 +69,15 @@ PUSH_ERRORS = {
             "Use root; in /etc/ssh/sshd_config uncomment PasswordAuthentication and set it to yes, uncomment the "
             "Subsystem (sftp) line and restart sshd."),
     95525: ("", "Root account was not supplied.", "Supply the built-in root account and retry."),
+    95519: ("the account is disabled", "The chosen account is disabled.",
+            "Enable the account (net user <name> /active:yes) and retry."),
+    95105: ("the File and Printer Sharing check failed",
+            "File and Printer Sharing is blocked, so the Mobility service cannot be copied to the source machine.",
+            "Enable the Windows Firewall rules File and Printer Sharing (NB-Session-In) and (SMB-In)."),
+    95103: ("the WMI configuration check failed",
+            "Windows Management Instrumentation is blocked in the firewall, so remote execution is impossible.",
+            "Allow WMI for the domain, private and public profiles: netsh advfirewall firewall set rule "
+            "group=\"windows management instrumentation (wmi)\" new enable=yes"),
 }
 
 
@@ -94,13 +103,40 @@ def push_error_code(sim, user, ip, os_type):
         domain = "\\" in user or "@" in user
         if domain and not facts["domain_joined"]:
             return 95518
-        if not domain and int(facts["local_account_token_filter_policy"] or 0) != 1:
-            return 95107
+        if not domain:
+            if int(facts["local_account_token_filter_policy"] or 0) != 1:
+                return 95107
+            code = _local_account_error(facts, user)
+            if code:
+                return code
+        # The order of the checks is invented: credentials, then File and Printer Sharing, then WMI.
+        if not facts["firewall_file_printer_sharing"]:
+            return 95105
+        if not facts["firewall_wmi"]:
+            return 95103
         return None
     if user != "root":
         return 95525
+    if not facts["root_password_set"] or facts["sshd_permit_root_login"] != "yes":
+        return 95108
     if not facts["sshd_password_authentication"] or not facts["sftp_subsystem"]:
         return 95108
+    return None
+
+
+def _local_account_error(facts, user):
+    """95107 when the local account does not exist or is not an administrator, 95519 when it is disabled; nothing
+    when the guest's accounts are not modelled (local_users None)."""
+    users = facts.get("local_users")
+    if users is None:
+        return None
+    entry = next((v for k, v in users.items() if k.lower() == user.lower()), None)
+    if entry is None:
+        return 95107
+    if not entry.get("enabled", True):
+        return 95519
+    if facts.get("local_admins") is not None and user.lower() not in [a.lower() for a in facts["local_admins"]]:
+        return 95107
     return None
 
 
