@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import ROOT
@@ -42,3 +43,19 @@ def render(tmp_path, name, base, **overrides):
 
 def load(path):
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def resolvable(module):
+    """True when ansible-doc finds `module` in the collections the tests use."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path())
+    done = subprocess.run([str(Path(sys.executable).parent / "ansible-doc"), "-t", "module", module, "--json"],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    return done.returncode == 0 and module in done.stdout
+
+
+def require_modules(*modules):
+    """Fail, never skip, when a module a role test needs is missing: `make collection` installs them all
+    (ansible.windows comes from the pinned ansible wheel)."""
+    missing = [m for m in modules if not resolvable(m)]
+    if missing:
+        pytest.fail("not installed: %s; run `make collection`" % ", ".join(missing))

@@ -2,16 +2,11 @@
 what the README says, the Unified Setup command line and INI files it builds are right (rendered on localhost
 with tasks_from: command_line.yml), secrets go by file only, and bad input stops before any task."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 import roletools
 from conftest import ROOT
-from roletools import collections_path, load, playbook
+from roletools import load, playbook, require_modules
 
 ROLE = ROOT / "roles" / "configuration_server"
 SECRETS = {
@@ -163,20 +158,9 @@ def test_endpoints_of_both_clouds_are_listed():
 
 # -- the whole role parses -----------------------------------------------------------------------
 
-def _resolvable(module, tmp_path):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path())
-    done = subprocess.run([str(Path(sys.executable).parent / "ansible-doc"), "-t", "module", module, "--json"],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
-    return done.returncode == 0 and module in done.stdout
-
-
 @pytest.fixture
-def windows_collections(tmp_path):
-    missing = [m for m in ("ansible.windows.win_command", "azmove.site_recovery.configuration_server_info")
-               if not _resolvable(m, tmp_path)]
-    if missing:
-        pytest.skip("needs %s (ansible.windows comes from `make collection`; configuration_server_info is the "
-                    "lead's module)" % ", ".join(missing))
+def windows_collections():
+    require_modules("ansible.windows.win_command", "azmove.site_recovery.configuration_server_info")
 
 
 def test_syntax_check(tmp_path, windows_collections):

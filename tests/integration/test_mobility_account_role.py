@@ -17,7 +17,7 @@ import yaml
 
 import roletools
 from conftest import ROOT
-from roletools import collections_path, load, playbook
+from roletools import collections_path, load, playbook, require_modules
 
 ROLE = ROOT / "roles" / "mobility_account"
 PASSWORD = "Pw-7c1e0f9a2b_mobility"
@@ -264,17 +264,9 @@ def test_every_task_given_the_password_hides_its_output():
 
 # -- the whole role parses -----------------------------------------------------------------------------------
 
-def _resolvable(module):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path())
-    done = subprocess.run([str(Path(sys.executable).parent / "ansible-doc"), "-t", "module", module, "--json"],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
-    return done.returncode == 0 and module in done.stdout
-
-
 @pytest.fixture
 def windows_collection():
-    if not _resolvable("ansible.windows.win_regedit"):
-        pytest.skip("needs ansible.windows (from `make collection`)")
+    require_modules("ansible.windows.win_regedit")
 
 
 def test_syntax_check(tmp_path, windows_collection):
@@ -311,8 +303,7 @@ def test_the_stand_ins_take_only_real_options(windows_collection):
 
 def test_lint(tmp_path):
     lint = Path(sys.executable).parent / "ansible-lint"
-    if not lint.exists() or not shutil.which("git"):
-        pytest.skip("needs ansible-lint")
+    assert lint.exists() and shutil.which("git"), "ansible-lint (requirements-dev.txt) and git are needed"
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_HOME=str(tmp_path / "ansible-home"),
                PATH=os.pathsep.join([str(lint.parent), os.environ.get("PATH", "")]))
     done = subprocess.run([str(lint), "--profile", "production", "--offline", "--nocolor", "roles/mobility_account",

@@ -4,17 +4,13 @@ what the README says, the installer command line, the steps and the registration
 and bad input stops before any task."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 import roletools
 from conftest import ROOT
-from roletools import collections_path, load, playbook
+from roletools import load, playbook, require_modules
 
 ROLE = ROOT / "roles" / "replication_appliance"
 KEY = "ApplianceKey-3f9e1c7b0d2a4e58"
@@ -153,19 +149,9 @@ def test_endpoints_of_both_clouds_are_listed():
 
 # -- the whole role parses -----------------------------------------------------------------------
 
-def _resolvable(module):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path())
-    done = subprocess.run([str(Path(sys.executable).parent / "ansible-doc"), "-t", "module", module, "--json"],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
-    return done.returncode == 0 and module in done.stdout
-
-
 @pytest.fixture
 def windows_collections():
-    missing = [m for m in ("ansible.windows.win_command", "azmove.site_recovery.replication_appliance_info")
-               if not _resolvable(m)]
-    if missing:
-        pytest.skip("needs %s (ansible.windows comes from `make collection`)" % ", ".join(missing))
+    require_modules("ansible.windows.win_command", "azmove.site_recovery.replication_appliance_info")
 
 
 def test_syntax_check(tmp_path, windows_collections):
