@@ -84,17 +84,27 @@ def find_item(sr, name):
     return index_by_machine(list_items(sr)).get(name.lower())
 
 
-def committed_earlier(sr, name):
-    """Whether the vault's job history shows a committed failover of this machine (its replication may be gone since)."""
+COMMIT_SCENARIOS = ("commitfailover", "failovercommit")
+DONE_STATES = ("succeeded", "completedwithinformation", "completedwithwarnings")
+
+
+def moved_machines(sr):
+    """{machine name (lower case): {friendly_name, committed_at, job}} for every machine whose failover the vault's
+    job history shows committed: one read of the job list, whatever the number of machines."""
+    out = {}
     for job in sr.list("replication_jobs"):
         p = props(job)
-        if (
-            (p.get("targetObjectName") or "").lower() == name.lower()
-            and (p.get("scenarioName") or "").lower() in ("commitfailover", "failovercommit")
-            and (p.get("state") or "").lower() in ("succeeded", "completedwithinformation", "completedwithwarnings")
-        ):
-            return True
-    return False
+        name = p.get("targetObjectName") or ""
+        if name and (p.get("scenarioName") or "").lower() in COMMIT_SCENARIOS and (p.get("state") or "").lower() in DONE_STATES:
+            seen = out.get(name.lower())
+            if seen is None or (p.get("endTime") or "") > (seen["committed_at"] or ""):
+                out[name.lower()] = {"friendly_name": name, "committed_at": p.get("endTime"), "job": job.get("name")}
+    return out
+
+
+def committed_earlier(sr, name):
+    """Whether the vault's job history shows a committed failover of this machine (its replication may be gone since)."""
+    return name.lower() in moved_machines(sr)
 
 
 def item_path(item):

@@ -151,6 +151,15 @@ options:
   tags:
     description: Tags of the VM after failover.
     type: dict
+  replicate_again:
+    description:
+      - With O(state=present), enable replication even when the vault's job history shows this machine's failover
+        committed before.
+      - Without it, a machine whose move is over (committed, replication removed) is left alone - V(changed=false),
+        RV(moved=true), RV(machine.phase=migrated) - so re-running a wave after its cutover never starts replicating a
+        retired source again.
+    type: bool
+    default: false
   wait_for:
     description:
       - With O(wait), what to wait for after enabling. V(enabled) - the enable job (push install and start of
@@ -213,6 +222,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+moved:
+  description: True when O(state=present) found the machine's move already over, and left it alone.
+  returned: when the move is over
+  type: bool
 machine:
   description: The replicated machine after the task, as M(azmove.site_recovery.replicated_machine_info) returns it.
   returned: when it exists
@@ -253,7 +266,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     SiteRecovery,
     vault_spec,
 )
-from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import running
+from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import committed_earlier, running
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import provider
@@ -548,6 +561,10 @@ class Replication:
             self.result["retried"] = item_summary(item)["health_errors"]
             self.disable(item, "NotSpecified")
             item = None
+        if item is None and not self.p["replicate_again"] and committed_earlier(self.sr, self.p["name"]):
+            # Moved already (committed, replication removed): re-running a wave must not replicate a retired source.
+            self.result["moved"] = True
+            return before, None
         spec = self.resolve_spec()
         if item is None:
             item = self.enable(spec)
@@ -609,6 +626,7 @@ def main():
             license_type=dict(type="str", choices=["NoLicenseType", "WindowsServer"]),
             multi_vm_group=dict(type="str"),
             tags=dict(type="dict"),
+            replicate_again=dict(type="bool", default=False),
             wait=dict(type="bool", default=True),
             wait_for=dict(type="str", choices=["enabled", "protected"], default="protected"),
             wait_timeout=dict(type="int", default=3600),
@@ -648,7 +666,8 @@ def main():
         if after is not None:
             result["machine"] = item_summary(after)
         elif rep.protectable is not None:
-            result["machine"] = {"friendly_name": p["name"], "phase": "migrated" if p["state"] == "migrated" else "discovered",
+            moved = p["state"] == "migrated" or rep.result.get("moved")
+            result["machine"] = {"friendly_name": p["name"], "phase": "migrated" if moved else "discovered",
                                  "discovered": machine_summary(rep.protectable)}
         module.exit(rep.changed, before=before, after=result.get("machine") or {}, connection=module.connection().describe(), **result)
 

@@ -34,6 +34,13 @@ options:
     description: Also list each selected machine's recovery points (one call per machine).
     type: bool
     default: false
+  include_moved:
+    description:
+      - Also list the machines whose move is over - failover committed and replication removed (complete
+        migration) - with phase V(migrated), from one read of the vault's job history.
+      - Without it such machines are simply absent, like machines never replicated.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -122,6 +129,10 @@ machines:
     replication:
       description: "Provider details (protection stage, agent version, IP, last heartbeat)."
       type: dict
+    committed_at:
+      description: When the failover was committed, for a machine whose move is over (phase V(migrated)).
+      returned: for moved machines, with O(include_moved=true)
+      type: str
     recovery_points:
       description: Recovery points (id, name, time, type, consistency), newest first.
       returned: when O(recovery_points=true)
@@ -147,6 +158,7 @@ connection:
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, vault_spec
+from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import moved_machines
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import (
     item_summary,
@@ -160,6 +172,7 @@ def main():
         vault_spec(
             names=dict(type="list", elements="str"),
             recovery_points=dict(type="bool", default=False),
+            include_moved=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -185,6 +198,12 @@ def main():
                     (recovery_point_summary(pt) for pt in points), key=lambda x: x["time"] or "", reverse=True
                 )
             machines.append(summary)
+        if p["include_moved"]:
+            listed = {(m["friendly_name"] or "").lower() for m in machines}
+            for key, moved in sorted(moved_machines(sr).items()):
+                if key not in listed and (not wanted or key in wanted):
+                    machines.append({"name": None, "friendly_name": moved["friendly_name"], "phase": "migrated",
+                                     "committed_at": moved["committed_at"], "current_job": None, "health_errors": []})
         phases = {}
         for machine in machines:
             phases[machine["phase"]] = phases.get(machine["phase"], 0) + 1

@@ -119,11 +119,16 @@ def test_three_machines_through_the_whole_lifecycle_twice(runner, simulator, adm
 
     # Everything again: no change, no write.
     mark = last_request_id(admin)
-    again = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="again", steps=["cleanup", "failover", "commit", "migrate"]))
+    again = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="again",
+                                              steps=["cleanup", "failover", "commit", "migrate", "reenable", "status"]))
     assert_ok(again)
     second = results(tmp_path, "again")
-    for step in ("cleanup", "failover", "commit", "migrate"):
+    for step in ("cleanup", "failover", "commit", "migrate", "reenable"):
         assert not any(r["changed"] for r in second[step]["results"]), step
+    # Enabling replication again is refused quietly: the move is over, the source is retired.
+    assert all(r["moved"] and r["machine"]["phase"] == "migrated" for r in second["reenable"]["results"])
+    assert second["status"]["phases"] == {"migrated": 3}
+    assert all(m["committed_at"] for m in second["status"]["machines"])
     assert writes(admin, mark) == []
 
 
