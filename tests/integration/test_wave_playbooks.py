@@ -1,0 +1,167 @@
+"""The move's playbooks, run as a user runs them: the collection's own playbooks by their FQCN, on an inventory from
+the azure_vms plugin, one wave after the other - prepare, replicate, test, cutover - then every phase again."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import ROOT, assert_ok
+from test_lifecycle import compute, network, power, vm_or_none
+from test_replication import last_request_id, writes
+
+sys.path.insert(0, str(ROOT / "tests" / "simulator" / "tests"))
+from simhelpers import asr_client  # noqa: E402
+
+VAULT, VAULT_RG = "rsv-waves", "rg-landing-eastus"
+NET_RG, VM_RG = "rg-waves-net", "rg-waves-vms"
+APPLIANCE = "asr-waves-01"
+PASSWORD = "Push-Install-7c21e9"  # pragma: allowlist secret  (a test value, checked never to be printed)
+WAVES = {"wave_1": ["vm-app-win01", "vm-app-win02"], "wave_2": ["vm-app-lnx01"]}
+SOURCE_RG = {"vm-app-win01": "rg-app-gov", "vm-app-win02": "rg-app-gov", "vm-app-lnx01": "rg-linux-gov"}
+
+
+@pytest.fixture
+def fleet(simulator, admin, tmp_path):
+    """An inventory of the Government VMs (azure_vms plugin) and the move's variables; the seed is restored after."""
+    gov = simulator["clouds"]["gov"]
+    inventory = tmp_path / "source.azure_vms.yml"
+    inventory.write_text(yaml.safe_dump({
+        "plugin": "azmove.site_recovery.azure_vms", "cloud": gov["metadata_url"], "ca_bundle": simulator["ca_bundle"],
+        "auth_source": "client_secret", "tenant_id": gov["tenant_id"], "client_id": gov["client_id"],
+        "client_secret": gov["client_secret"], "subscription_id": gov["subscription_id"], "tags": {"app": "contoso-app"}}))
+    os.chmod(inventory, 0o600)
+    admin.seed({"public": {"resource_groups": [{"name": NET_RG, "location": "eastus"}, {"name": VM_RG, "location": "eastus"}]}})
+    yield inventory
+    with open(ROOT / "tests" / "simulator" / "seed" / "demo.json", encoding="utf-8") as handle:
+        admin.seed({"gov": json.load(handle)["gov"]})
+
+
+def variables(runner, tmp_path, vault=VAULT, appliance=APPLIANCE):
+    base = json.loads(runner.vars_file().read_text())
+    move = {
+        "move_connections": base["azmove_connections"],
+        "move_source_location": "usgovvirginia", "move_target_location": "eastus",
+        "move_vault": vault, "move_vault_resource_group": VAULT_RG, "move_source_server": appliance,
+        "move_source_server_timeout": 5,
+        "move_policy": "waves-3d", "move_retention_hours": 72,
+        "move_target_resource_group": VM_RG,
+        "move_target_network": "vnet-app-gov", "move_target_network_resource_group": NET_RG,
+        "move_test_network": "vnet-app-gov-test", "move_test_network_resource_group": NET_RG,
+        "move_cache_storage_account": "stmovecacheeastus", "move_cache_storage_account_resource_group": "rg-landing-eastus",
+        "move_run_as_accounts": {"Windows": "winadmin", "Linux": "linuxroot"},
+        "move_push_accounts": {"Windows": {"username": "winadmin", "password": PASSWORD},
+                               "Linux": {"username": "root", "password": PASSWORD}},
+        "move_poll_interval": 1,
+    }
+    path = tmp_path / "move.json"
+    path.write_text(json.dumps(move))
+    os.chmod(path, 0o600)
+    return path
+
+
+def command(runner, inventory, move_vars, phase, limit=None, verbosity=0):
+    cmd, env = runner.command("replication_one.yml")  # for the environment the integration tests use
+    cmd = [cmd[0], "azmove.site_recovery." + phase, "-i", str(inventory), "-e", "@%s" % move_vars]
+    if limit:
+        cmd += ["-l", limit]
+    if verbosity:
+        cmd.append("-" + "v" * verbosity)
+    return cmd, env
+
+
+def play(runner, inventory, move_vars, phase, limit=None, verbosity=0):
+    cmd, env = command(runner, inventory, move_vars, phase, limit, verbosity)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
+    done.output = done.stdout + done.stderr
+    return done
+
+
+def recap(output):
+    """{host: {ok, changed, failed, ...}} from the PLAY RECAP of the last play."""
+    out = {}
+    for line in output.split("PLAY RECAP")[-1].splitlines()[1:]:
+        if ":" in line and "=" in line:
+            host, counts = line.split(":", 1)
+            out[host.strip()] = {k: int(v) for k, v in (kv.split("=") for kv in counts.split())}
+    return out
+
+
+def register_appliance(simulator, vault=VAULT, appliance=APPLIANCE):
+    """The replication appliance's own steps (configuration manager), after the vault exists: played by the simulator."""
+    state_dir = os.path.dirname(simulator["ca_bundle"])
+    sub = simulator["clouds"]["public"]["subscription_id"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "tests" / "simulator"))
+    steps = [["register-appliance", "--name", appliance, "--ip", "10.10.1.20", "--subscription", sub,
+              "--resource-group", VAULT_RG, "--vault", vault],
+             ["add-credential", "--appliance", appliance, "--name", "winadmin", "--username", "winadmin", "--os", "Windows"],
+             ["add-credential", "--appliance", appliance, "--name", "linuxroot", "--username", "root", "--os", "Linux"],
+             ["add-server", "--appliance", appliance, "--ip", "10.10.1.4", "--credential", "winadmin"],
+             ["add-server", "--appliance", appliance, "--ip", "10.10.1.5", "--credential", "winadmin"],
+             ["add-server", "--appliance", appliance, "--ip", "10.10.2.4", "--credential", "linuxroot"]]
+    for step in steps:
+        subprocess.run([sys.executable, "-m", "azsim", step[0], "--state-dir", state_dir] + step[1:], env=env, check=True,
+                       capture_output=True, timeout=60)
+
+
+def test_two_waves_through_every_phase_then_again_with_no_change(runner, simulator, admin, tmp_path, fleet):
+    move_vars = variables(runner, tmp_path)
+    # The vault first (the appliance registers with it), then the appliance, then the whole prepare phase.
+    done = play(runner, fleet, move_vars, "prepare", verbosity=4)
+    assert done.returncode != 0 and "asr-waves-01" in done.output, done.output[-3000:]  # no appliance yet: it says so
+    assert PASSWORD not in done.output
+    register_appliance(simulator)
+    done = play(runner, fleet, move_vars, "prepare")
+    assert_ok(done)
+    assert set(recap(done.output)) == {"vm-app-win01", "vm-app-win02", "vm-app-lnx01"}
+
+    public_net = network(simulator, "public")
+    assert public_net.virtual_networks.get(NET_RG, "vnet-app-gov").location == "eastus"
+    assert public_net.virtual_networks.get(NET_RG, "vnet-app-gov-test").id != public_net.virtual_networks.get(NET_RG, "vnet-app-gov").id
+
+    gov, public = compute(simulator, "gov"), compute(simulator, "public")
+    for wave, names in WAVES.items():
+        for phase in ("replicate", "test", "cutover"):
+            done = play(runner, fleet, move_vars, phase, limit=wave)
+            assert_ok(done)
+            assert set(recap(done.output)) == set(names), (phase, recap(done.output))
+        for name in names:
+            target = vm_or_none(public, VM_RG, name)
+            assert target is not None and power(target) == "running", name
+            assert "/virtualNetworks/vnet-app-gov/subnets/" in public_net.network_interfaces.get(
+                VM_RG, target.network_profile.network_interfaces[0].id.rsplit("/", 1)[-1]).ip_configurations[0].subnet.id
+            assert vm_or_none(public, VM_RG, name + "-test") is None
+            assert power(gov.virtual_machines.get(SOURCE_RG[name], name, expand="instanceView")) in ("stopped", "deallocated")
+        if wave == "wave_1":  # the second wave has not moved yet
+            assert power(gov.virtual_machines.get("rg-linux-gov", "vm-app-lnx01", expand="instanceView")) == "running"
+            assert vm_or_none(public, VM_RG, "vm-app-lnx01") is None
+
+    assert list(asr_client(simulator).replication_protected_items.list(VAULT_RG, VAULT)) == []
+    assert sorted(vm.name for vm in public.virtual_machines.list(VM_RG)) == sorted(SOURCE_RG)
+
+    # Every phase again, on the whole fleet: nothing changes and nothing is written.
+    mark = last_request_id(admin)
+    for phase in ("replicate", "test", "cutover"):
+        done = play(runner, fleet, move_vars, phase)
+        assert_ok(done)
+        assert all(c["changed"] == 0 and c["failed"] == 0 for c in recap(done.output).values()), (phase, done.output[-3000:])
+    assert writes(admin, mark) == []
+
+
+def test_a_machine_that_fails_shows_as_a_failed_host_and_the_others_go_on(runner, simulator, admin, tmp_path, fleet):
+    move_vars = variables(runner, tmp_path, vault="rsv-waves-fail", appliance="asr-waves-02")
+    play(runner, fleet, move_vars, "prepare", limit="wave_1")  # stops at the appliance wait: the vault exists now
+    register_appliance(simulator, "rsv-waves-fail", "asr-waves-02")
+    assert_ok(play(runner, fleet, move_vars, "prepare", limit="wave_1"))
+    admin.set_host("10.10.1.5", local_account_token_filter_policy=0)  # win02 not prepared: push install fails
+    try:
+        done = play(runner, fleet, move_vars, "replicate", limit="wave_1")
+    finally:
+        admin.set_host("10.10.1.5", local_account_token_filter_policy=1)
+    assert done.returncode != 0
+    hosts = recap(done.output)
+    assert hosts["vm-app-win02"]["failed"] == 1 and hosts["vm-app-win01"]["failed"] == 0, hosts
+    assert "95107" in done.output
