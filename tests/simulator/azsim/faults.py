@@ -67,7 +67,9 @@ class FaultEngine:
 
     def _take(self, kinds, cloud, port, method, path):
         """Find the first matching active rule of the given kinds and consume one use of it."""
-        with self.lock, self.store.lock:
+        # The store's lock first, as every caller that already holds it (a provider starting an operation inside
+        # its own transaction) does: the other order deadlocks two concurrent requests.
+        with self.store.lock, self.lock:
             for r in self.store.query("SELECT * FROM faults ORDER BY created"):
                 rule = json.loads(r["rule"])
                 if rule["kind"] not in kinds:
