@@ -63,6 +63,7 @@ CLIENTS = {
     "network": ("azure.mgmt.network", "NetworkManagementClient", "azure-mgmt-network"),
     "storage": ("azure.mgmt.storage", "StorageManagementClient", "azure-mgmt-storage"),
     "authorization": ("azure.mgmt.authorization", "AuthorizationManagementClient", "azure-mgmt-authorization"),
+    "backup": ("azure.mgmt.recoveryservicesbackup", "RecoveryServicesBackupClient", "azure-mgmt-recoveryservicesbackup"),
 }
 
 # azure-core's RetryPolicy retries 408/429/500/502/503/504 and dropped connections with

@@ -13,6 +13,7 @@ from .providers import compute, siterecovery_cs, storage
 from .providers import authorization, compute_catalog, network
 from .providers import siterecovery_rcm
 from .providers import compute_runcommand
+from .providers import backup
 
 
 def apply_seed(sim, doc):
@@ -61,6 +62,8 @@ def apply_seed(sim, doc):
             sa.setdefault("location", default_loc)
             storage.seed_storage_account(sim, cloud, sa.get("subscription_id", sub), sa)
             n["storage_accounts"] += 1
+        if spec.get("backup_vaults"):  # after the VMs: Azure Backup protects seeded VMs
+            n["backup_protected_items"] = backup.seed(sim, cloud, sub, spec["backup_vaults"])
         counts[cloud] = n
     return counts
 

@@ -13,6 +13,7 @@ from . import siterecovery_rcm, siterecovery_rcm_items  # noqa: F401  (modernize
 from . import compute_catalog, network  # noqa: F401  (Network writes; usages, SKUs, availability sets)
 from . import compute_runcommand  # noqa: F401  (virtualMachines/runCommand and the guest it runs in)
 from . import authorization  # noqa: F401  (effective permissions, and their enforcement)
+from . import backup  # noqa: F401  (Azure Backup of Azure VMs: policies, protected items, recovery points)
 
 __all__ = ["compute", "recoveryservices", "resources", "storage", "siterecovery", "siterecovery_cs",
            "siterecovery_items", "siterecovery_failover", "siterecovery_rcm", "siterecovery_rcm_items",
@@ -52,4 +53,6 @@ def register_actions(sim):
     sim.register_action("delete_resource", _delete_resource)
     sim.register_action("delete_rg", _delete_rg)
     sim.register_action("merge_resource", _merge_resource)
+    sim.register_action("compute_vm_delete", compute.finish_vm_delete)
     siterecovery.register_actions(sim)
+    backup.register_actions(sim)

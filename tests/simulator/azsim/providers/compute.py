@@ -150,7 +150,7 @@ def seed_vm(sim, cloud, sub, vm):
                            "caching": "None", "diskSizeGB": int(dd.get("size_gb", 128)),
                            "managedDisk": {"storageAccountType": dd.get("type", "Premium_LRS"),
                                            "id": _ids(sub, rg.upper(), "disks", f"{name}_DataDisk_{i}")},
-                           "deleteOption": "Detach", "toBeDetached": False})
+                           "deleteOption": vm.get("delete_option", "Detach"), "toBeDetached": False})
     body = {
         "name": name, "id": vm_id, "type": VM_TYPE, "location": loc, "tags": vm.get("tags") or {},
         "properties": {
@@ -162,10 +162,11 @@ def seed_vm(sim, cloud, sub, vm):
                                    "exactVersion": (osver + ".0") if osver else "1.0.0"},
                 "osDisk": {"osType": os_type, "name": disk_name, "createOption": "FromImage",
                            "caching": "ReadWrite", "managedDisk": {"storageAccountType": sku_disk, "id": disk_id},
-                           "deleteOption": "Detach", "diskSizeGB": size_gb},
+                           "deleteOption": vm.get("delete_option", "Detach"), "diskSizeGB": size_gb},
                 "dataDisks": data_disks, "diskControllerType": "SCSI"},
             "osProfile": os_profile,
-            "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {"primary": True}}]},
+            "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {
+                "primary": True, "deleteOption": vm.get("delete_option", "Detach")}}]},
             "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}},
             "timeCreated": created,
         },
@@ -407,3 +408,126 @@ def set_power_state(sim, cloud, vm_id, state):
         parts = vm_id.split("/")
         sim.store.put_resource(cloud, vm_id, VM_TYPE, parts[2], parts[4], vm)
         return True
+
+
+# -- deletes: VMs and managed disks (the Government VMs a move leaves behind) ------------------------------
+# A VM DELETE answers 202 with Azure-AsyncOperation .../locations/{loc}/operations/{id} (served by
+# compute_runcommand.operation, which falls back to compute_operation_status for these) and a Location with
+# monitor=true. When it ends the VM is gone; each NIC and disk follows its deleteOption: Delete removes it,
+# Detach (the default, and what VMs created before 2021 have) leaves it, unattached.
+# A disk DELETE answers 202 with .../locations/{loc}/DiskOperations/{id}.
+VM_DELETE_SECONDS = 60
+DISK_DELETE_SECONDS = 10
+DELETE_KIND = "compute-delete"
+
+
+def _delete_headers(ctx, sub, location, op_id, segment):
+    ops = f"/subscriptions/{sub}/providers/Microsoft.Compute/locations/{location}/{segment}/{op_id}"
+    headers = {"Azure-AsyncOperation": ctx.url(ops), "Location": ctx.url(ops, monitor="true")}
+    headers.update(ctx.sim.retry_after_headers(10, integer_only=True))
+    return headers
+
+
+def finish_vm_delete(sim, cloud, action):
+    """The end of a VM delete: the VM goes; its NICs and disks go only when their deleteOption says Delete."""
+    from . import network  # network imports this module
+    vm = sim.store.get_resource(cloud, action["rid"])
+    if vm is None:
+        return
+    props = vm["properties"]
+    for ref in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
+        if ((ref.get("properties") or {}).get("deleteOption") or "Detach") == "Delete":
+            sim.store.delete_resource(cloud, ref["id"])
+            continue
+        nic = sim.store.get_resource(cloud, ref["id"])
+        if nic is not None:
+            nic["properties"].pop("virtualMachine", None)
+            parts = ref["id"].split("/")
+            sim.store.put_resource(cloud, nic["id"], NIC_TYPE, parts[2], parts[4], nic)
+    prof = props.get("storageProfile") or {}
+    for disk_ref in [prof.get("osDisk") or {}] + list(prof.get("dataDisks") or []):
+        disk_id = (disk_ref.get("managedDisk") or {}).get("id")
+        if not disk_id:
+            continue
+        if (disk_ref.get("deleteOption") or "Detach") == "Delete":
+            sim.store.delete_resource(cloud, disk_id)
+            continue
+        disk = sim.store.get_resource(cloud, disk_id)
+        if disk is not None:
+            disk.pop("managedBy", None)
+            disk["properties"]["diskState"] = "Unattached"
+            parts = disk_id.split("/")
+            sim.store.put_resource(cloud, disk["id"], DISK_TYPE, parts[2], parts[4], disk)
+    sim.store.delete_resource(cloud, vm["id"])
+    network.refresh(sim.store, cloud)
+
+
+def compute_operation_status(ctx, req, p, op):
+    """Status of a VM or disk delete (Azure-AsyncOperation, or the Location with monitor=true)."""
+    status, op = ctx.sim.operation_status(p["opId"])
+    retry = ctx.sim.retry_after_headers(10)
+    if (req.query_lower.get("monitor") or "").lower() == "true":
+        if status == "InProgress":
+            return Response(202, b"", dict(retry, Location=ctx.url(req.path, monitor="true")))
+        if status == "Failed":
+            return Response(400, {"error": {"code": op["failure"]["code"], "message": op["failure"]["message"]}})
+        return Response(204)
+    body = {"name": p["opId"], "status": status, "startTime": iso(op["created"])}
+    if status != "InProgress":
+        body["endTime"] = iso(op["due"])
+    if status == "Failed":
+        body["error"] = {"code": op["failure"]["code"], "message": op["failure"]["message"]}
+    return Response(200, body, retry if status == "InProgress" else {})
+
+
+@ROUTER.route("DELETE", P + "Microsoft.Compute/virtualMachines/{name}", rtype=VM_TYPE, api_versions=COMPUTE_VERSIONS)
+def delete_vm_route(ctx, req, p):
+    require_rg(ctx, p["sub"], p["rg"])
+    vm = ctx.store.get_resource(ctx.cloud, _ids(p["sub"], p["rg"], "virtualMachines", p["name"]))
+    if vm is None:
+        return Response(204)
+    vm["properties"]["provisioningState"] = "Deleting"
+    ctx.store.put_resource(ctx.cloud, vm["id"], VM_TYPE, p["sub"], p["rg"], vm)
+    op_id = ctx.sim.start_operation(ctx.cloud, DELETE_KIND, VM_DELETE_SECONDS,
+                                    {"name": "compute_vm_delete", "rid": vm["id"]}, req.method, req.path)
+    return Response(202, b"", _delete_headers(ctx, p["sub"], vm["location"], op_id, "operations"))
+
+
+@ROUTER.route("DELETE", P + "Microsoft.Compute/disks/{name}", rtype=DISK_TYPE, api_versions=DISK_VERSIONS)
+def delete_disk_route(ctx, req, p):
+    require_rg(ctx, p["sub"], p["rg"])
+    disk = ctx.store.get_resource(ctx.cloud, _ids(p["sub"], p["rg"], "disks", p["name"]))
+    if disk is None:
+        return Response(204)
+    owner = disk.get("managedBy")
+    if owner and ctx.store.get_resource(ctx.cloud, owner) is not None:
+        raise ArmError(409, "OperationNotAllowed", f"Disk {disk['name']} is attached to VM {owner}.")
+    op_id = ctx.sim.start_operation(ctx.cloud, DELETE_KIND, DISK_DELETE_SECONDS,
+                                    {"name": "delete_resource", "rid": disk["id"]}, req.method, req.path)
+    return Response(202, b"", _delete_headers(ctx, p["sub"], disk["location"], op_id, "DiskOperations"))
+
+
+@ROUTER.route("PATCH", P + "Microsoft.Compute/disks/{name}", rtype=DISK_TYPE, api_versions=DISK_VERSIONS)
+def update_disk_tags(ctx, req, p):
+    """Disk update; only `tags` is applied (the decommission records what belongs to a VM in tags)."""
+    disk = _get(ctx, p, DISK_TYPE, "disks", DISK_TYPE)
+    body = req.json() or {}
+    if body.get("tags") is not None:
+        disk["tags"] = body["tags"]
+    ctx.store.put_resource(ctx.cloud, disk["id"], DISK_TYPE, p["sub"], p["rg"], disk)
+    return Response(200, disk)
+
+
+@ROUTER.route("GET", "/subscriptions/{sub}/providers/Microsoft.Compute/disks", rtype=DISK_TYPE,
+              api_versions=DISK_VERSIONS)
+def list_all_disks(ctx, req, p):
+    return ctx.page(ctx.store.list_resources(ctx.cloud, DISK_TYPE, p["sub"]))
+
+
+@ROUTER.route("GET", "/subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/DiskOperations/{opId}",
+              rtype="Microsoft.Compute/locations/DiskOperations", api_versions=DISK_VERSIONS)
+def disk_operation(ctx, req, p):
+    status, op = ctx.sim.operation_status(p["opId"])
+    if op is None or op["cloud"] != ctx.cloud or op["kind"] != DELETE_KIND:
+        raise ArmError(404, "NotFound", "The entity was not found in this Azure location.")
+    return compute_operation_status(ctx, req, p, op)

@@ -33,7 +33,7 @@ from ..arm import ROUTER, ArmError
 from ..httpbase import Response
 from ..sim import iso
 from . import siterecovery_cs
-from .compute import COMPUTE_VERSIONS, P, VM_TYPE, _get
+from .compute import COMPUTE_VERSIONS, DELETE_KIND, P, VM_TYPE, _get, compute_operation_status
 from .siterecovery import ACTIONS
 
 RUN_SECONDS = 30  # Run Command takes about 20-30 s at the least
@@ -148,6 +148,8 @@ def run_command(ctx, req, p):
 def operation(ctx, req, p):
     status, op = ctx.sim.operation_status(p["opId"])
     index = ctx.store.get_meta("runcommand_op:" + p["opId"])
+    if op is not None and index is None and op["cloud"] == ctx.cloud and op["kind"] == DELETE_KIND:
+        return compute_operation_status(ctx, req, p, op)  # a VM delete shares this URL
     if op is None or index is None or op["cloud"] != ctx.cloud:
         raise ArmError(404, "NotFound", "The entity was not found in this Azure location.")
     monitor = (req.query_lower.get("monitor") or "").lower() == "true"

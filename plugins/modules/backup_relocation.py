@@ -1,0 +1,296 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 azmove.site_recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: backup_relocation
+short_description: Move a machine's Azure Backup protection to a vault in its new region
+version_added: 0.1.0
+description:
+  - Azure Backup data does not move between vaults. For a machine that had VM backup (the portal's
+    "Backup items", ARM C(protectedItems)) in a vault of the old (Government) region, this module protects the
+    moved VM in a vault of the target region with an equivalent policy and stops protection in the old vault.
+  - Each step is taken only when it is not done yet, so a re-run after an interruption finishes the work and a
+    relocated machine reports C(changed=false).
+  - First, it reads the old protection, its policy and its recovery points (recorded in RV(recovery_points)).
+  - Then it creates the policy O(policy) in the new vault with the old policy's schedule and retention (times,
+    days, daily, weekly, monthly and yearly counts, time zone, instant restore retention, Standard or Enhanced
+    type), or checks that an existing policy of that name is equivalent.
+  - Then it protects O(target_vm) in the new vault (the vault first discovers the region's VMs, the portal's
+    "Discover") and waits for it.
+  - Last, it stops protection in the old vault keeping the recovery points (O(old_data=retain)), or deleting
+    them (O(old_data=delete) with O(confirm_delete_old_data=true)).
+  - A machine without backup in the old vault is not an error; the result says C(had_backup=false).
+author:
+  - azmove maintainers (@azmove)
+requirements:
+  - azure-mgmt-recoveryservicesbackup >= 11.2
+extends_documentation_fragment:
+  - azmove.site_recovery.azure
+  - azmove.site_recovery.attributes
+  - azmove.site_recovery.attributes.CHECK_MODE_FULL
+  - azmove.site_recovery.attributes.DIFF_MODE_FULL
+  - azmove.site_recovery.attributes.IDEMPOTENT
+options:
+  source_connection:
+    description: Name of the entry of O(connections) that reaches the old (Government) vault.
+    type: str
+    default: source
+  source_vault:
+    description: The Recovery Services vault that backs the machine up today, in the old region.
+    type: str
+    required: true
+  source_vault_resource_group:
+    description: The resource group of O(source_vault).
+    type: str
+    required: true
+  source_vm:
+    description: The machine's VM name in the old region.
+    type: str
+    required: true
+  source_vm_resource_group:
+    description: The resource group of O(source_vm).
+    type: str
+    required: true
+  vault:
+    description:
+      - The Recovery Services vault in the target region that backs up the moved VM, reached through
+        O(use_connection). It must exist (see M(azmove.site_recovery.recovery_vault)) and be in the VM's region.
+    type: str
+    required: true
+  resource_group:
+    description: The resource group of O(vault).
+    type: str
+    required: true
+  target_vm:
+    description: The moved VM's name in the target region; default O(source_vm).
+    type: str
+  target_vm_resource_group:
+    description: The resource group of O(target_vm).
+    type: str
+    required: true
+  policy:
+    description:
+      - The backup policy in O(vault) that protects the moved VM; default the old policy's name.
+      - Created when missing, from the old policy. When it exists it must be equivalent to the old policy, or
+        the module fails naming the settings that differ.
+    type: str
+  old_data:
+    description:
+      - What becomes of the recovery points in the old vault. V(retain) stops protection and keeps them (they
+        are kept, and billed, until removed; restores stay possible in the old region). V(delete) deletes them,
+        which needs O(confirm_delete_old_data=true).
+      - With the vault's soft delete on (Azure's default), deleted data is kept 14 more days before it is purged.
+    type: str
+    choices: [retain, delete]
+    default: retain
+  confirm_delete_old_data:
+    description: Must be V(true) with O(old_data=delete); checked before any request.
+    type: bool
+    default: false
+  wait_timeout:
+    description: How many seconds to wait at the most for each operation (discovery, enabling, stopping).
+    type: int
+    default: 900
+notes:
+  - The moved VM's new recovery points start with its first scheduled backup; the old ones stay in the old
+    vault, which is why RV(recovery_points) records them.
+  - The instant restore snapshot resource group (C(instantRPDetails)) is not copied; Azure picks its default in
+    the new region.
+"""
+
+EXAMPLES = r"""
+- name: Azure Backup follows the moved VM, the old recovery points are kept
+  azmove.site_recovery.backup_relocation:
+    use_connection: target
+    source_vault: rsv-backup-gov
+    source_vault_resource_group: rg-app-gov
+    source_vm: vm-app-win01
+    source_vm_resource_group: rg-app-gov
+    vault: rsv-backup-eastus
+    resource_group: rg-move-target
+    target_vm_resource_group: rg-app-eastus
+
+- name: Relocate and delete the old recovery points
+  azmove.site_recovery.backup_relocation:
+    use_connection: target
+    source_vault: rsv-backup-gov
+    source_vault_resource_group: rg-app-gov
+    source_vm: vm-app-lnx01
+    source_vm_resource_group: rg-linux-gov
+    vault: rsv-backup-eastus
+    resource_group: rg-move-target
+    target_vm_resource_group: rg-linux-eastus
+    policy: DailyPolicy-eastus
+    old_data: delete
+    confirm_delete_old_data: true
+"""
+
+RETURN = r"""
+had_backup:
+  description: Whether the old vault protects (or protected) the machine. V(false) means nothing was to do.
+  returned: always
+  type: bool
+  sample: true
+recovery_points:
+  description: The machine's recovery points in the old vault when the task started (null without backup).
+  returned: always
+  type: dict
+  contains:
+    count:
+      description: How many.
+      type: int
+      sample: 5
+    oldest:
+      description: The oldest recovery point's time (UTC).
+      type: str
+      sample: "2026-11-17T23:00:00.0000000Z"
+    newest:
+      description: The newest recovery point's time (UTC).
+      type: str
+      sample: "2026-11-21T23:00:00.0000000Z"
+old_protection:
+  description: The protected item in the old vault after the task (null without backup).
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The protected item's resource id.
+      type: str
+    name:
+      description: The protected item's name.
+      type: str
+      sample: vm;iaasvmcontainerv2;rg-app-gov;vm-app-win01
+    vm_id:
+      description: The VM's resource id.
+      type: str
+    protection_state:
+      description: Azure's protection state, for example V(Protected) or V(ProtectionStopped).
+      type: str
+      sample: ProtectionStopped
+    state:
+      description: V(active), V(stopped), or V(deleted) (soft-deleted, purged when the soft delete retention ends).
+      type: str
+      sample: stopped
+    policy:
+      description: The policy's name (null once protection is stopped).
+      type: str
+    last_backup_time:
+      description: When the last backup ran.
+      type: str
+    recovery_point_count:
+      description: The recovery points Azure reports for the item.
+      type: int
+new_protection:
+  description: The protected item of the moved VM in the new vault (same keys as RV(old_protection)).
+  returned: always
+  type: dict
+  sample:
+    name: vm;iaasvmcontainerv2;rg-app-eastus;vm-app-win01
+    protection_state: IRPending
+    state: active
+    policy: DailyPolicy-gov
+policy:
+  description: The policy in the new vault (null without backup).
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Its name.
+      type: str
+      sample: DailyPolicy-gov
+    id:
+      description: Its resource id (null in check mode before it exists).
+      type: str
+    created:
+      description: Whether this task created it (or would, in check mode).
+      type: bool
+    settings:
+      description: Schedule and retention, for a person to read.
+      type: dict
+      sample:
+        policy_type: V1
+        time_zone: UTC
+        frequency: Daily
+        times: ["23:00"]
+        instant_restore_days: 2
+        daily_retention: 30
+        weekly_retention: 12
+        weekly_days: [Sunday]
+        monthly_retention: null
+        yearly_retention: null
+actions:
+  description: What the task did, or would do in check mode, in order; empty when nothing was to do.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create policy DailyPolicy-gov in vault rsv-backup-eastus
+    - enable protection of vm-app-win01 in vault rsv-backup-eastus with policy DailyPolicy-gov
+    - stop protection of vm-app-win01 in vault rsv-backup-gov, keeping its recovery points
+connection:
+  description: The target connection the task used (never its secrets).
+  returned: always
+  type: dict
+source_connection:
+  description: The source connection the task used (never its secrets).
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.azmove.site_recovery.plugins.module_utils._backup import BackupRelocation, Side
+from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+
+
+def main():
+    module = AzureModule(
+        argument_spec=dict(
+            source_connection=dict(type="str", default="source"),
+            source_vault=dict(type="str", required=True),
+            source_vault_resource_group=dict(type="str", required=True),
+            source_vm=dict(type="str", required=True),
+            source_vm_resource_group=dict(type="str", required=True),
+            vault=dict(type="str", required=True),
+            resource_group=dict(type="str", required=True),
+            target_vm=dict(type="str"),
+            target_vm_resource_group=dict(type="str", required=True),
+            policy=dict(type="str"),
+            old_data=dict(type="str", choices=["retain", "delete"], default="retain"),
+            confirm_delete_old_data=dict(type="bool", default=False),
+            wait_timeout=dict(type="int", default=900),
+        ),
+    )
+    p = module.params
+    # Refused before any request: deleting backup data is not undone by a re-run.
+    if p["old_data"] == "delete" and not p["confirm_delete_old_data"]:
+        module.fail("old_data=delete deletes the recovery points of %s in vault %s; set confirm_delete_old_data=true "
+                    "to confirm, or keep them with old_data=retain." % (p["source_vm"], p["source_vault"]))
+    if p["wait_timeout"] < 0:
+        module.fail("wait_timeout must be 0 or more seconds.")
+
+    def body():
+        target = module.connection()
+        source = module.connection(p["source_connection"])
+        relocation = BackupRelocation(
+            Side(module.client("backup", p["source_connection"]), p["source_vault"], p["source_vault_resource_group"]),
+            Side(module.client("backup"), p["vault"], p["resource_group"]),
+            (p["source_vm_resource_group"], p["source_vm"]),
+            (p["target_vm_resource_group"], p["target_vm"] or p["source_vm"]),
+            policy=p["policy"], old_data=p["old_data"], check_mode=module.check_mode, wait_timeout=p["wait_timeout"],
+        )
+        try:
+            changed, before, after, result = relocation.run()
+        except ValueError as exc:
+            module.fail(str(exc), actions=relocation.actions)
+        module.exit(changed, before=before, after=after, connection=target.describe(),
+                    source_connection=source.describe(), **result)
+
+    run(module, body, action="backup_relocation %s" % p["source_vm"])
+
+
+if __name__ == "__main__":
+    main()

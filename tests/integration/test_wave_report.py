@@ -1,0 +1,130 @@
+"""The wave status report against the simulator: a protected wave with two machines test-failed-over, the report
+written (JSON and HTML, changed once, then not), and the page opened in headless Chromium as a person would."""
+
+import json
+import os
+import re
+import sys
+
+import pytest
+
+from conftest import ROOT, assert_ok
+from test_lifecycle import results
+from test_replication import extra
+
+sys.path.insert(0, str(ROOT / "tests"))
+import report_browser  # noqa: E402  (a helper script of the tests, not a package)
+
+VAULT, TARGET_RG = "rsv-report", "rg-report-eastus"
+WAVE = ["vm-app-lnx01", "vm-app-win01", "vm-app-win02"]
+# Two of the wave's three machines are protected (fewer is faster); vm-app-win02 never was: it shows as missing.
+PROTECTED = [{"name": "vm-app-win01", "ip": "10.10.1.4", "os": "Windows", "account": "winadmin", "subnet": "snet-app"},
+             {"name": "vm-app-lnx01", "ip": "10.10.2.4", "os": "Linux", "account": "linuxroot", "subnet": "snet-linux"}]
+TESTED = ["vm-app-win01"]
+
+
+@pytest.fixture(scope="module")
+def reported(runner_module, simulator, admin, tmp_path_factory):
+    """(results of wave_report.yml, work dir): win01 test-failed-over, lnx01 protected, win02 not replicated."""
+    runner, tmp_path = runner_module
+    # As test_lifecycle.protected_wave (modernized provider), with two machines.
+    admin.seed({"public": {"resource_groups": [{"name": TARGET_RG, "location": "eastus"}]}})
+    done = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=VAULT, target_rg=TARGET_RG, provider="modernized",
+                                                    machines=PROTECTED, run_label="setup"))
+    assert_ok(done)
+    done = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=VAULT, run_label="tfo", steps=["test", "verify"], names=TESTED))
+    assert_ok(done)
+    assert results(tmp_path, "tfo")["tested"]["counts"]["ready"] == 1
+    done = runner.run("wave_report.yml", extra(simulator, tmp_path, vault=VAULT))
+    assert_ok(done)
+    return json.loads((tmp_path / "wave-report-results.json").read_text()), tmp_path
+
+
+@pytest.fixture(scope="module")
+def runner_module(simulator, tmp_path_factory):
+    from conftest import Runner
+    tmp_path = tmp_path_factory.mktemp("wave-report")
+    return Runner(simulator, tmp_path), tmp_path
+
+
+def test_report_json_per_machine_and_per_wave(reported):
+    res, tmp_path = reported
+    first = res["first"]
+    assert first["changed"]
+    report_dir = tmp_path / "reports"
+    assert first["html_path"] == str(report_dir / "wave-1.html") and first["json_path"] == str(report_dir / "wave-1.json")
+    for path in (first["html_path"], first["json_path"]):
+        assert oct(os.stat(path).st_mode & 0o777) == "0o644"
+    assert not [p for p in os.listdir(report_dir) if p.endswith(".tmp")]
+    on_disk = json.loads((report_dir / "wave-1.json").read_text())
+    assert on_disk == first["report"]
+
+    machines = {m["name"]: m for m in on_disk["machines"]}
+    assert sorted(machines) == WAVE
+    win01 = machines["vm-app-win01"]
+    assert win01["phase"] == "test_failover_pending_cleanup" and win01["progress_percent"] == 100
+    assert win01["last_test_failover"]["result"] == "Succeeded" and win01["last_test_failover"]["job"]
+    assert win01["blockers"] == ["test failover pending cleanup"] and win01["next_step"] == "failover"
+    steps = {t["step"]: t for t in win01["timings"]}
+    assert list(steps) == ["enable_replication", "initial_replication", "test_failover"]
+    assert steps["enable_replication"]["state"] == "Succeeded" and steps["enable_replication"]["end"]
+    assert steps["test_failover"]["job"] == win01["last_test_failover"]["job"]
+    assert steps["test_failover"]["duration_seconds"] is not None
+    lnx01 = machines["vm-app-lnx01"]
+    assert lnx01["phase"] == "protected" and lnx01["last_test_failover"] is None and lnx01["blockers"] == []
+    assert lnx01["next_step"] == "test failover" and lnx01["progress_percent"] == 100
+    assert [t["step"] for t in lnx01["timings"]] == ["enable_replication", "initial_replication"]
+    for name in ("vm-app-win01", "vm-app-lnx01"):
+        m = machines[name]
+        assert m["target_vm"] == name and m["health"] == "Normal" and m["last_recovery_point"] and m["rpo_seconds"] is not None
+        assert m["target"]["network"] == "vnet-landing-eastus" and m["target"]["resource_group"] == TARGET_RG
+    win02 = machines["vm-app-win02"]
+    assert win02["phase"] == "missing" and win02["blockers"] == ["not replicated: the vault has no replicated item for it"]
+    wave = on_disk["wave"]
+    assert wave["vault"] == VAULT and wave["counts"] == {"protected": 1, "test_failover_pending_cleanup": 1, "missing": 1}
+    assert [b["machine"] for b in wave["blockers"]] == ["vm-app-win01", "vm-app-win02"] and wave["ready"] == 1
+    deps = on_disk["dependencies"]
+    assert deps["scope"] == ["vm-app-lnx01", "vm-app-win01"]
+    assert any(r["name"] == "lbi-app-gov" and r["used_outside_scope_by"] == ["vm-app-win02"] for r in deps["resources"])
+
+
+def test_check_mode_writes_nothing_and_a_rerun_with_nothing_new_changes_nothing(reported):
+    res, _tmp_path = reported
+    assert res["checked"]["changed"] and res["checked"]["report"]["machines"]
+    assert res["again"]["changed"] is False
+    # The files were not rewritten: the report returned is the one on disk, with its first time.
+    assert res["again"]["report"]["generated_at"] == res["first"]["report"]["generated_at"]
+    assert res["again"]["report"]["wave"] == res["first"]["report"]["wave"]
+    everything = res["everything"]
+    assert everything["changed"] and everything["html_path"].endswith("/reports/wave-report.html")
+    assert sorted(m["name"] for m in everything["report"]["machines"]) == ["vm-app-lnx01", "vm-app-win01"]
+    assert everything["report"]["title"] == "Wave status: %s" % VAULT and everything["report"]["dependencies"] is None
+
+
+def test_the_page_in_a_browser_shows_each_machine_its_phase_the_counts_and_the_picture(reported):
+    assert report_browser.find_chromium(), "Chromium is needed (Debian package chromium; make integration installs it)"
+    res, tmp_path = reported
+    page = res["first"]["html_path"]
+    text = open(page, encoding="utf-8").read()
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text, re.I) and "<script" not in text.lower()
+    dom = report_browser.dump_dom(page)
+    assert "<title>Wave 1 &lt;application servers&gt;</title>" in dom
+    phases = {"vm-app-win01": "test failover pending cleanup", "vm-app-lnx01": "protected", "vm-app-win02": "missing"}
+    for name, phase in phases.items():
+        row = re.search(r'<tr data-machine="%s">(.*?)</tr>' % re.escape(name), dom, re.S)
+        assert row, name
+        assert re.search(r'<span class="phase phase-[a-z_]+">%s</span>' % phase, row.group(1)), row.group(1)
+        assert ("100 %" in row.group(1)) == (name != "vm-app-win02")
+    counts = dict(re.findall(r'<tr data-phase="([a-z_]+)">.*?<td class="n">(\d+)</td></tr>', dom, re.S))
+    assert counts == {"protected": "1", "test_failover_pending_cleanup": "1", "missing": "1"}
+    blockers = re.search(r'<div id="blockers">(.*?)</div>', dom, re.S).group(1)
+    assert "test failover pending cleanup" in blockers and "not replicated" in blockers and "vm-app-lnx01" not in blockers
+    assert dom.count('<tr data-machine="vm-app-win01" data-step=') == 3
+    svg = re.search(r'<svg id="dependency-graph".*?</svg>', dom, re.S)
+    assert svg, "no dependency picture"
+    for name in ("vm-app-win01", "vm-app-lnx01", "vm-app-win02", "lbi-app-gov"):
+        assert 'data-name="%s"' % name in svg.group(0), name
+    assert svg.group(0).count('class="edge"') >= 4
+    png = report_browser.screenshot(page, tmp_path / "wave-1.png")
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30000, len(data)
