@@ -59,8 +59,11 @@ unit: collection
 simulator-test: collection
 	$(BIN)/python -m pytest -q tests/simulator/tests
 
+# The wave report is checked in headless Chromium (Debian's package). Two workers, each with its own simulator;
+# a test file stays on one worker (its fixtures build on each other).
 integration: collection
-	$(BIN)/python -m pytest -q tests/integration
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests/integration
 
 # Two scenarios. default: create starts the simulator, destroy stops it. linux_host: a Debian host with sshd in a
 # network namespace (needs root); its tree is built once with debootstrap and cached in .build/molecule.

@@ -156,7 +156,7 @@ options:
       - With O(state=present), enable replication even when the vault's job history shows this machine's failover
         committed before.
       - Without it, a machine whose move is over (committed, replication removed) is left alone - V(changed=false),
-        RV(moved=true), RV(machine.phase=migrated) - so re-running a wave after its cutover never starts replicating a
+        RV(moved=true), phase V(migrated) in RV(machine) - so re-running a wave after its cutover never starts replicating a
         retired source again.
     type: bool
     default: false

@@ -288,7 +288,7 @@ def test_task_list(tmp_path, windows_collection):
 
 def test_the_stand_ins_take_only_real_options(windows_collection):
     """The stand-ins accept anything, so check the options the role passes against the real modules' docs."""
-    root = Path(collections_path().split(os.pathsep)[0]) / "ansible_collections" / "ansible" / "windows" / "plugins" / "modules"
+    root = Path(collections_path().split(os.pathsep, maxsplit=1)[0]) / "ansible_collections" / "ansible" / "windows" / "plugins" / "modules"
     for path in (ROLE / "tasks" / "windows.yml",):
         for task in _tasks(load(path)):
             for module in WINDOWS_MODULES:

@@ -30,7 +30,7 @@ def unprepared(admin):
     admin.set_host(LNX[1], sshd_password_authentication=False)
     with open(SEED, encoding="utf-8") as handle:
         gov = json.load(handle)["gov"]
-    win02 = dict(next(vm for vm in gov["virtual_machines"] if vm["name"] == "vm-app-win02"), power_state="stopped")
+    win02 = dict([vm for vm in gov["virtual_machines"] if vm["name"] == "vm-app-win02"][0], power_state="stopped")
     admin.seed({"gov": {"virtual_machines": [win02]}})
     yield
     for ip, facts in saved.items():

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, assert_ok
+from test_backup_relocation import backup, item, points
 from test_lifecycle import compute, network, power, vm_or_none
 from test_replication import last_request_id, writes
 
@@ -34,13 +35,15 @@ def fleet(simulator, admin, tmp_path):
         "auth_source": "client_secret", "tenant_id": gov["tenant_id"], "client_id": gov["client_id"],
         "client_secret": gov["client_secret"], "subscription_id": gov["subscription_id"], "tags": {"app": "contoso-app"}}))
     os.chmod(inventory, 0o600)
+    with open(ROOT / "tests" / "simulator" / "seed" / "demo.json", encoding="utf-8") as handle:
+        gov_seed = json.load(handle)["gov"]
+    admin.seed({"gov": gov_seed})  # as seeded, whatever earlier tests did (backup protection included)
     admin.seed({"public": {"resource_groups": [{"name": NET_RG, "location": "eastus"}, {"name": VM_RG, "location": "eastus"}]}})
     yield inventory
-    with open(ROOT / "tests" / "simulator" / "seed" / "demo.json", encoding="utf-8") as handle:
-        admin.seed({"gov": json.load(handle)["gov"]})
+    admin.seed({"gov": gov_seed})
 
 
-def variables(runner, tmp_path, vault=VAULT, appliance=APPLIANCE):
+def variables(runner, tmp_path, vault=VAULT, appliance=APPLIANCE, confirm=False):
     base = json.loads(runner.vars_file().read_text())
     move = {
         "move_connections": base["azmove_connections"],
@@ -56,16 +59,19 @@ def variables(runner, tmp_path, vault=VAULT, appliance=APPLIANCE):
         "move_push_accounts": {"Windows": {"username": "winadmin", "password": PASSWORD},
                                "Linux": {"username": "root", "password": PASSWORD}},
         "move_poll_interval": 1,
+        "move_report_dir": str(tmp_path / "reports"),
+        "move_backup_source_vault": "rsv-backup-gov", "move_backup_source_vault_resource_group": "rg-app-gov",
+        "move_decommission_confirm": confirm,
     }
-    path = tmp_path / "move.json"
+    path = tmp_path / ("move-confirmed.json" if confirm else "move.json")
     path.write_text(json.dumps(move))
     os.chmod(path, 0o600)
     return path
 
 
-def command(runner, inventory, move_vars, phase, limit=None, verbosity=0):
+def command(runner, inventory, move_vars, phase, limit=None, verbosity=0, extra=()):
     cmd, env = runner.command("replication_one.yml")  # for the environment the integration tests use
-    cmd = [cmd[0], "azmove.site_recovery." + phase, "-i", str(inventory), "-e", "@%s" % move_vars]
+    cmd = [cmd[0], "azmove.site_recovery." + phase, "-i", str(inventory), "-e", "@%s" % move_vars] + list(extra)
     if limit:
         cmd += ["-l", limit]
     if verbosity:
@@ -73,8 +79,8 @@ def command(runner, inventory, move_vars, phase, limit=None, verbosity=0):
     return cmd, env
 
 
-def play(runner, inventory, move_vars, phase, limit=None, verbosity=0):
-    cmd, env = command(runner, inventory, move_vars, phase, limit, verbosity)
+def play(runner, inventory, move_vars, phase, limit=None, verbosity=0, extra=()):
+    cmd, env = command(runner, inventory, move_vars, phase, limit, verbosity, extra)
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
     done.output = done.stdout + done.stderr
     return done
@@ -149,6 +155,31 @@ def test_two_waves_through_every_phase_then_again_with_no_change(runner, simulat
         assert_ok(done)
         assert all(c["changed"] == 0 and c["failed"] == 0 for c in recap(done.output).values()), (phase, done.output[-3000:])
     assert writes(admin, mark) == []
+
+    # The status report: every machine moved.
+    done = play(runner, fleet, move_vars, "status")
+    assert_ok(done)
+    report = json.loads((tmp_path / "reports" / "wave-report.json").read_text())
+    assert {m["name"]: m["phase"] for m in report["machines"]} == {name: "migrated" for name in SOURCE_RG}
+
+    # Decommission: refused without the confirmation, and nothing is deleted.
+    mark = last_request_id(admin)
+    done = play(runner, fleet, move_vars, "decommission", limit="wave_1", extra=["--skip-tags", "backup"])
+    assert done.returncode != 0 and "set decommission_confirm to true" in done.output
+    assert [r for r in admin.requests(since=mark, cloud="gov") if r["method"] == "DELETE"] == []
+    # Confirmed: backup protection follows the machines to the new vault, then the sources are deleted.
+    move_vars_confirmed = variables(runner, tmp_path, confirm=True)
+    done = play(runner, fleet, move_vars_confirmed, "decommission")
+    assert_ok(done)
+    for name, rg in SOURCE_RG.items():
+        assert vm_or_none(gov, rg, name) is None, name
+        assert vm_or_none(public, VM_RG, name) is not None, name
+    for name in ("vm-app-win01", "vm-app-lnx01"):  # the two machines that had VM backup
+        new = item(backup(simulator, "public"), VAULT, VAULT_RG, VM_RG, name)
+        assert new["protection_state"] in ("IRPending", "Protected") and new["policy_id"], new
+        old = item(backup(simulator, "gov"), "rsv-backup-gov", "rg-app-gov", SOURCE_RG[name], name)
+        assert old["protection_state"] == "ProtectionStopped", old  # stopped, its recovery points kept
+        assert points(backup(simulator, "gov"), SOURCE_RG[name], name), name
 
 
 def test_a_machine_that_fails_shows_as_a_failed_host_and_the_others_go_on(runner, simulator, admin, tmp_path, fleet):
