@@ -176,9 +176,9 @@ def test_two_waves_through_every_phase_then_again_with_no_change(runner, simulat
         assert vm_or_none(public, VM_RG, name) is not None, name
     for name in ("vm-app-win01", "vm-app-lnx01"):  # the two machines that had VM backup
         new = item(backup(simulator, "public"), VAULT, VAULT_RG, VM_RG, name)
-        assert new["protection_state"] in ("IRPending", "Protected") and new["policy_id"], new
+        assert new["protectionState"] in ("IRPending", "Protected") and new["policyId"], new
         old = item(backup(simulator, "gov"), "rsv-backup-gov", "rg-app-gov", SOURCE_RG[name], name)
-        assert old["protection_state"] == "ProtectionStopped", old  # stopped, its recovery points kept
+        assert old["protectionState"] == "ProtectionStopped", old  # stopped, its recovery points kept
         assert points(backup(simulator, "gov"), SOURCE_RG[name], name), name
 
 

@@ -139,8 +139,11 @@ class Sim:
         return ("Failed" if op["failure"] else "Succeeded"), op
 
     def apply_due(self):
-        """Apply side effects (delete, state change) of operations whose time has come."""
-        with self.apply_lock:
+        """Apply side effects (delete, state change) of operations whose time has come.
+
+        Locks are always taken in one order - the store's, then this one (then the fault engine's) - because a
+        provider may start an operation, and so apply due ones, inside its own transaction on the store."""
+        with self.store.lock, self.apply_lock:
             for op_id in self.store.due_operations(time.time()):
                 op = self.store.get_operation(op_id)
                 if not self.store.mark_applied(op_id):
