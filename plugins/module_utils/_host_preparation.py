@@ -31,7 +31,7 @@ RESULT_MARKER = "AZMOVE-RESULT "
 MODE_PARAMETER = "AZMOVE_MODE"
 SECRET_PARAMETER = "AZMOVE_SECRET"
 COMMAND_IDS = {"windows": "RunPowerShellScript", "linux": "RunShellScript"}
-# The first line of each script; the simulator recognises the collection's scripts by it.
+# The first line of each script: names what ran, and which version, in the VM's Run Command history and logs.
 SIGNATURE = "# azmove.site_recovery host preparation (%s) v1"
 # Azure keeps the last 4096 bytes of each stream; a failure shows at most this much of each.
 TAIL_CHARS = 2000
