@@ -224,15 +224,20 @@ def refresh_containers(ctx, req, p):
     return ctx.accepted(op_id, base + "/operationsStatus", base + "/operationResults", async_header=False)
 
 
-@ROUTER.route("GET", FABRIC + "/operationResults/{opId}", rtype=CONTAINER_TYPE, api_versions=BACKUP_VERSIONS)
-def refresh_result(ctx, req, p):
-    require_vault(ctx, p)
-    status, op = _op(ctx, p["opId"])
+def _operation_result(ctx, req, op_id):
+    """An operationResults poll: 202 with Location while it runs, the error when it failed, else 204."""
+    status, op = _op(ctx, op_id)
     if status == "InProgress":
         return Response(202, b"", {"Location": ctx.url(req.path), **ctx.sim.retry_after_headers(30, True)})
     if status == "Failed":
         return Response(400, {"error": op["failure"]})
     return Response(204)
+
+
+@ROUTER.route("GET", FABRIC + "/operationResults/{opId}", rtype=CONTAINER_TYPE, api_versions=BACKUP_VERSIONS)
+def refresh_result(ctx, req, p):
+    require_vault(ctx, p)
+    return _operation_result(ctx, req, p["opId"])
 
 
 @ROUTER.route("GET", FABRIC + "/operationsStatus/{opId}", rtype=CONTAINER_TYPE, api_versions=BACKUP_VERSIONS)
@@ -483,12 +488,7 @@ def backup_operation_status(ctx, req, p):
 @ROUTER.route("GET", VAULT + "/backupOperationResults/{opId}", rtype=VAULT_TYPE, api_versions=BACKUP_VERSIONS)
 def backup_operation_result(ctx, req, p):
     require_vault(ctx, p)
-    status, op = _op(ctx, p["opId"])
-    if status == "InProgress":
-        return Response(202, b"", {"Location": ctx.url(req.path), **ctx.sim.retry_after_headers(30, True)})
-    if status == "Failed":
-        return Response(400, {"error": op["failure"]})
-    return Response(204)
+    return _operation_result(ctx, req, p["opId"])
 
 
 @ROUTER.route("GET", VAULT + "/backupProtectedItems", rtype=ITEM_TYPE, api_versions=BACKUP_VERSIONS)
