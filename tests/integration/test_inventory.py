@@ -13,7 +13,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 BIN = Path(sys.executable).parent
-GOV_VMS = {"vm-app-win01", "vm-app-win02", "vm-app-lnx01"}
+GOV_VMS = {"vm-app-win01", "vm-app-win02", "vm-app-lnx01", "vm-app-lnx02"}
 
 
 def assert_ok(done):
@@ -84,8 +84,8 @@ def test_graph_groups_by_wave_and_os(simulator, tmp_path):
     for line in ("@wave_1:", "@wave_2:", "@os_windows:", "@os_linux:", "vm-app-win01", "vm-app-lnx01"):
         assert line in done.stdout, done.stdout
     groups = groups_of(listing(tmp_path, config(simulator, tmp_path)))
-    assert groups["wave_1"] == {"vm-app-win01", "vm-app-win02"} and groups["wave_2"] == {"vm-app-lnx01"}
-    assert groups["os_windows"] == {"vm-app-win01", "vm-app-win02"} and groups["os_linux"] == {"vm-app-lnx01"}
+    assert groups["wave_1"] == {"vm-app-win01", "vm-app-win02"} and groups["wave_2"] == {"vm-app-lnx01", "vm-app-lnx02"}
+    assert groups["os_windows"] == {"vm-app-win01", "vm-app-win02"} and groups["os_linux"] == {"vm-app-lnx01", "vm-app-lnx02"}
 
 
 def test_host_variables(simulator, tmp_path):
@@ -118,7 +118,7 @@ def test_host_variables(simulator, tmp_path):
 
 
 @pytest.mark.parametrize("options, expected", [
-    ({"resource_groups": ["RG-LINUX-GOV"]}, {"vm-app-lnx01"}),
+    ({"resource_groups": ["RG-LINUX-GOV"]}, {"vm-app-lnx01", "vm-app-lnx02"}),
     ({"tags": {"role": "web"}}, {"vm-app-win01"}),
     ({"tags": {"move-wave": "1", "app": "contoso-app"}}, {"vm-app-win01", "vm-app-win02"}),
     ({"tags": {"role": ""}}, GOV_VMS),

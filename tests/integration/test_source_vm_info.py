@@ -18,7 +18,7 @@ def run(runner, tmp_path, check=False, **extra):
 def test_facts_of_every_vm(runner, tmp_path, simulator):
     result = run(runner, tmp_path)
     vms = {vm["name"]: vm for vm in result["vms"]}
-    assert list(vms) == ["vm-app-lnx01", "vm-app-win01", "vm-app-win02"]  # sorted by name
+    assert list(vms) == ["vm-app-lnx01", "vm-app-lnx02", "vm-app-win01", "vm-app-win02"]  # sorted by name
     win2 = vms["vm-app-win02"]
     assert win2["private_ips"] == ["10.10.1.5"] and win2["public_ips"] == []
     assert (win2["size"], win2["vcpus"], win2["memory_gb"]) == ("Standard_D2s_v3", 2, 8)
@@ -50,7 +50,7 @@ def test_dependencies_of_a_partial_wave(runner, tmp_path):
     assert nsg["name"] == "nsg-snet-app" and nsg["used_outside_scope_by"] == ["vm-app-win02"]
     assert by_type["public_ip_address"][0]["shared_outside_scope"] is False
     # the VNet is shared with the Linux VM through its other subnet
-    assert by_type["virtual_network"][0]["used_outside_scope_by"] == ["vm-app-lnx01", "vm-app-win02"]
+    assert by_type["virtual_network"][0]["used_outside_scope_by"] == ["vm-app-lnx01", "vm-app-lnx02", "vm-app-win02"]
     assert lb["id"] in deps["shared_outside_scope"]
     assert any(e["to"] == nsg["id"] and e["relation"] == "subnet NSG" for e in deps["edges"])
     graph = result["dependency_graph_mermaid"]
@@ -79,7 +79,7 @@ def test_several_subscriptions(runner, tmp_path, simulator, admin):
          "tags": {"move-wave": "3"}}]}})
     result = run(runner, tmp_path, subscription_ids=gov["subscriptions"])
     by_name = {vm["name"]: vm for vm in result["vms"]}
-    assert set(by_name) == {"vm-app-lnx01", "vm-app-win01", "vm-app-win02", "vm-sub2-app01"}
+    assert set(by_name) == {"vm-app-lnx01", "vm-app-lnx02", "vm-app-win01", "vm-app-win02", "vm-sub2-app01"}
     assert by_name["vm-sub2-app01"]["subscription_id"] == second and by_name["vm-sub2-app01"]["vcpus"] == 2
     only_second = run(runner, tmp_path, subscription_ids=[second])
     assert [vm["name"] for vm in only_second["vms"]] == ["vm-sub2-app01"]

@@ -9,7 +9,7 @@ def test_seeded_vms(ep):
     g = ep["clouds"]["gov"]
     cc = ComputeManagementClient(credential(ep), g["subscription_id"], **client_kwargs(ep))
     vms = {vm.name: vm for vm in cc.virtual_machines.list_all()}
-    assert set(vms) == {"vm-app-win01", "vm-app-win02", "vm-app-lnx01"}
+    assert set(vms) == {"vm-app-win01", "vm-app-win02", "vm-app-lnx01", "vm-app-lnx02"}
     assert {v.name for v in cc.virtual_machines.list("rg-app-gov")} == {"vm-app-win01", "vm-app-win02"}
     win = cc.virtual_machines.get("rg-app-gov", "vm-app-win01", expand="instanceView")
     assert win.location == "usgovvirginia" and win.tags["move-wave"] == "1"
@@ -41,6 +41,7 @@ def test_seeded_nics(ep):
     assert ipc.subnet.id.endswith("/virtualNetworks/vnet-app-gov/subnets/snet-app")
     assert nic.virtual_machine.id.endswith("/virtualMachines/vm-app-win01")
     ips = {n.name: n.ip_configurations[0].private_ip_address for n in nc.network_interfaces.list_all()}
-    assert ips == {"vm-app-win01-nic": "10.10.1.4", "vm-app-win02-nic": "10.10.1.5", "vm-app-lnx01-nic": "10.10.2.4"}
+    assert ips == {"vm-app-win01-nic": "10.10.1.4", "vm-app-win02-nic": "10.10.1.5", "vm-app-lnx01-nic": "10.10.2.4",
+                   "vm-app-lnx02-nic": "10.10.2.5"}
     vnet = nc.virtual_networks.get("rg-app-gov", "vnet-app-gov")
     assert {s.name for s in vnet.subnets} == {"snet-app", "snet-linux"}

@@ -310,7 +310,7 @@ def test_usages_and_quota_knob(gov_compute, admin):
     assert usage["cores"].name.localized_value == "Total Regional vCPUs" and usage["cores"].unit == "Count"
     # seeded: D4s_v3 + D2s_v3 (DSv3: 6 vCPUs) and B2ms (2)
     assert usage["standardDSv3Family"].current_value == 6 and usage["standardBSFamily"].current_value == 2
-    assert usage["cores"].current_value == 8 and usage["virtualMachines"].current_value == 3
+    assert usage["cores"].current_value == 10 and usage["virtualMachines"].current_value == 4
     assert usage["availabilitySets"].current_value == 1
     admin.set_quota("gov", "usgovvirginia", "standardDSv3Family", 4)
     try:
