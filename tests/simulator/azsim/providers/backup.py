@@ -541,7 +541,8 @@ def rp_doc(item_id, vm, when, consistency="AppConsistent"):
 def seed(sim, cloud, sub, vaults):
     """Seed key `backup_vaults`: [{name, resource_group, location, policies: [{name, properties}],
     protected_items: [{vm, resource_group, policy, recovery_points (count, one a day back from 23:00 UTC
-    yesterday), protection_state?}]}]. The vault is created when missing. Returns how many items were seeded."""
+    yesterday), protection_state?}], plus the keys of seed_vault_settings}]. The vault is created when missing.
+    Returns how many items were seeded."""
     n = 0
     for spec in vaults:
         vid = vault_id(sub, spec["resource_group"], spec["name"])
@@ -551,6 +552,8 @@ def seed(sim, cloud, sub, vaults):
                      "location": normalize_location(spec["location"]), "sku": {"name": "RS0", "tier": "Standard"},
                      "tags": spec.get("tags") or {}, "properties": default_properties(), "etag": 'W/"seed"'}
             sim.store.put_resource(cloud, vid, VAULT_TYPE, sub, spec["resource_group"], vault)
+        if any(spec.get(k) for k in ("vault_properties", "private_endpoints", "diagnostic_settings")):
+            seed_vault_settings(sim, cloud, sub, vault, spec)
         for pol in spec.get("policies", []):
             props = dict(pol["properties"])
             validate_policy(props)
@@ -583,3 +586,152 @@ def register_actions(sim):
     sim.register_action("backup_item", _apply_item)
     sim.register_action("backup_delete", _apply_delete)
     sim.register_action("backup_discover", _discover)
+
+
+# -- vault backup configuration and storage configuration ---------------------------------------------------------
+# Views over the vault's own properties, so the vault GET and these resources always agree:
+# backupconfig/vaultconfig <-> properties.securitySettings.softDeleteSettings,
+# backupstorageconfig/vaultstorageconfig <-> properties.redundancySettings (BackupResourceVaultConfig and
+# BackupResourceConfig models of azure-mgmt-recoveryservicesbackup 11.2).
+VAULT_CONFIG = VAULT + "/backupconfig/vaultconfig"
+VAULT_CONFIG_TYPE = VAULT_TYPE + "/backupconfig"
+STORAGE_CONFIG = VAULT + "/backupstorageconfig/vaultstorageconfig"
+STORAGE_CONFIG_TYPE = VAULT_TYPE + "/backupstorageconfig"
+SOFT_DELETE_STATES = {"Enabled", "Disabled", "AlwaysON"}
+STORAGE_TYPES = {"GeoRedundant", "LocallyRedundant", "ZoneRedundant", "ReadAccessGeoZoneRedundant"}
+
+
+def vault_has_items(ctx, vault):
+    """Whether any item was ever registered for backup in the vault (redundancy is locked from then on)."""
+    return any(i["id"].lower().startswith(vault["id"].lower() + "/")
+               for i in ctx.store.list_resources(ctx.cloud, ITEM_TYPE, *_sub_rg(vault["id"])))
+
+
+def storage_model_locked(ctx, vault):
+    return ArmError(400, "StorageModelModifyError", "Storage Redundancy option is locked when the first machine is "
+                    "registered with the vault, and cannot be modified thereafter.")
+
+
+def _soft(vault):
+    return ((vault["properties"].get("securitySettings") or {}).get("softDeleteSettings") or {})
+
+
+def vault_config_doc(vault):
+    soft = _soft(vault)
+    return {"id": vault["id"] + "/backupconfig/vaultconfig", "name": "vaultconfig", "type": VAULT_CONFIG_TYPE,
+            "properties": {"softDeleteFeatureState": soft.get("softDeleteState", "Enabled"),
+                           "softDeleteRetentionPeriodInDays": soft.get("softDeleteRetentionPeriodInDays", 14),
+                           "enhancedSecurityState": soft.get("enhancedSecurityState", "Enabled"),
+                           "isSoftDeleteFeatureStateEditable": soft.get("softDeleteState") != "AlwaysON"}}
+
+
+def storage_config_doc(ctx, vault):
+    red = vault["properties"].get("redundancySettings") or {}
+    kind = red.get("standardTierStorageRedundancy", "GeoRedundant")
+    return {"id": vault["id"] + "/backupstorageconfig/vaultstorageconfig", "name": "vaultstorageconfig",
+            "type": STORAGE_CONFIG_TYPE,
+            "properties": {"storageModelType": kind, "storageType": kind,
+                           "storageTypeState": "Locked" if vault_has_items(ctx, vault) else "Unlocked",
+                           "crossRegionRestoreFlag": red.get("crossRegionRestore") == "Enabled",
+                           "dedupState": "Disabled", "xcoolState": "Disabled"}}
+
+
+def _save_vault(ctx, p, vault):
+    ctx.store.put_resource(ctx.cloud, vault["id"], VAULT_TYPE, p["sub"], p["rg"], vault)
+
+
+@ROUTER.route("GET", VAULT_CONFIG, rtype=VAULT_CONFIG_TYPE, api_versions=BACKUP_VERSIONS)
+def get_vault_config(ctx, req, p):
+    return Response(200, vault_config_doc(require_vault(ctx, p)))
+
+
+@ROUTER.route(["PUT", "PATCH"], VAULT_CONFIG, rtype=VAULT_CONFIG_TYPE, api_versions=BACKUP_VERSIONS)
+def put_vault_config(ctx, req, p):
+    """Synchronous 200 with the configuration (BackupResourceVaultConfigs_Update / _Put)."""
+    vault = require_vault(ctx, p)
+    props = (req.json() or {}).get("properties") or {}
+    soft = dict(_soft(vault))
+    state = props.get("softDeleteFeatureState")
+    if state is not None:
+        if state not in SOFT_DELETE_STATES:
+            raise ArmError(400, "BMSUserErrorInvalidInput", f"Soft delete state '{state}' is not valid.")
+        if soft.get("softDeleteState") == "AlwaysON" and state != "AlwaysON":
+            raise ArmError(400, "BMSUserErrorInvalidInput", "Soft delete is always on for this vault and cannot be "
+                           "disabled.")
+        soft["softDeleteState"] = state
+    days = props.get("softDeleteRetentionPeriodInDays")
+    if days is not None:
+        if not 14 <= int(days) <= 180:
+            raise ArmError(400, "BMSUserErrorInvalidInput", "The soft delete retention must be between 14 and 180 days.")
+        soft["softDeleteRetentionPeriodInDays"] = int(days)
+    if props.get("enhancedSecurityState") is not None:
+        soft["enhancedSecurityState"] = props["enhancedSecurityState"]
+    security = dict(vault["properties"].get("securitySettings") or {})
+    security["softDeleteSettings"] = soft
+    vault["properties"]["securitySettings"] = security
+    _save_vault(ctx, p, vault)
+    return Response(200, vault_config_doc(vault))
+
+
+@ROUTER.route("GET", STORAGE_CONFIG, rtype=STORAGE_CONFIG_TYPE, api_versions=BACKUP_VERSIONS)
+def get_storage_config(ctx, req, p):
+    return Response(200, storage_config_doc(ctx, require_vault(ctx, p)))
+
+
+@ROUTER.route(["PUT", "PATCH"], STORAGE_CONFIG, rtype=STORAGE_CONFIG_TYPE, api_versions=BACKUP_VERSIONS)
+def put_storage_config(ctx, req, p):
+    """PUT: 200 with the configuration; PATCH: 204 (BackupResourceStorageConfigsNonCRR_Update / _Patch).
+    Once an item is registered, the storage type is locked (StorageModelModifyError)."""
+    vault = require_vault(ctx, p)
+    props = (req.json() or {}).get("properties") or {}
+    red = dict(vault["properties"].get("redundancySettings") or {})
+    kind = props.get("storageModelType") or props.get("storageType")
+    if kind is not None and kind != red.get("standardTierStorageRedundancy", "GeoRedundant"):
+        if kind not in STORAGE_TYPES:
+            raise ArmError(400, "BMSUserErrorInvalidInput", f"Storage type '{kind}' is not valid.")
+        if vault_has_items(ctx, vault):
+            raise storage_model_locked(ctx, vault)
+        red["standardTierStorageRedundancy"] = kind
+    crr = props.get("crossRegionRestoreFlag")
+    if crr is not None:
+        if crr and red.get("standardTierStorageRedundancy", "GeoRedundant") != "GeoRedundant":
+            raise ArmError(400, "BMSUserErrorInvalidInput", "Cross Region Restore can be enabled only for a "
+                           "GeoRedundant vault.")
+        if not crr and red.get("crossRegionRestore") == "Enabled":
+            raise ArmError(400, "BMSUserErrorInvalidInput", "Cross Region Restore cannot be disabled once enabled.")
+        red["crossRegionRestore"] = "Enabled" if crr else "Disabled"
+    vault["properties"]["redundancySettings"] = red
+    _save_vault(ctx, p, vault)
+    return Response(204) if req.method == "PATCH" else Response(200, storage_config_doc(ctx, vault))
+
+
+def seed_vault_settings(sim, cloud, sub, vault, spec):
+    """Seed keys of a backup vault entry: `vault_properties` (merged into the vault's properties),
+    `private_endpoints` ([{name, resource_group, group_id?}]: approved connections of private endpoints in the
+    same subscription) and `diagnostic_settings` ([{name, properties}], `{subscription}` in ids is replaced)."""
+    from . import deep_merge  # late: the package imports this module first
+    from .insights import put_setting_doc
+
+    vault["properties"] = deep_merge(vault["properties"], spec.get("vault_properties") or {})
+    conns = []
+    for pe in spec.get("private_endpoints") or []:
+        pe_id = f"/subscriptions/{sub}/resourceGroups/{pe['resource_group']}/providers/Microsoft.Network/" \
+                f"privateEndpoints/{pe['name']}"
+        name = f"{pe['name']}.{hashlib.sha1(pe_id.lower().encode()).hexdigest()[:8]}"
+        group = pe.get("group_id", "AzureBackup")
+        conns.append({"id": f"{vault['id']}/privateEndpointConnections/{name}", "name": name,
+                      "type": VAULT_TYPE + "/privateEndpointConnections", "location": vault["location"],
+                      "properties": {"provisioningState": "Succeeded", "privateEndpoint": {"id": pe_id},
+                                     "groupIds": [group],
+                                     "privateLinkServiceConnectionState": {"status": "Approved",
+                                                                           "description": "Approved by seed",
+                                                                           "actionsRequired": "None"}}})
+        key = "privateEndpointStateForSiteRecovery" if group == "AzureSiteRecovery" else "privateEndpointStateForBackup"
+        vault["properties"][key] = "Enabled"
+    if conns:
+        vault["properties"]["privateEndpointConnections"] = conns
+    sim.store.put_resource(cloud, vault["id"], VAULT_TYPE, sub, spec["resource_group"], vault)
+    for ds in spec.get("diagnostic_settings") or []:
+        props = {k: v.replace("{subscription}", sub) if isinstance(v, str) else v
+                 for k, v in ds["properties"].items()}
+        put_setting_doc(sim.store, cloud, vault["id"], ds["name"], props)

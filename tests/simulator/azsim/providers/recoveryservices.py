@@ -139,6 +139,7 @@ def put_vault(ctx, req, p):
                        f"'{','.join(CLOUDS[ctx.cloud]['locations'])}'.")
     if existing:
         vault = existing
+        check_redundancy_change(ctx, vault, body)
         if vault["location"] != loc:
             raise ArmError(400, "InvalidResourceLocation",
                            f"The resource '{p['vault']}' already exists in location '{vault['location']}' in "
@@ -157,11 +158,23 @@ def get_vault(ctx, req, p):
     return Response(200, require_vault(ctx, p))
 
 
+def check_redundancy_change(ctx, vault, body):
+    """Storage redundancy is locked once an item is registered for backup (same refusal as backupstorageconfig)."""
+    from .backup import storage_model_locked, vault_has_items  # late: backup imports this module
+
+    want = ((body.get("properties") or {}).get("redundancySettings") or {}).get("standardTierStorageRedundancy")
+    have = (vault["properties"].get("redundancySettings") or {}).get("standardTierStorageRedundancy")
+    if want is not None and want != have and vault_has_items(ctx, vault):
+        raise storage_model_locked(ctx, vault)
+
+
 @ROUTER.route("PATCH", VAULT, rtype=VAULT_TYPE, api_versions=RS_VERSIONS)
 def patch_vault(ctx, req, p):
     """202 + Azure-AsyncOperation (operationStatus) + Location (operationResults); applied on completion."""
     vault = require_vault(ctx, p)
-    patched = apply_request(ctx, dict(vault, properties=dict(vault["properties"])), req.json() or {})
+    body = req.json() or {}
+    check_redundancy_change(ctx, vault, body)
+    patched = apply_request(ctx, dict(vault, properties=dict(vault["properties"])), body)
     op_id = ctx.sim.start_operation(
         ctx.cloud, "vault-update", UPDATE_SECONDS,
         {"name": "merge_resource", "rid": vault["id"], "patch": patched,
@@ -327,3 +340,19 @@ def put_ext(ctx, req, p):
     doc = _ext_doc(vault, (req.json() or {}).get("properties"), old if req.method == "PATCH" else None)
     ctx.store.put_resource(ctx.cloud, rid, EXT_TYPE, p["sub"], p["rg"], doc)
     return Response(200, doc)
+
+
+# -- private endpoint connections (read here; created by Microsoft.Network private endpoints, not simulated) ---------
+PEC_TYPE = VAULT_TYPE + "/privateEndpointConnections"
+
+
+@ROUTER.route("GET", VAULT + "/privateEndpointConnections/{pec}", rtype=PEC_TYPE,
+              api_versions=RS_VERSIONS | {"2026-10-01", "2024-10-01"})  # + azure-mgmt-recoveryservicesbackup's
+def get_private_endpoint_connection(ctx, req, p):
+    """PrivateEndpointConnection_Get (azure-mgmt-recoveryservicesbackup private_endpoint_connection.get); the same
+    documents the vault lists in properties.privateEndpointConnections."""
+    vault = require_vault(ctx, p)
+    for conn in vault["properties"].get("privateEndpointConnections") or []:
+        if conn["name"].lower() == p["pec"].lower():
+            return Response(200, conn)
+    raise ArmError(404, "ResourceNotFound", f"Private endpoint connection '{p['pec']}' was not found.")
