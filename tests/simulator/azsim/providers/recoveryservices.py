@@ -184,6 +184,22 @@ def patch_vault(ctx, req, p):
                         integer_retry_after=True)
 
 
+HELD_TYPES = ("Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/replicationProtectedItems",
+              "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems")
+
+
+def vault_in_use(ctx, p, vid):
+    """Replicated items, backup items, or a registered server (a fabric other than the "Microsoft Azure" one)."""
+    inside = vid.lower() + "/"  # ASR ids start with '/Subscriptions/': compare in lower case
+    for rtype in HELD_TYPES:
+        if any(r["id"].lower().startswith(inside) for r in ctx.store.list_resources(ctx.cloud, rtype, p["sub"], p["rg"])):
+            return True
+    fabrics = ctx.store.list_resources(ctx.cloud, "Microsoft.RecoveryServices/vaults/replicationFabrics", p["sub"], p["rg"])
+    return any(f["id"].lower().startswith(inside) and
+               ((f.get("properties") or {}).get("customDetails") or {}).get("instanceType") in ("VMware", "InMageRcm")
+               for f in fabrics)
+
+
 @ROUTER.route("DELETE", VAULT, rtype=VAULT_TYPE, api_versions=RS_VERSIONS)
 def delete_vault(ctx, req, p):
     require_rg(ctx, p["sub"], p["rg"])
@@ -191,6 +207,11 @@ def delete_vault(ctx, req, p):
     vault = ctx.store.get_resource(ctx.cloud, vid)
     if vault is None:
         return Response(204)
+    if vault_in_use(ctx, p, vid):
+        raise ArmError(400, "ServiceResourceNotEmpty",
+                       "Vault cannot be deleted as there are existing resources within the vault. Please delete any "
+                       "replicated items, registered servers, Hyper-V sites (Used for Site Recovery), policy "
+                       "associations for System Center VMM clouds (Used for Site Recovery) and then delete the vault.")
     op_id = ctx.sim.start_operation(ctx.cloud, "vault-delete", DELETE_SECONDS,
                                     {"name": "delete_resource", "rid": vault["id"]}, req.method, req.path)
     return ctx.accepted(op_id, vault["id"] + "/operationStatus", vault["id"] + "/operationResults",

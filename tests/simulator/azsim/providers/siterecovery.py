@@ -436,6 +436,28 @@ def check_consistency(ctx, req, p):
                       [task("CheckConsistencyTask", "CheckConsistency", "Checking consistency", 15)], scope.fabric())
 
 
+def remove_fabric(ctx, req, p):
+    """POST .../remove (replication_fabrics.begin_delete) and DELETE (begin_purge): unregisters the configuration server
+    or replication appliance, and with it its providers, protection containers and mappings. Refused while machines
+    still replicate through it (the portal asks to disable replication first); 204 when it is already gone."""
+    scope = Scope(ctx, p)
+    fabric = scope.get(scope.fabric_id())
+    if fabric is None:
+        return Response(204)
+    items = sorted(i["properties"]["friendlyName"] for i in scope.children(T_ITEM, fabric["id"]))
+    if items:
+        raise bad("ServerHasProtectedItems", f"The server '{fabric['properties']['friendlyName']}' can't be removed: "
+                                             f"it still has protected items ({', '.join(items)}). Disable "
+                                             "replication for them and retry.")
+    return fabric_job(scope, req, "RemoveFabric", "Remove server", [
+        task("RemoveFabricTask", "RemoveFabric", "Removing the server registration", 30)], fabric,
+        {"name": "delete_resource", "rid": fabric["id"]})
+
+
+ROUTER.route("POST", FABRIC + "/remove", rtype=T_FABRIC, api_versions=ASR_VERSIONS)(remove_fabric)
+ROUTER.route("DELETE", FABRIC, rtype=T_FABRIC, api_versions=ASR_VERSIONS)(remove_fabric)
+
+
 # -- protection containers, discovery, protectable items -------------------------------------------------------
 def render_container(scope, doc, now):
     body = public(doc)
