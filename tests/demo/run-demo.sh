@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make demo: start the simulator, run the demo playbook against it, stop it, say where the state is.
+# make demo: start the simulator and move the sample fleet from Azure Government to Azure public with the
+# collection's own playbooks, wave by wave, as docs/waves.md describes; then stop it and say where the report is.
 set -euo pipefail
 state="$1"
 factor="$2"
@@ -10,15 +11,42 @@ mkdir -p "$state"
 echo "== Starting the Azure simulator (Government + public clouds) in $state, time factor $factor"
 # (start prints endpoints.json, secrets included: keep it in the state dir, off the screen)
 "$py" -m azsim start --state-dir "$state" --time-factor "$factor" --seed "$root/tests/simulator/seed/demo.json" >/dev/null
-trap '"$py" -m azsim stop --state-dir "$state" >/dev/null 2>&1 || true' EXIT
+appliance_pid=""
+cleanup() {
+    [ -n "$appliance_pid" ] && kill "$appliance_pid" 2>/dev/null || true
+    "$py" -m azsim stop --state-dir "$state" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
 umask 077
-"$py" "$root/tests/demo/connections.py" "$state" > "$state/connections.yml"
-"$root/.venv/bin/ansible-playbook" -i localhost, -c local "$root/tests/demo/demo.yml" -e @"$state/connections.yml" \
-    -e demo_state_dir="$state"
+# The inventory (azure_vms plugin on the Government subscription) and the move's variables, secrets included:
+# files of mode 0600 in the state dir. Kept from an earlier run, so a second run finds the same move.
+[ -f "$state/move.yml" ] || "$py" "$root/tests/demo/fleet.py" files "$state"
+inventory="$state/source.azure_vms.yml"
+playbook() {
+    local phase="$1"; shift
+    echo
+    echo "== ansible-playbook azmove.site_recovery.$phase $*"
+    "$root/.venv/bin/ansible-playbook" "azmove.site_recovery.$phase" -i "$inventory" -e @"$state/move.yml" "$@"
+}
+# The replication appliance is set up by hand on a Windows host in the source network (its configuration manager):
+# the simulator plays those steps as soon as prepare has created the vault.
+"$py" "$root/tests/demo/fleet.py" appliance "$state" &
+appliance_pid=$!
+playbook prepare
+wait "$appliance_pid"; appliance_pid=""
+for wave in wave_1 wave_2; do
+    playbook replicate -l "$wave"
+    playbook test -l "$wave"
+    playbook cutover -l "$wave"
+done
+# Deleting the sources needs its explicit confirmation; backup protection moves to the new vault first. Like every
+# phase, it ends by writing the report (the sources are gone after it: the inventory is empty on a second run).
+playbook decommission -e move_decommission_confirm=true
+report="$state/reports/wave-report.html"
 cat <<MSG
 
-== Demo finished. The simulator's state is kept in $state:
-   endpoints.json   the two clouds' metadata URLs, tenants, subscriptions and the CA bundle
-   azsim.sqlite     every resource and operation (run 'make demo' again: nothing is created twice)
-   azsim.log        the simulator's log
+== Demo finished: the fleet moved from Azure Government (usgovvirginia) to Azure public (eastus), in two waves.
+   Report:            $report   (open it in a browser; the same data in wave-report.json)
+   Inventory, vars:   $state/source.azure_vms.yml, $state/move.yml
+   Simulator state:   $state/azsim.sqlite (run 'make demo' again: nothing is created or moved twice), azsim.log
 MSG

@@ -1,10 +1,13 @@
 """The move's playbooks, run as a user runs them: the collection's own playbooks by their FQCN, on an inventory from
-the azure_vms plugin, one wave after the other - prepare, replicate, test, cutover - then every phase again."""
+the azure_vms plugin, one wave after the other - prepare, replicate, test, cutover - with ansible-playbook killed in
+the middle of a phase at several points and run again, then every phase again, the report and the decommission."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -17,23 +20,22 @@ from test_replication import last_request_id, writes
 sys.path.insert(0, str(ROOT / "tests" / "simulator" / "tests"))
 from simhelpers import asr_client  # noqa: E402
 
+import fleet as demo_fleet  # noqa: E402  (tests/demo, on the path through conftest)
+
 VAULT, VAULT_RG = "rsv-waves", "rg-landing-eastus"
 NET_RG, VM_RG = "rg-waves-net", "rg-waves-vms"
 APPLIANCE = "asr-waves-01"
 PASSWORD = "Push-Install-7c21e9"  # pragma: allowlist secret  (a test value, checked never to be printed)
-WAVES = {"wave_1": ["vm-app-win01", "vm-app-win02"], "wave_2": ["vm-app-lnx01"]}
-SOURCE_RG = {"vm-app-win01": "rg-app-gov", "vm-app-win02": "rg-app-gov", "vm-app-lnx01": "rg-linux-gov"}
+WAVES = {"wave_1": ["vm-app-win01", "vm-app-win02"], "wave_2": ["vm-app-lnx01", "vm-app-lnx02"]}
+SOURCE_RG = {"vm-app-win01": "rg-app-gov", "vm-app-win02": "rg-app-gov", "vm-app-lnx01": "rg-linux-gov",
+             "vm-app-lnx02": "rg-linux-gov"}
 
 
 @pytest.fixture
 def fleet(simulator, admin, tmp_path):
     """An inventory of the Government VMs (azure_vms plugin) and the move's variables; the seed is restored after."""
-    gov = simulator["clouds"]["gov"]
     inventory = tmp_path / "source.azure_vms.yml"
-    inventory.write_text(yaml.safe_dump({
-        "plugin": "azmove.site_recovery.azure_vms", "cloud": gov["metadata_url"], "ca_bundle": simulator["ca_bundle"],
-        "auth_source": "client_secret", "tenant_id": gov["tenant_id"], "client_id": gov["client_id"],
-        "client_secret": gov["client_secret"], "subscription_id": gov["subscription_id"], "tags": {"app": "contoso-app"}}))
+    inventory.write_text(yaml.safe_dump(demo_fleet.inventory(simulator)))
     os.chmod(inventory, 0o600)
     with open(ROOT / "tests" / "simulator" / "seed" / "demo.json", encoding="utf-8") as handle:
         gov_seed = json.load(handle)["gov"]
@@ -44,25 +46,11 @@ def fleet(simulator, admin, tmp_path):
 
 
 def variables(runner, tmp_path, vault=VAULT, appliance=APPLIANCE, confirm=False):
-    base = json.loads(runner.vars_file().read_text())
-    move = {
-        "move_connections": base["azmove_connections"],
-        "move_source_location": "usgovvirginia", "move_target_location": "eastus",
-        "move_vault": vault, "move_vault_resource_group": VAULT_RG, "move_source_server": appliance,
-        "move_source_server_timeout": 5,
-        "move_policy": "waves-3d", "move_retention_hours": 72,
-        "move_target_resource_group": VM_RG,
-        "move_target_network": "vnet-app-gov", "move_target_network_resource_group": NET_RG,
-        "move_test_network": "vnet-app-gov-test", "move_test_network_resource_group": NET_RG,
-        "move_cache_storage_account": "stmovecacheeastus", "move_cache_storage_account_resource_group": "rg-landing-eastus",
-        "move_run_as_accounts": {"Windows": "winadmin", "Linux": "linuxroot"},
-        "move_push_accounts": {"Windows": {"username": "winadmin", "password": PASSWORD},
-                               "Linux": {"username": "root", "password": PASSWORD}},
-        "move_poll_interval": 1,
-        "move_report_dir": str(tmp_path / "reports"),
-        "move_backup_source_vault": "rsv-backup-gov", "move_backup_source_vault_resource_group": "rg-app-gov",
-        "move_decommission_confirm": confirm,
-    }
+    move = demo_fleet.move_variables(
+        runner.endpoints, tmp_path / "reports", PASSWORD, move_vault=vault, move_vault_resource_group=VAULT_RG,
+        move_source_server=appliance, move_source_server_timeout=5, move_policy="waves-3d",
+        move_target_resource_group=VM_RG, move_target_network_resource_group=NET_RG,
+        move_test_network_resource_group=NET_RG, move_poll_interval=1, move_decommission_confirm=confirm)
     path = tmp_path / ("move-confirmed.json" if confirm else "move.json")
     path.write_text(json.dumps(move))
     os.chmod(path, 0o600)
@@ -98,60 +86,98 @@ def recap(output):
 
 def register_appliance(simulator, vault=VAULT, appliance=APPLIANCE):
     """The replication appliance's own steps (configuration manager), after the vault exists: played by the simulator."""
-    state_dir = os.path.dirname(simulator["ca_bundle"])
-    sub = simulator["clouds"]["public"]["subscription_id"]
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "tests" / "simulator"))
-    steps = [["register-appliance", "--name", appliance, "--ip", "10.10.1.20", "--subscription", sub,
-              "--resource-group", VAULT_RG, "--vault", vault],
-             ["add-credential", "--appliance", appliance, "--name", "winadmin", "--username", "winadmin", "--os", "Windows"],
-             ["add-credential", "--appliance", appliance, "--name", "linuxroot", "--username", "root", "--os", "Linux"],
-             ["add-server", "--appliance", appliance, "--ip", "10.10.1.4", "--credential", "winadmin"],
-             ["add-server", "--appliance", appliance, "--ip", "10.10.1.5", "--credential", "winadmin"],
-             ["add-server", "--appliance", appliance, "--ip", "10.10.2.4", "--credential", "linuxroot"]]
-    for step in steps:
-        subprocess.run([sys.executable, "-m", "azsim", step[0], "--state-dir", state_dir] + step[1:], env=env, check=True,
-                       capture_output=True, timeout=60)
+    demo_fleet.play_appliance(os.path.dirname(simulator["ca_bundle"]), vault, VAULT_RG, appliance, timeout=0)
 
 
-def test_two_waves_through_every_phase_then_again_with_no_change(runner, simulator, admin, tmp_path, fleet):
+def interrupted(runner, admin, inventory, move_vars, phase, limit, started):
+    """Run a phase and kill ansible-playbook (SIGKILL, the whole process group) as soon as the simulator has received
+    a write request for which started(request) is true; return the request id before the run."""
+    mark = last_request_id(admin)
+    cmd, env = command(runner, inventory, move_vars, phase, limit)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and not [r for r in all_writes(admin, mark) if started(r)]:
+        time.sleep(0.1)
+    finished = proc.poll() is not None
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not finished, "%s ended before the point where it was to be killed" % phase
+    assert [r for r in all_writes(admin, mark) if started(r)], "%s never reached the point where it was to be killed" % phase
+    return mark
+
+
+def all_writes(admin, since):
+    return [r for r in admin.requests(since=since) if r["method"] in ("PUT", "PATCH", "POST", "DELETE") and r["port"] != "login"]
+
+
+def ends(*suffixes):
+    return lambda r: r["path"].split("?")[0].endswith(suffixes)
+
+
+def test_two_waves_through_every_phase_killed_and_resumed_then_again_with_no_change(runner, simulator, admin, tmp_path, fleet):
     move_vars = variables(runner, tmp_path)
-    # The vault first (the appliance registers with it), then the appliance, then the whole prepare phase.
+    # prepare killed while it writes the target networks; run again, it goes on to the vault and waits for the
+    # appliance, which is not there yet: it says so (and the push password is not shown, even at -vvvv).
+    mark = interrupted(runner, admin, fleet, move_vars, "prepare", None,
+                       lambda r: r["method"] == "PUT" and "/resourceGroups/%s/" % NET_RG in r["path"])
     done = play(runner, fleet, move_vars, "prepare", verbosity=4)
-    assert done.returncode != 0 and "asr-waves-01" in done.output, done.output[-3000:]  # no appliance yet: it says so
+    assert done.returncode != 0 and "asr-waves-01" in done.output, done.output[-3000:]
     assert PASSWORD not in done.output
-    register_appliance(simulator)
+    register_appliance(simulator)  # the appliance's own steps, once the vault exists
     done = play(runner, fleet, move_vars, "prepare")
     assert_ok(done)
-    assert set(recap(done.output)) == {"vm-app-win01", "vm-app-win02", "vm-app-lnx01"}
+    assert set(recap(done.output)) == set(SOURCE_RG)
+    vnet_puts = [r for r in all_writes(admin, mark) if r["method"] == "PUT" and ends("/virtualNetworks/vnet-app-gov-test")(r)]
+    assert len(vnet_puts) == 1, vnet_puts  # each network written once, however often prepare ran
 
     public_net = network(simulator, "public")
     assert public_net.virtual_networks.get(NET_RG, "vnet-app-gov").location == "eastus"
     assert public_net.virtual_networks.get(NET_RG, "vnet-app-gov-test").id != public_net.virtual_networks.get(NET_RG, "vnet-app-gov").id
 
+    # Where each wave's phase is killed mid-way (and run again): the request that marks the point, and the write
+    # that must have been sent exactly once per machine of the wave in the end.
+    kills = {("wave_1", "test"): ends("/testFailover"), ("wave_2", "replicate"): lambda r: r["method"] == "PUT" and (
+        "/replicationProtectedItems/" in r["path"] and "/" not in r["path"].split("/replicationProtectedItems/")[1]),
+        ("wave_2", "cutover"): ends("/unplannedFailover")}
     gov, public = compute(simulator, "gov"), compute(simulator, "public")
-    for wave, names in WAVES.items():
-        for phase in ("replicate", "test", "cutover"):
-            done = play(runner, fleet, move_vars, phase, limit=wave)
-            assert_ok(done)
-            assert set(recap(done.output)) == set(names), (phase, recap(done.output))
-        for name in names:
-            target = vm_or_none(public, VM_RG, name)
-            assert target is not None and power(target) == "running", name
-            assert "/virtualNetworks/vnet-app-gov/subnets/" in public_net.network_interfaces.get(
-                VM_RG, target.network_profile.network_interfaces[0].id.rsplit("/", 1)[-1]).ip_configurations[0].subnet.id
-            assert vm_or_none(public, VM_RG, name + "-test") is None
-            assert power(gov.virtual_machines.get(SOURCE_RG[name], name, expand="instanceView")) in ("stopped", "deallocated")
-        if wave == "wave_1":  # the second wave has not moved yet
-            assert power(gov.virtual_machines.get("rg-linux-gov", "vm-app-lnx01", expand="instanceView")) == "running"
-            assert vm_or_none(public, VM_RG, "vm-app-lnx01") is None
+    admin.set_time_factor(0.002)  # jobs last long enough (seconds) to be interrupted while they run
+    try:
+        for wave, names in WAVES.items():
+            for phase in ("replicate", "test", "cutover"):
+                started = kills.get((wave, phase))
+                mark = interrupted(runner, admin, fleet, move_vars, phase, wave, started) if started else None
+                done = play(runner, fleet, move_vars, phase, limit=wave)
+                assert_ok(done)
+                assert set(recap(done.output)) == set(names), (phase, recap(done.output))
+                if started:  # the re-run followed what the killed run had started; it did not start it again
+                    sent = [r for r in all_writes(admin, mark) if started(r)]
+                    assert len(sent) == len(names), (wave, phase, [r["path"] for r in sent])
+                report = json.loads((tmp_path / "reports" / "wave-report.json").read_text())  # written by every phase
+                phase_of = {m["name"]: m["phase"] for m in report["machines"]}
+                assert set(phase_of) == set(names), phase_of
+                assert set(phase_of.values()) == {{"replicate": "protected", "test": "protected", "cutover": "migrated"}[phase]}, phase_of
+            for name in names:
+                target = vm_or_none(public, VM_RG, name)
+                assert target is not None and power(target) == "running", name
+                assert "/virtualNetworks/vnet-app-gov/subnets/" in public_net.network_interfaces.get(
+                    VM_RG, target.network_profile.network_interfaces[0].id.rsplit("/", 1)[-1]).ip_configurations[0].subnet.id
+                assert vm_or_none(public, VM_RG, name + "-test") is None
+                assert power(gov.virtual_machines.get(SOURCE_RG[name], name, expand="instanceView")) in ("stopped", "deallocated")
+            if wave == "wave_1":  # the second wave has not moved yet
+                for name in WAVES["wave_2"]:
+                    assert power(gov.virtual_machines.get("rg-linux-gov", name, expand="instanceView")) == "running"
+                    assert vm_or_none(public, VM_RG, name) is None
+    finally:
+        admin.set_time_factor(0)
 
     assert list(asr_client(simulator).replication_protected_items.list(VAULT_RG, VAULT)) == []
     assert sorted(vm.name for vm in public.virtual_machines.list(VM_RG)) == sorted(SOURCE_RG)
 
-    # Every phase again, on the whole fleet: nothing changes and nothing is written.
+    # Every phase again, on the whole fleet: nothing changes and nothing is written (the report, which now covers the
+    # whole fleet instead of the last wave, is left to status below).
     mark = last_request_id(admin)
     for phase in ("replicate", "test", "cutover"):
-        done = play(runner, fleet, move_vars, phase)
+        done = play(runner, fleet, move_vars, phase, extra=["-e", "move_report_each_phase=false"])
         assert_ok(done)
         assert all(c["changed"] == 0 and c["failed"] == 0 for c in recap(done.output).values()), (phase, done.output[-3000:])
     assert writes(admin, mark) == []
@@ -169,6 +195,8 @@ def test_two_waves_through_every_phase_then_again_with_no_change(runner, simulat
     assert [r for r in admin.requests(since=mark, cloud="gov") if r["method"] == "DELETE"] == []
     # Confirmed: backup protection follows the machines to the new vault, then the sources are deleted.
     move_vars_confirmed = variables(runner, tmp_path, confirm=True)
+    interrupted(runner, admin, fleet, move_vars_confirmed, "decommission", None,
+                lambda r: r["method"] == "DELETE" and r["cloud"] == "gov" and "/virtualMachines/" in r["path"])
     done = play(runner, fleet, move_vars_confirmed, "decommission")
     assert_ok(done)
     for name, rg in SOURCE_RG.items():
