@@ -53,6 +53,7 @@ def move_variables(endpoints, report_dir, password, **overrides):
         "move_poll_interval": 2,
         "move_report_dir": str(report_dir),
         "move_backup_source_vault": "rsv-backup-gov", "move_backup_source_vault_resource_group": "rg-app-gov",
+        "move_backup_vault": "rsv-backup-eastus",
         "move_decommission_confirm": False,
     }
     move.update(overrides)

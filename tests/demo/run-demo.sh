@@ -42,10 +42,14 @@ done
 # Deleting the sources needs its explicit confirmation; backup protection moves to the new vault first. Like every
 # phase, it ends by writing the report (the sources are gone after it: the inventory is empty on a second run).
 playbook decommission -e move_decommission_confirm=true
+# Last, what the move itself created in the target: the test network, the policy, the cache storage account, the
+# appliance's registration and the vault (the backup vault and the moved VMs with their network stay).
+playbook cleanup -e move_cleanup_confirm=true -e move_cleanup_remove_registration=true -e move_cleanup_delete_vault=true
 report="$state/reports/wave-report.html"
 cat <<MSG
 
-== Demo finished: the fleet moved from Azure Government (usgovvirginia) to Azure public (eastus), in two waves.
+== Demo finished: the fleet moved from Azure Government (usgovvirginia) to Azure public (eastus), in two waves;
+   the sources are deleted, their backup is protected in rsv-backup-eastus, and what only the move needed is gone.
    Report:            $report   (open it in a browser; the same data in wave-report.json)
    Inventory, vars:   $state/source.azure_vms.yml, $state/move.yml
    Simulator state:   $state/azsim.sqlite (run 'make demo' again: nothing is created or moved twice), azsim.log
