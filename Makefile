@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)/tests/simulator
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-.PHONY: help venv collection demo test unit simulator-test integration molecule sanity lint build changelog clean
+.PHONY: help venv collection demo test unit simulator-test integration molecule sanity lint build changelog clean bench-overhead
 
 help:
 	@echo "make demo   - run a Government-to-public move of sample VMs against the local Azure simulator"
@@ -96,3 +96,8 @@ changelog: venv
 
 clean:
 	rm -rf .build .state tests/output
+
+# Benchmark 1 of issue 7: per-task cost of our vault modules against azure.azcollection (benchmarks/README.md).
+# The first run builds .build/bench/azcollection-venv (a few minutes, once); a run then takes 12-13 minutes.
+bench-overhead: collection
+	$(BIN)/python benchmarks/azcollection_overhead.py --profile
