@@ -54,6 +54,48 @@ def name_of(arm_id):
     return (arm_id or "").rstrip("/").rsplit("/", 1)[-1]
 
 
+# What each resource type is called in messages; the types whose ids the modules take from users.
+RESOURCE_KINDS = {
+    "resourceGroups": "resource group",
+    "Microsoft.Compute/virtualMachines": "virtual machine",
+    "Microsoft.Network/virtualNetworks": "virtual network",
+    "Microsoft.Storage/storageAccounts": "storage account",
+}
+
+
+def _id_shape(resource_type):
+    """The segments of a ``resource_type`` id, None where any name goes."""
+    shape = ["", "subscriptions", None, "resourceGroups", None]
+    if resource_type != "resourceGroups":
+        shape += ["providers"] + resource_type.split("/") + [None]
+    return shape
+
+
+def resource_id_problem(option, value, resource_type, name_allowed=True):
+    """Why ``value`` of ``option`` is not the resource id of a ``resource_type`` (a key of RESOURCE_KINDS) -
+    nor, with ``name_allowed``, a plain name (no ``/``) - or None when it is fine. Checked before any request,
+    so that a disk's id is never taken for a VM's, nor a truncated id for a network's."""
+    if value is None or (name_allowed and "/" not in value):
+        return None
+    shape, parts = _id_shape(resource_type), value.split("/")
+    if len(parts) == len(shape) and all(part if want is None else part.lower() == want.lower() for part, want in zip(parts, shape)):
+        return None
+    example = "/".join("<%s>" % ("subscription" if i == 2 else "group" if i == 4 else "name") if want is None else want
+                       for i, want in enumerate(shape))
+    return "%s %r is %s the resource id of a %s (%s)." % (
+        option, value, "neither a name nor" if name_allowed else "not", RESOURCE_KINDS[resource_type], example)
+
+
+def resource_id(value, resource_type, subscription_id, resource_group):
+    """The id of a resource given by id or by name (then in ``subscription_id`` and ``resource_group``).
+    Check the value with resource_id_problem first."""
+    if "/" in value:
+        return value
+    if resource_type == "resourceGroups":
+        return "/subscriptions/%s/resourceGroups/%s" % (subscription_id, value)
+    return "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (subscription_id, resource_group, resource_type, value)
+
+
 def segment(arm_id, key):
     """The value after ``key`` in an ARM id (case-insensitive), e.g. segment(id, 'replicationFabrics')."""
     parts = (arm_id or "").split("/")

@@ -182,9 +182,12 @@ class Certificate(_Kind):
         kwargs = dict(common)
         if settings.get("certificate_password"):
             kwargs["password"] = settings["certificate_password"]
-        return identity.CertificateCredential(
-            settings["tenant_id"], settings["client_id"], certificate_path=settings["certificate_path"], **kwargs
-        )
+        try:  # azure-identity reads the file here
+            return identity.CertificateCredential(
+                settings["tenant_id"], settings["client_id"], certificate_path=settings["certificate_path"], **kwargs
+            )
+        except OSError as exc:
+            raise AuthError("certificate_path %s cannot be read: %s." % (settings["certificate_path"], exc.strerror)) from None
 
 
 class WorkloadIdentity(_Kind):

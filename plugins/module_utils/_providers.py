@@ -508,6 +508,19 @@ class Modernized(Classic):
 PROVIDERS = {"classic": Classic(), "modernized": Modernized()}
 
 
+def other_provider_settings(params, provider_only):
+    """Why the task cannot run when it sets options of the provider it does not use (``provider_only``: for each
+    provider, the options it refuses), or None. Checked before any request: an ignored option hides a mistake."""
+    name = params["provider"]
+    wrong = [k for k in provider_only[name] if params.get(k)]
+    if not wrong:
+        return None
+    return "%s %s only for the %s provider; this task uses provider %s (%s)." % (
+        ", ".join(wrong), "is a setting" if len(wrong) == 1 else "are settings",
+        "classic" if name == "modernized" else "modernized", name,
+        "InMageRcm, a replication appliance" if name == "modernized" else "InMageAzureV2, a configuration server")
+
+
 def provider(name):
     try:
         return PROVIDERS[name]

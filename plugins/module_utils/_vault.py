@@ -9,10 +9,23 @@
 
 from __future__ import annotations
 
+import re
+
 from ._errors import get_or_none
 from ._wait import wait_for_poller
 
 REDUNDANCY = ("LocallyRedundant", "GeoRedundant", "ZoneRedundant")
+# Vault names: 2-50 letters, digits and hyphens, starting with a letter (Azure's naming rules for
+# Microsoft.RecoveryServices/vaults: MicrosoftDocs/azure-docs, articles/azure-resource-manager/management/resource-name-rules.md).
+VAULT_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}$")
+
+
+def vault_name_problem(name):
+    """Why Azure would refuse ``name`` for a Recovery Services vault, or None."""
+    if VAULT_NAME_RE.match(name):
+        return None
+    return ("Vault name %r is not valid: a Recovery Services vault name has 2 to 50 letters, digits and hyphens, "
+            "and starts with a letter." % name)
 
 
 def normalize_region(name):

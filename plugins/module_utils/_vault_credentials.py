@@ -418,6 +418,29 @@ def latest_in_directory(directory, vault_name):
     return best
 
 
+def usable_key(path, resource_group, vault_name, now=None):
+    """(path, VaultCredentials, ManagementCertificate) of the registration key at ``path`` (a directory: this
+    vault's newest) when Setup can register with it now - a key of this vault (resource group and name; the
+    subscription is not known without a connection) that has not expired. Else CredentialsError saying what is
+    wrong and what to do. Reads the file only, never Azure; the error never holds the file's secrets."""
+    make = "make a new one with azmove.site_recovery.vault_registration_key (it is valid for 5 days)"
+    target = latest_in_directory(path, vault_name) if os.path.isdir(path) else path
+    if target is None:
+        raise CredentialsError("%s has no registration key of vault %s; %s." % (path, vault_name, make))
+    if not os.path.isfile(target):
+        raise CredentialsError("%s is not a file; %s." % (path, make))
+    try:
+        creds, cert = read_file(target)
+    except CredentialsError as exc:
+        raise CredentialsError("%s is not a vault registration key (%s); %s." % (target, exc, make)) from None
+    if (creds.resource_group or "").lower() != resource_group.lower() or (creds.vault_name or "").lower() != vault_name.lower():
+        raise CredentialsError("%s is the registration key of vault %s in resource group %s, not of vault %s in %s; %s."
+                               % (target, creds.vault_name, creds.resource_group, vault_name, resource_group, make))
+    if cert.not_after <= _utc(now or utcnow()):
+        raise CredentialsError("The registration key %s expired at %s; %s." % (target, iso(cert.not_after), make))
+    return target, creds, cert
+
+
 # -- the decision and the Azure calls ------------------------------------------------------------
 
 def _as_dict(model):

@@ -113,7 +113,11 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     vault_spec,
 )
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import other_provider_settings
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
+
+# The source of each provider, refused before anything happens when the task uses the other.
+PROVIDER_ONLY = {"modernized": ("configuration_server",), "classic": ("appliance",)}
 
 
 def wait_discovered(module, sr, server, wanted):
@@ -146,6 +150,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    problem = other_provider_settings(p, PROVIDER_ONLY)
+    if problem:
+        module.fail(problem)
     try:
         ip = str(ipaddress.ip_address(p["ip_address"].strip()))
     except ValueError:

@@ -29,7 +29,9 @@ extends_documentation_fragment:
   - azmove.site_recovery.attributes.IDEMPOTENT
 options:
   name:
-    description: The vault's name.
+    description:
+      - The vault's name - 2 to 50 letters, digits and hyphens, starting with a letter, as Azure requires. Another
+        name is refused before any request.
     type: str
     required: true
   resource_group:
@@ -206,7 +208,7 @@ connection:
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
-from ansible_collections.azmove.site_recovery.plugins.module_utils._vault import REDUNDANCY, VaultManager, VaultSpec
+from ansible_collections.azmove.site_recovery.plugins.module_utils._vault import REDUNDANCY, VaultManager, VaultSpec, vault_name_problem
 
 
 def main():
@@ -229,6 +231,9 @@ def main():
         ),
     )
     p = module.params
+    problem = vault_name_problem(p["name"])
+    if problem:
+        module.fail(problem)
     if p["wait_timeout"] < 0:
         module.fail("wait_timeout must be 0 or more seconds.")
     spec = VaultSpec(

@@ -263,13 +263,15 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     props,
     protectable_machines,
     resolve_source,
+    resource_id,
+    resource_id_problem,
     SiteRecovery,
     vault_spec,
 )
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import committed_earlier, running
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
-from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import provider
+from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import other_provider_settings, provider
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
 
@@ -277,13 +279,13 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import 
 PROVIDER_ONLY = {"modernized": ("configuration_server",), "classic": ("appliance", "test_network", "test_subnet")}
 ITEM_NAME_RE = re.compile(r"[^A-Za-z0-9-]+")
 VM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]$")
+VNET = "Microsoft.Network/virtualNetworks"
 REQUIRED_TO_ENABLE = ("policy", "run_as_account", "target_resource_group", "target_network", "target_subnet", "log_storage_account")
 
 
-def arm_id(value, sub, rg, namespace_type):
-    if value.lower().startswith("/subscriptions/"):
-        return value
-    return "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (sub, rg, namespace_type, value)
+# Options that take a name or a resource id, and the type of resource they name.
+RESOURCE_OPTIONS = (("target_resource_group", "resourceGroups"), ("target_network", VNET), ("test_network", VNET),
+                    ("log_storage_account", "Microsoft.Storage/storageAccounts"))
 
 
 def item_name(machine_name):
@@ -383,23 +385,18 @@ class Replication:
             )
         conn = self.module.connection()
         sub = conn.subscription_id
-        rg_id = p["target_resource_group"]
-        if not rg_id.lower().startswith("/subscriptions/"):
-            rg_id = "/subscriptions/%s/resourceGroups/%s" % (sub, rg_id)
-        rg_name = rg_id.rstrip("/").split("/")[-1]
-        network_id = arm_id(p["target_network"], sub, p["target_network_resource_group"] or rg_name, "Microsoft.Network/virtualNetworks")
+        rg_id = resource_id(p["target_resource_group"], "resourceGroups", sub, None)
+        rg_name = name_of(rg_id)
+        network_id = resource_id(p["target_network"], VNET, sub, p["target_network_resource_group"] or rg_name)
         subnet_id = self.check_subnet(network_id, p["target_subnet"])
-        storage_id = arm_id(
-            p["log_storage_account"], sub, p["storage_account_resource_group"] or rg_name, "Microsoft.Storage/storageAccounts"
-        )
+        storage_id = resource_id(p["log_storage_account"], "Microsoft.Storage/storageAccounts", sub, p["storage_account_resource_group"] or rg_name)
         machine_id = self.protectable["id"]
         if self.provider.name == "modernized":
             # InMageRcm takes the discovered machine of the appliance's Microsoft.OffAzure site (as PowerShell does).
             machine_id = "%s/machines/%s" % (server["physical_site_id"], self.protectable["name"])
         test_network_id = None
         if p["test_network"]:
-            test_network_id = arm_id(p["test_network"], sub, p["test_network_resource_group"] or p["target_network_resource_group"] or rg_name,
-                                     "Microsoft.Network/virtualNetworks")
+            test_network_id = resource_id(p["test_network"], VNET, sub, p["test_network_resource_group"] or p["target_network_resource_group"] or rg_name)
             self.check_subnet(test_network_id, p["test_subnet"] or p["target_subnet"])
         return dict(
             policy_id=policy["id"],
@@ -635,20 +632,19 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    wrong = [k for k in PROVIDER_ONLY[p["provider"]] if p.get(k)]
-    if wrong:
-        module.fail("%s %s only for the %s provider; this task uses provider %s (%s)." % (
-            ", ".join(wrong), "is a setting" if len(wrong) == 1 else "are settings",
-            "classic" if p["provider"] == "modernized" else "modernized", p["provider"],
-            "InMageRcm, a replication appliance" if p["provider"] == "modernized" else "InMageAzureV2, a configuration server"))
+    problem = other_provider_settings(p, PROVIDER_ONLY)
+    if problem:
+        module.fail(problem)
+    for option, resource_type in RESOURCE_OPTIONS:
+        problem = resource_id_problem(option, p[option], resource_type)
+        if problem:
+            module.fail(problem)
 
     if p["test_network"] and p["target_network"] and not p["allow_production_network_unsafe"]:
         sub = module.connection().subscription_id
-        rg = p["target_resource_group"] or ""
-        rg = rg.rstrip("/").rsplit("/", 1)[-1]
-        production = arm_id(p["target_network"], sub, p["target_network_resource_group"] or rg, "Microsoft.Network/virtualNetworks")
-        test = arm_id(p["test_network"], sub, p["test_network_resource_group"] or p["target_network_resource_group"] or rg,
-                      "Microsoft.Network/virtualNetworks")
+        rg = name_of(p["target_resource_group"])
+        production = resource_id(p["target_network"], VNET, sub, p["target_network_resource_group"] or rg)
+        test = resource_id(p["test_network"], VNET, sub, p["test_network_resource_group"] or p["target_network_resource_group"] or rg)
         if production.lower() == test.lower():
             module.fail(
                 "test_network is the production target network (%s). Test failovers must go into an isolated, non-production "

@@ -188,7 +188,7 @@ source_connection:
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _decommission as dc
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, plain, vault_spec
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, plain, resource_id_problem, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import committed_earlier, find_item, vm_facts
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
@@ -350,6 +350,9 @@ def main():
         required_by={"name": "source_resource_group"},
     )
     p = module.params
+    problem = resource_id_problem("vm_id", p["vm_id"], "Microsoft.Compute/virtualMachines", name_allowed=False)
+    if problem:
+        module.fail(problem)
     vm_name = p["name"] or dc.name_of(p["vm_id"])
     if not p["confirm"] and not module.check_mode:
         module.fail("Refusing to decommission %s: deleting a source VM cannot be undone, so set confirm to true "

@@ -289,6 +289,7 @@ connection:
   type: dict
 """
 
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import resource_id_problem
 from ansible_collections.azmove.site_recovery.plugins.module_utils._discovery import parse_id
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._host_preparation import (
@@ -326,12 +327,14 @@ def main():
     if p["password"]:
         module.module.no_log_values.add(encode_secret(p["password"]))  # the form the Run Command carries
 
+    problem = resource_id_problem("vm_id", p["vm_id"], "Microsoft.Compute/virtualMachines", name_allowed=False)
+    if problem:
+        module.fail(problem)
+
     def body():
         if p["vm_id"]:
             parsed = parse_id(p["vm_id"])
             resource_group, name = parsed["resource_group"], parsed["name"]
-            if not resource_group or (parsed["type"] or "").lower() != "virtualmachines":
-                module.fail("vm_id %r is not the resource id of a virtual machine." % p["vm_id"])
         else:
             resource_group, name = p["resource_group"], p["name"]
         compute = module.client("compute")

@@ -133,7 +133,7 @@ connection:
   type: dict
 """
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import name_of, SiteRecovery, vault_spec
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import name_of, resource_id, resource_id_problem, SiteRecovery, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import (
     Step,
@@ -150,15 +150,13 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._providers im
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary, provider_of
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
 
+VNET = "Microsoft.Network/virtualNetworks"
+
 
 class TestFailover(Step):
     def network_id(self):
-        value = self.p["network"]
-        if value.lower().startswith("/subscriptions/"):
-            return value
-        sub = self.module.connection().subscription_id
-        return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/%s" % (
-            sub, self.p["network_resource_group"] or self.p["resource_group"], value)
+        return resource_id(self.p["network"], VNET, self.module.connection().subscription_id,
+                           self.p["network_resource_group"] or self.p["resource_group"])
 
     def test_vm_id(self, summary):
         target = summary["target"]
@@ -266,6 +264,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    problem = resource_id_problem("network", p["network"], VNET)
+    if problem:
+        module.fail(problem)
 
     def body():
         sr = SiteRecovery(module, p["resource_group"], p["vault"])

@@ -82,6 +82,16 @@ options:
         including a file that is not a vault credentials file.
     type: bool
     default: false
+  create:
+    description:
+      - With V(false), only check the file at O(path) (in a directory, the vault's newest) and send nothing to
+        Azure - the task fails unless it is a registration key of this vault (resource group and vault name; the
+        subscription is not compared) whose certificate has not expired. The
+        C(azmove.site_recovery.configuration_server) role checks its key so on the controller before it touches the
+        server.
+      - Not with O(force=true).
+    type: bool
+    default: true
 notes:
   - Each new file uploads a new certificate to the vault; the vault keeps accepting the earlier ones until they
     expire.
@@ -113,6 +123,14 @@ EXAMPLES = r"""
     name: azmove.site_recovery.configuration_server
   vars:
     configuration_server_vault_credentials_file: "{{ key.path }}"
+
+- name: Check, without asking Azure, that the key has not expired
+  azmove.site_recovery.vault_registration_key:
+    vault: rsv-move-eastus
+    resource_group: rg-move-target
+    path: "{{ playbook_dir }}/files/rsv-move-eastus.VaultCredentials"
+    create: false
+  delegate_to: localhost
 
 - name: A new key in a directory, named like PowerShell names it, whatever exists
   azmove.site_recovery.vault_registration_key:
@@ -171,7 +189,7 @@ location:
   sample: eastus
 connection:
   description: The connection the task used (never its secrets).
-  returned: always
+  returned: when O(create=true)
   type: dict
   sample:
     name: target
@@ -185,8 +203,29 @@ import os
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import VAULT_ID
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _vault_credentials as vc
+
+
+def check_only(module):
+    """create=false: the key at path, read and checked without a request, or a failure saying what is wrong."""
+    p = module.params
+    if p["force"]:
+        module.fail("force makes a new file and create=false makes none: set one of them.")
+    now = vc.utcnow()
+    try:
+        path, creds, cert = vc.usable_key(p["path"], p["resource_group"], p["vault"], now)
+    except vc.CredentialsError as exc:
+        module.fail(str(exc))
+    for secret in (creds.channel_integrity_key, creds.management_cert):
+        if secret:
+            module.module.no_log_values.add(secret)
+    summary = {"path": path, "expires": vc.iso(cert.not_after), "thumbprint": cert.thumbprint}
+    module.exit(
+        False, created=False, renewed=False, reason=None,
+        expires_in_hours=round((cert.not_after - now).total_seconds() / 3600.0, 2), location=creds.location,
+        vault_id=VAULT_ID % (creds.subscription_id, creds.resource_group, creds.vault_name), **summary)
 
 
 def main():
@@ -198,11 +237,14 @@ def main():
             reuse=dict(type="bool", default=True),
             renew_before=dict(type="int", default=24),
             force=dict(type="bool", default=False),
+            create=dict(type="bool", default=True),
         ),
     )
     p = module.params
     if not vc.HAS_CRYPTOGRAPHY:
         module.module.fail_json(msg=missing_required_lib("cryptography"), exception=vc.CRYPTOGRAPHY_IMPORT_ERROR)
+    if not p["create"]:
+        check_only(module)
     # Bad input is refused before any request.
     if not 0 <= p["renew_before"] < vc.VALID_HOURS:
         module.fail("renew_before is %d, but it must be from 0 to %d hours: a new registration key is valid for %d "

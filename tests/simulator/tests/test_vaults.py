@@ -3,7 +3,7 @@ import base64
 import datetime
 
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -77,6 +77,17 @@ def test_vault_put_missing_rg(ep):
     with pytest.raises(ResourceNotFoundError) as exc:
         rs.vaults.begin_create_or_update("rg-does-not-exist", "v", VAULT_BODY).result()
     assert exc.value.error.code == "ResourceGroupNotFound"
+
+
+@pytest.mark.parametrize("name", ["rsv bad!", "2rsv", "r", "rsv_move", "a" * 51])
+def test_vault_put_refuses_a_name_azure_refuses(ep, admin, name):
+    rm, rs = clients(ep, "gov")
+    rm.resource_groups.create_or_update("rg-vaults", {"location": "usgovvirginia"})
+    with pytest.raises(HttpResponseError) as exc:
+        rs.vaults.begin_create_or_update("rg-vaults", name, VAULT_BODY).result()
+    assert exc.value.status_code == 400 and exc.value.error.code == "InvalidResourceName"
+    assert "'%s'" % name in exc.value.error.message
+    assert name not in {v.name for v in rs.vaults.list_by_resource_group("rg-vaults")}
 
 
 def test_vault_certificate_and_extended_info(ep):

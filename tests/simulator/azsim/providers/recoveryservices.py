@@ -7,6 +7,7 @@ Site Recovery providers (replicationFabrics, …) will hang off the same vault r
 import base64
 import datetime
 import hashlib
+import re
 import secrets
 import uuid
 
@@ -19,12 +20,16 @@ from ..httpbase import Response
 from .resources import require_rg
 
 # 2026-11-01: azure-mgmt-recoveryservices 4.3.0 default; 2025-08-01: spec examples / siterecovery 2.0.0
-RS_VERSIONS = {"2026-11-01", "2025-08-01", "2025-02-01", "2024-04-01", "2023-04-01", "2021-06-01", "2016-06-01"}
+RS_VERSIONS = {"2026-11-01", "2025-08-01", "2025-02-01", "2024-04-01", "2023-04-01", "2021-06-01", "2020-02-02", "2016-06-01"}
 VAULT_TYPE = "Microsoft.RecoveryServices/vaults"
 VAULT = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}"
 CERT_RECORD, CERT_RECORD_TYPE = "/azsimCertificates/", "azsim/vaultCertificates"  # not routed: simulator-only
 DELETE_SECONDS = 30
 UPDATE_SECONDS = 30
+# Azure's naming rules for vaults (MicrosoftDocs/azure-docs resource-name-rules.md): 2-50 letters, digits and
+# hyphens, starting with a letter. The error code Azure answers is not recorded: InvalidResourceName is ARM's
+# code for a name a provider refuses (see README, "Known differences").
+VAULT_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}$")
 
 
 def vault_id(sub, rg, name):
@@ -126,6 +131,10 @@ def apply_request(ctx, vault, body):
 def put_vault(ctx, req, p):
     """Synchronous 201/200 with provisioningState Succeeded, exactly like PUTVault.json."""
     require_rg(ctx, p["sub"], p["rg"])
+    if not VAULT_NAME_RE.match(p["vault"]):
+        raise ArmError(400, "InvalidResourceName",
+                       f"The resource name '{p['vault']}' is invalid. A Recovery Services vault name must be 2 to 50 "
+                       "characters long, start with a letter and contain only letters, numbers and hyphens.")
     body = req.json() or {}
     if not body.get("location"):
         raise ArmError(400, "LocationRequired", "The location property is required for this definition.")

@@ -154,6 +154,13 @@ def test_certificate_password_is_passed():
     assert cls == "CertificateCredential" and kwargs["password"] == "pw" and kwargs["certificate_path"] == "/c.pfx"
 
 
+def test_missing_certificate_file_is_a_clear_error_naming_it(tmp_path):
+    path = str(tmp_path / "nowhere" / "client.pem")
+    with pytest.raises(auth.AuthError, match="certificate_path %s cannot be read: No such file or directory" % path):
+        auth.build_credential({"auth_source": "certificate", "tenant_id": "t", "client_id": "c", "certificate_path": path},
+                              resolve_cloud("AzureCloud"))
+
+
 def test_credential_file_kind_uses_the_profile(cred_file):
     settings = auth.resolve_settings({"auth_source": "credential_file", "profile": "source", "credentials_file": cred_file}, environ={})
     kind, (cls, args, _kwargs) = auth.build_credential(settings, resolve_cloud(settings["cloud"]), identity=FakeIdentity())

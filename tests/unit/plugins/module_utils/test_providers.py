@@ -152,3 +152,17 @@ def test_modernized_enable_input_uses_the_discovered_machine_and_the_test_networ
 def test_modernized_failover_shuts_down_through_perform_shutdown():
     assert MODERN.unplanned_failover_details(None, True) == {"instanceType": "InMageRcm", "performShutdown": "true"}
     assert MODERN.test_failover_details("rp", "T") == {"instanceType": "InMageRcm", "networkId": "T", "recoveryPointId": "rp"}
+
+
+ONLY = {"modernized": ("configuration_server",), "classic": ("appliance", "test_network")}
+
+
+def test_an_option_of_the_other_provider_is_refused_naming_it_and_the_provider():
+    assert prov.other_provider_settings({"provider": "classic", "configuration_server": "cs", "appliance": None}, ONLY) is None
+    assert prov.other_provider_settings({"provider": "classic", "appliance": "asr-1"}, ONLY) == (
+        "appliance is a setting only for the modernized provider; this task uses provider classic (InMageAzureV2, a configuration server).")
+    assert prov.other_provider_settings({"provider": "classic", "appliance": "asr-1", "test_network": "vnet-t"}, ONLY).startswith(
+        "appliance, test_network are settings only for the modernized provider")
+    assert prov.other_provider_settings({"provider": "modernized", "configuration_server": "cs"}, ONLY) == (
+        "configuration_server is a setting only for the classic provider; this task uses provider modernized "
+        "(InMageRcm, a replication appliance).")

@@ -139,3 +139,14 @@ def test_absent_twice():
 @pytest.mark.parametrize("a, b", [("US Gov Virginia", "usgovvirginia"), ("East US 2", "eastus2"), ("west-europe", "westeurope")])
 def test_region_spellings(a, b):
     assert vault.normalize_region(a) == vault.normalize_region(b)
+
+
+@pytest.mark.parametrize("name", ["rv", "rsv-move-eastus", "R2-d2", "a" * 50])
+def test_names_azure_takes_for_a_vault(name):
+    assert vault.vault_name_problem(name) is None
+
+
+@pytest.mark.parametrize("name", ["r", "a" * 51, "rsv bad!", "2rsv", "-rsv", "rsv_move", "rsv.move", ""])
+def test_names_azure_refuses_for_a_vault_are_refused_naming_them(name):
+    assert vault.vault_name_problem(name) == (
+        "Vault name %r is not valid: a Recovery Services vault name has 2 to 50 letters, digits and hyphens, and starts with a letter." % name)

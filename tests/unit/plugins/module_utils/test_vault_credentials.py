@@ -423,3 +423,37 @@ def test_missing_vault_raises_azure_s_error(tmp_path):
 
     with pytest.raises(ResourceNotFoundError):
         manager(FakeClient(vault=False)).ensure(str(tmp_path / "k.VaultCredentials"), False)
+
+
+# -- checking a key without Azure (the configuration_server role, before it touches the server) -----
+
+def test_a_usable_key_is_found_in_its_directory_and_checked(cert, tmp_path):
+    path = tmp_path / vc.file_name(VAULT, NOW)
+    vc.write_atomically(str(path), creds_for(cert).to_xml())
+    found, creds, loaded = vc.usable_key(str(tmp_path), RG.upper(), VAULT, now=NOW + datetime.timedelta(hours=119))
+    assert found == str(path) and creds.vault_name == VAULT and loaded.thumbprint == cert.thumbprint
+
+
+@pytest.mark.parametrize("case,message", [
+    ("expired", "The registration key {path} expired at 2026-03-07T09:15:04Z; make a new one with "
+                "azmove.site_recovery.vault_registration_key (it is valid for 5 days)."),
+    ("other_vault", "{path} is the registration key of vault rsv-other in resource group rg-asr-target, not of vault "
+                    "rsv-asr-target in rg-asr-target; make a new one"),
+    ("missing", "{path} is not a file; make a new one"),
+    ("not_a_key", "{path} is not a vault registration key (not XML"),
+])
+def test_an_unusable_key_is_refused_saying_why_and_what_to_do(cert, tmp_path, case, message):
+    path = tmp_path / "k.VaultCredentials"
+    if case == "not_a_key":
+        path.write_text("hello")
+    elif case != "missing":
+        vc.write_atomically(str(path), creds_for(cert, **({"vault_name": "rsv-other"} if case == "other_vault" else {})).to_xml())
+    with pytest.raises(vc.CredentialsError) as exc:
+        vc.usable_key(str(path), RG, VAULT, now=NOW + datetime.timedelta(hours=120))
+    assert str(exc.value).startswith(message.format(path=path))
+    assert "KEY+/=" not in str(exc.value) and creds_for(cert).management_cert not in str(exc.value)
+
+
+def test_a_directory_without_a_key_of_the_vault_is_refused(tmp_path):
+    with pytest.raises(vc.CredentialsError, match="has no registration key of vault rsv-asr-target; make a new one"):
+        vc.usable_key(str(tmp_path), RG, VAULT)
