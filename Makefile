@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)/tests/simulator
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-.PHONY: help venv collection demo test unit simulator-test integration molecule sanity lint build changelog clean bench-overhead
+.PHONY: help venv collection demo test unit simulator-test integration molecule sanity lint build changelog clean bench-overhead docs docs-lint
 
 help:
 	@echo "make demo   - run a Government-to-public move of sample VMs against the local Azure simulator"
@@ -50,7 +50,7 @@ $(WINDOWS_COLLECTION)/MANIFEST.json: | venv
 demo: collection
 	@bash tests/demo/run-demo.sh "$(DEMO_STATE)" "$(DEMO_TIME_FACTOR)"
 
-test: unit simulator-test integration molecule sanity lint build
+test: unit simulator-test integration molecule sanity lint docs-lint docs build
 	@echo "make test: all passed"
 
 unit: collection
@@ -90,6 +90,15 @@ build: collection
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed $(BIN)/ansible-galaxy collection install --force --offline --no-deps \
 	  -p .build/installed .build/dist/azmove-site_recovery-*.tar.gz
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/installed $(BIN)/python tests/build/check_installed.py
+	$(BIN)/python -m pytest -q tests/build
+
+# The collection's docs site (antsibull-docs + Sphinx, warnings are errors), in .build/docs/html.
+docs: collection
+	$(BIN)/python docs/site/build.py $(CURDIR)/.build/docs
+
+docs-lint: collection
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/antsibull-docs lint-collection-docs --plugin-docs \
+	  --validate-collection-refs all --disallow-unknown-collection-refs --check-extra-docs-refs .
 
 changelog: venv
 	$(BIN)/antsibull-changelog lint

@@ -245,12 +245,35 @@ dependencies:
       type: list
       elements: str
     resources:
-      description:
-        - One entry per resource - id, name, type (V(virtual_network), V(subnet), V(network_security_group),
-          V(route_table), V(public_ip_address), V(load_balancer), V(availability_set)), resource_group, used_by (VMs in
-          scope), used_outside_scope_by (VMs outside the scope), shared_outside_scope.
+      description: One entry per resource the VMs in scope depend on.
       type: list
       elements: dict
+      contains:
+        id:
+          description: Resource id.
+          type: str
+        name:
+          description: Resource name; for a subnet, C(<virtual network>/<subnet>).
+          type: str
+        type:
+          description:
+            - V(virtual_network), V(subnet), V(network_security_group), V(route_table), V(public_ip_address),
+              V(load_balancer) or V(availability_set).
+          type: str
+        resource_group:
+          description: Resource group of the resource.
+          type: str
+        used_by:
+          description: Names of the VMs in scope that use it.
+          type: list
+          elements: str
+        used_outside_scope_by:
+          description: Names of the VMs outside the scope that use it.
+          type: list
+          elements: str
+        shared_outside_scope:
+          description: Whether VMs outside the scope use it too.
+          type: bool
     edges:
       description: From a VM in scope (or the subnet a dependency comes through) to what it depends on (from, to, relation).
       type: list
