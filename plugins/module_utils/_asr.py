@@ -17,9 +17,14 @@ headers, and the job is followed through ``replicationOperationStatus/{job}``.
 from __future__ import annotations
 
 import re
+import time
 
 from ._errors import AzureFailure, _JOB_RE, get_or_none, translate
 from ._wait import Clock, wait_until
+
+# Sending an action again after a dropped connection (see SiteRecovery.start).
+START_ATTEMPTS = 3
+START_BACKOFF = 2
 
 VAULT_ID = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s"
 IDLE_JOB = "None"
@@ -234,12 +239,19 @@ class SiteRecovery:
         pages = getattr(self._ops(group), method)(self.resource_group, self.vault, *names, **kwargs)
         return [plain(item) for item in pages]
 
-    def start(self, group, method, *args, **kwargs):
+    def start(self, group, method, *args, recover=None, **kwargs):
         """Start an action (an LRO) without blocking; returns the Operation (its job).
 
         ``polling=False`` sends only the first request; the 202's Azure-AsyncOperation or
         Location header names the job, which :meth:`follow` then polls.
+
+        azure-core retries a dropped connection for GET, PUT and DELETE but not for POST or PATCH, which
+        Site Recovery's actions are. When the connection drops before the answer, ``recover()`` (if given)
+        tells whether the action started anyway - it returns the Operation of the job now running, or
+        None - and the request is sent again only when it did not, at most ``START_ATTEMPTS`` times.
         """
+        from azure.core.exceptions import ServiceRequestError, ServiceResponseError  # pylint: disable=import-outside-toplevel
+
         seen = {}
 
         def hook(response):
@@ -248,9 +260,22 @@ class SiteRecovery:
                 if headers.get(key) and key not in seen:
                     seen[key] = headers[key]
 
-        getattr(self._ops(group), method)(
-            self.resource_group, self.vault, *args, polling=False, raw_response_hook=hook, **kwargs
-        )
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                getattr(self._ops(group), method)(
+                    self.resource_group, self.vault, *args, polling=False, raw_response_hook=hook, **kwargs
+                )
+                break
+            except ServiceRequestError:  # never reached the service: sending it again is safe
+                if attempt == START_ATTEMPTS:
+                    raise
+            except ServiceResponseError:  # sent, but the answer was lost: it may have started
+                if recover is None or attempt == START_ATTEMPTS:
+                    raise
+                running = recover()
+                if running is not None:
+                    return running
+            time.sleep(START_BACKOFF * attempt)
         status_url = seen.get("Azure-AsyncOperation")
         job = job_name_from(status_url) or job_name_from(seen.get("Location"))
         return Operation(job, status_url)

@@ -152,7 +152,12 @@ class Step:
         args = list(item_path(item))
         if body is not None:
             args.append(body)
-        op = self.sr.start("replication_protected_items", method, *args)
+
+        def recover():  # the connection dropped: did the action start anyway? Its job shows on the item.
+            fresh = self.sr.get("replication_protected_items", *item_path(item))
+            return running(self.sr, fresh)[1] if fresh else None
+
+        op = self.sr.start("replication_protected_items", method, *args, recover=recover)
         return self.follow(op, what)
 
     def follow_running(self, item, scenarios):
