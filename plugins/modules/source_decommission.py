@@ -31,6 +31,9 @@ description:
   - "Safe to run again after an interruption: before the VM is deleted, every resource the task will delete gets
     the tag C(azmove-decommission) with the VM's id, so a later run finds and deletes what an interrupted run left
     behind although the VM is gone. A VM already gone with nothing left is no change."
+  - "With O(leftovers=true) and no VM named, the task finishes every such interrupted run at once: it finds the
+    resources tagged C(azmove-decommission) whose VM is gone, checks each machine's guards as above, and deletes
+    them. This is what a playbook needs once the VMs it was deleting have left its inventory."
 author:
   - azmove maintainers (@azmove)
 requirements:
@@ -47,8 +50,16 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - Name of the source VM in the Government cloud. With O(source_resource_group), or give O(vm_id).
+      - Name of the source VM in the Government cloud. With O(source_resource_group), or give O(vm_id), or set
+        O(leftovers).
     type: str
+  leftovers:
+    description:
+      - Instead of one VM, finish what interrupted runs left behind in the source subscription - the resources
+        tagged C(azmove-decommission) whose VM is gone, each machine's guards checked first. Results are in
+        RV(leftovers).
+    type: bool
+    default: false
   source_resource_group:
     description:
       - Resource group of the source VM. (O(resource_group) is the vault's, as in every Site Recovery module.)
@@ -104,6 +115,15 @@ EXAMPLES = r"""
     confirm: true
   register: discarded
 
+- name: Finish the decommissions an interruption left half done (the VMs are gone, their NICs and disks are not)
+  azmove.site_recovery.source_decommission:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    leftovers: true
+    target_resource_group: rg-landing-eastus
+    confirm: true
+
 - name: What would go (check mode, nothing deleted)
   azmove.site_recovery.source_decommission:
     use_connection: target
@@ -116,6 +136,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+leftovers:
+  description:
+    - With O(leftovers=true), one entry per source VM whose tagged leftovers were found - C(source_vm_id),
+      C(deleted), C(kept) and C(machine), shaped as the top-level values of a single VM. The top-level
+      RV(deleted) and RV(kept) then add up all of them.
+  returned: when O(leftovers=true)
+  type: list
+  elements: dict
 deleted:
   description: Resource ids deleted (in check mode, that would be deleted), by kind.
   returned: always
@@ -209,6 +237,7 @@ class Decommission:
         self.src = self.p["source_connection"]
         self.compute = module.client("compute", self.src)
         self.network = module.client("network", self.src)
+        self._listed = None
 
     def ops(self, kind):
         return {"nics": self.network.network_interfaces, "public_ips": self.network.public_ip_addresses,
@@ -218,6 +247,19 @@ class Decommission:
         return plain(get_or_none(self.ops(kind).get, *rg_name(arm_id)))
 
     # -- what the VM has, and what an interrupted run left ---------------------------------------
+    def listing(self):
+        """Every NIC, public IP, NSG and managed disk of the source subscription (read once per task)."""
+        if self._listed is None:
+            self._listed = {kind: [plain(x) for x in lister()] for kind, lister in (
+                ("nics", self.network.network_interfaces.list_all), ("public_ips", self.network.public_ip_addresses.list_all),
+                ("nsgs", self.network.network_security_groups.list_all), ("disks", self.compute.disks.list))}
+        return self._listed
+
+    def orphaned_vm_ids(self):
+        """The VMs named by azmove-decommission tags whose VM is gone: an interrupted run's leftovers."""
+        tagged = sorted({dc.lower((doc.get("tags") or {}).get(dc.TAG)) for docs in self.listing().values() for doc in docs} - {""})
+        return [vm_id for vm_id in tagged if not get_or_none(self.compute.virtual_machines.get, *rg_name(vm_id))]
+
     def gather(self, vm_id):
         vm = plain(get_or_none(self.compute.virtual_machines.get, *rg_name(vm_id)))
         found = {"vm": vm}
@@ -225,9 +267,8 @@ class Decommission:
         if vm:
             ids["nics"] += dc.vm_nic_ids(vm)
             ids["disks"] += dc.vm_disk_ids(vm)
-        for kind, lister in (("nics", self.network.network_interfaces.list_all), ("public_ips", self.network.public_ip_addresses.list_all),
-                             ("nsgs", self.network.network_security_groups.list_all), ("disks", self.compute.disks.list)):
-            ids[kind] += [doc["id"] for doc in (plain(x) for x in lister()) if dc.tagged_for(doc, vm_id)]
+        for kind, docs in self.listing().items():
+            ids[kind] += [doc["id"] for doc in docs if dc.tagged_for(doc, vm_id)]
         found["nics"] = self.read_all("nics", ids["nics"])
         subnet_nsgs = {}
         for nic in found["nics"]:
@@ -334,6 +375,7 @@ def main():
     module = AzureModule(
         vault_spec(
             name=dict(type="str"),
+            leftovers=dict(type="bool", default=False),
             source_resource_group=dict(type="str"),
             vm_id=dict(type="str"),
             source_connection=dict(type="str", default="source"),
@@ -345,18 +387,45 @@ def main():
             wait_timeout=dict(type="int", default=1800),
         ),
         supports_check_mode=True,
-        required_one_of=[("name", "vm_id")],
         mutually_exclusive=[("name", "vm_id")],
         required_by={"name": "source_resource_group"},
     )
     p = module.params
+    if p["leftovers"] == bool(p["name"] or p["vm_id"]):
+        module.fail("Name the source VM (name with source_resource_group, or vm_id), or set leftovers to true - one of them.")
     problem = resource_id_problem("vm_id", p["vm_id"], "Microsoft.Compute/virtualMachines", name_allowed=False)
     if problem:
         module.fail(problem)
-    vm_name = p["name"] or dc.name_of(p["vm_id"])
+    vm_name = p["name"] or dc.name_of(p["vm_id"]) or "the leftovers of interrupted runs"
     if not p["confirm"] and not module.check_mode:
         module.fail("Refusing to decommission %s: deleting a source VM cannot be undone, so set confirm to true "
                     "(in the role, decommission_confirm: true). Nothing was read or deleted." % vm_name)
+
+    def leftovers_body():
+        work = Decommission(module)
+        src = module.connection(p["source_connection"])
+        result = dict(leftovers=[], connection=module.connection().describe(), source_connection=src.describe())
+        todo = []
+        for vm_id in work.orphaned_vm_ids():
+            found, subnet_nsgs = work.gather(vm_id)
+            planned = dc.plan(vm_id, found, p["delete"], subnet_nsgs)
+            if dc.nothing_to_do(planned):  # only kept resources carry the tag
+                continue
+            entry = dict(source_vm_id=vm_id, deleted=dict(planned["delete"], vm=[]), kept=planned["kept"], machine=None)
+            try:
+                entry["machine"] = guards(module, dc.name_of(vm_id))
+            except dc.Refused as exc:
+                module.fail(str(exc), **dict(result, deleted={kind: [] for kind in ("vm",) + dc.KINDS}, kept=[]))
+            result["leftovers"].append(entry)
+            todo.append((planned, found, vm_id))
+        result["deleted"] = {kind: [i for e in result["leftovers"] for i in e["deleted"][kind]] for kind in ("vm",) + dc.KINDS}
+        result["kept"] = [k for e in result["leftovers"] for k in e["kept"]]
+        result["machine"] = None
+        if not module.check_mode:
+            for planned, found, vm_id in todo:
+                work.tag(planned, found, vm_id)
+                work.delete(planned)
+        module.exit(bool(todo), **result)
 
     def body():
         work = Decommission(module)
@@ -382,7 +451,8 @@ def main():
             work.delete(planned)
         module.exit(True, before=before, after=after, **result)
 
-    run(module, body, "Decommission of the source VM %s" % vm_name)
+    run(module, leftovers_body if p["leftovers"] else body, "Decommission of the source VM %s" % vm_name
+        if not p["leftovers"] else "Decommission of the leftovers of interrupted runs")
 
 
 if __name__ == "__main__":
