@@ -101,7 +101,10 @@ def consistency_of(point_type):
 
 # The phases that count as having reached each point of the lifecycle.
 WAVE_DONE = {
-    "protected": {"protected"},
+    # A machine in test failover, failing over or failed over is past "protected": a re-run of a wave's replicate
+    # phase must not wait for it to come back to it.
+    "protected": {"protected", "test_failover_running", "test_failover_pending_cleanup", "test_failover_cleaning_up",
+                  "failing_over", "failed_over", "committing", "committed"},
     "test_failed_over": {"test_failover_pending_cleanup"},
     "failed_over": {"failed_over", "committing", "committed"},
     "committed": {"committed"},

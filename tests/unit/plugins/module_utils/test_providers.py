@@ -115,6 +115,15 @@ def test_wave_status_per_machine():
     assert status["c"][1]["progress_percent"] == 40
 
 
+def test_a_machine_past_protected_counts_as_protected_for_a_wave_wait():
+    """Re-running replicate on a wave that is in test failover or failed over must not wait for "protected" again."""
+    items = {"t": item("Protected", tfo="WaitingForCompletion"),
+             "f": item("UnplannedFailoverCommitPendingStatesBegin", "Failover completed", location="Recovery"),
+             "e": item("ProtectedStatesBegin", progress=10)}
+    status = wave_status(items, ["t", "f", "e"])
+    assert {k: v[0] for k, v in status.items()} == {"t": "ready", "f": "ready", "e": "in_progress"}
+
+
 MODERN = prov.provider("modernized")
 
 
