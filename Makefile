@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)/tests/simulator
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-.PHONY: help venv collection demo test unit simulator-test integration molecule sanity lint build changelog clean bench-overhead docs docs-lint
+.PHONY: help venv collection demo test unit simulator-test integration molecule sanity lint build changelog clean bench-overhead bench-scale bench-waiting crash-resume docs docs-lint
 
 help:
 	@echo "make demo   - run a Government-to-public move of sample VMs against the local Azure simulator"
@@ -110,3 +110,15 @@ clean:
 # The first run builds .build/bench/azcollection-venv (a few minutes, once); a run then takes 12-13 minutes.
 bench-overhead: collection
 	$(BIN)/python benchmarks/azcollection_overhead.py --profile
+
+# Benchmarks 2 and 3 of issue 7 (benchmarks/README.md). On a shared 2-core machine: about 50 min, and about 25 min.
+bench-scale: collection
+	$(BIN)/python benchmarks/scale.py
+
+bench-waiting: collection
+	$(BIN)/python benchmarks/waiting.py
+
+# Crash-resume of issue 7, heavier than make test's 20 points: ansible-playbook killed at 100 seeded points of a wave's
+# lifecycle and run again each time (AZMOVE_CRASH_SEED=<n> reproduces a chain; AZMOVE_CRASH_POINTS=<n> changes the count).
+crash-resume: collection
+	AZMOVE_CRASH_POINTS=$${AZMOVE_CRASH_POINTS:-100} $(BIN)/python -m pytest -q -s tests/integration/test_crash_resume.py
