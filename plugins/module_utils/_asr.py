@@ -55,6 +55,10 @@ def props(doc):
     return (doc or {}).get("properties") or {}
 
 
+def lower(value):
+    return (value or "").lower()
+
+
 def name_of(arm_id):
     return (arm_id or "").rstrip("/").rsplit("/", 1)[-1]
 

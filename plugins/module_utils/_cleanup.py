@@ -15,22 +15,12 @@ any vault of the subscription), a network interface, a mapping that stays, a bac
 
 from __future__ import annotations
 
+from ._asr import lower, name_of, props  # noqa: F401  (re-exported: the modules use them from here)
+
 # Kinds in deletion order.
 KINDS = ("mapping", "policy", "test_network", "cache_storage_account", "registration", "vault")
 AZURE_TARGET = "microsoft azure"
 SERVER_TYPES = {"vmware": "configuration server", "inmagercm": "replication appliance"}
-
-
-def lower(value):
-    return (value or "").lower()
-
-
-def name_of(arm_id):
-    return (arm_id or "").rstrip("/").rsplit("/", 1)[-1]
-
-
-def props(doc):
-    return (doc or {}).get("properties") or {}
 
 
 def parent_of(arm_id, segment):

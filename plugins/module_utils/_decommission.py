@@ -15,6 +15,8 @@ next run: it finds the tagged leftovers although nothing refers to them any more
 
 from __future__ import annotations
 
+from ._asr import lower, name_of, props  # noqa: F401  (re-exported: the modules use them from here)
+
 KINDS = ("nics", "disks", "public_ips", "nsgs")
 TAG = "azmove-decommission"
 # Phases of a replicated item that mean the move is committed.
@@ -23,18 +25,6 @@ COMMITTED_PHASES = ("committed", "disabling", "migrated")
 
 class Refused(Exception):
     """A guard failed: nothing may be deleted. The message says why in plain words."""
-
-
-def lower(value):
-    return (value or "").lower()
-
-
-def name_of(arm_id):
-    return (arm_id or "").rstrip("/").rsplit("/", 1)[-1]
-
-
-def props(doc):
-    return (doc or {}).get("properties") or {}
 
 
 def ref(value):

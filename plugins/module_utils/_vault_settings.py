@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 
+from ._asr import props
 from ._errors import get_or_none
 from ._wait import wait_for_poller
 
@@ -29,10 +30,6 @@ ALERT_KEYS = {"azureMonitorAlertSettings": ("alertsForAllJobFailures", "alertsFo
 # One-way settings: once the target has them, Azure does not let them go back.
 ALWAYS_ON = "AlwaysON"
 LOCKED = "Locked"
-
-
-def props(doc):
-    return (doc or {}).get("properties") or {}
 
 
 def _clean(value):
