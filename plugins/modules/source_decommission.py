@@ -335,7 +335,7 @@ class Decommission:
                 self.wait(poller, arm_id)
 
 
-def target_vm_id(module, summary):
+def target_vm_id(module, summary, machine):
     p = module.params
     if p["target_vm_id"]:
         return p["target_vm_id"]
@@ -347,7 +347,7 @@ def target_vm_id(module, summary):
     if p["target_resource_group"]:
         sub = module.connection().subscription_id
         return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s" % (
-            sub, p["target_resource_group"], p["replicated_machine"] or p["name"])
+            sub, p["target_resource_group"], machine)
     return None
 
 
@@ -361,7 +361,7 @@ def guards(module, machine):
     history = committed_earlier(sr, machine) if item is None else False
     facts = {"name": machine, "phase": phase or ("migrated" if history else None), "committed": False, "target_vm": None}
     dc.check_guards(machine, phase, history, {"power_state": "running"})  # the move first: no target read when not moved
-    vm_id = target_vm_id(module, summary)
+    vm_id = target_vm_id(module, summary, machine)
     if not vm_id:
         raise dc.Refused("Refusing to decommission the source of %s: the vault no longer replicates it, so it cannot tell which VM "
                          "is its target: set target_vm_id or target_resource_group." % machine)

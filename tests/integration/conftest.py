@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,38 @@ def runner(simulator, tmp_path):
 
 def assert_ok(done):
     assert done.returncode == 0, done.output[-6000:]
+
+
+# -- killing a run the way a dying controller ends: all of it --------------------------------------------------
+RUN_MARKER = "AZMOVE_TEST_RUN"
+
+
+def run_processes(marker):
+    """Every process of a run: ansible-playbook's workers call setsid(), so its process group is not enough; they
+    (and the modules they run) carry the run's marker in their environment whoever their parent is now."""
+    needle = ("%s=%s" % (RUN_MARKER, marker)).encode()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/environ" % entry, "rb") as handle:
+                    if needle in handle.read().split(b"\0"):
+                        pids.append(int(entry))
+            except OSError:
+                pass  # gone, or not ours
+    return pids
+
+
+def crash(marker):
+    """SIGKILL every process of the run (started with RUN_MARKER=marker in its environment): nothing of it goes on."""
+    for attempt in range(100):  # pylint: disable=unused-variable
+        pids = run_processes(marker)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
+    raise AssertionError("processes of the killed run are still there: %s" % run_processes(marker))

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import ROOT, assert_ok
+from conftest import ROOT, RUN_MARKER, assert_ok, crash
 from test_replication import PROVIDERS, extra, last_request_id, writes
 
 sys.path.insert(0, str(ROOT / "tests" / "simulator" / "tests"))
@@ -172,11 +172,13 @@ def test_killing_ansible_mid_step_and_rerunning_ends_in_one_move(runner, simulat
         mark = last_request_id(admin)
         cmd, env = runner.command("lifecycle.yml", extra(simulator, tmp_path, vault=protected, provider=provider, run_label="killed",
                                                          steps=[step], names=["vm-app-lnx01"]))
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        marker = uuid.uuid4().hex
+        proc = subprocess.Popen(cmd, env=dict(env, **{RUN_MARKER: marker}), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.time() + 120
         while time.time() < deadline and not [r for r in writes(admin, mark) if r["path"].endswith(action)]:
             time.sleep(0.2)
-        os.killpg(proc.pid, signal.SIGKILL)
+        crash(marker)  # ansible's workers and their modules too, not only ansible-playbook
         proc.wait()
         assert [r for r in writes(admin, mark) if r["path"].endswith(action)], "the step never started"
         done = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=protected, provider=provider, run_label="resumed", steps=[step],

@@ -4,16 +4,17 @@ the middle of a phase at several points and run again, then every phase again, t
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 import yaml
 
-from conftest import ROOT, assert_ok
+from conftest import ROOT, RUN_MARKER, assert_ok, crash
 from test_backup_relocation import backup, item, points
+from test_cache_storage_account import BLOB_DATA_CONTRIBUTOR, CONTRIBUTOR, assignments, sdk
 from test_lifecycle import compute, network, power, vm_or_none
 from test_replication import last_request_id, writes
 
@@ -23,6 +24,8 @@ from simhelpers import asr_client  # noqa: E402
 import fleet as demo_fleet  # noqa: E402  (tests/demo, on the path through conftest)
 
 VAULT, VAULT_RG = "rsv-waves", "rg-landing-eastus"
+BACKUP_VAULT, CACHE = "rsv-waves-backup", "stwavescache"
+CLEANUP_ALL = ["-e", "move_cleanup_confirm=true", "-e", "move_cleanup_remove_registration=true", "-e", "move_cleanup_delete_vault=true"]
 NET_RG, VM_RG = "rg-waves-net", "rg-waves-vms"
 APPLIANCE = "asr-waves-01"
 PASSWORD = "Push-Install-7c21e9"  # pragma: allowlist secret  (a test value, checked never to be printed)
@@ -50,7 +53,8 @@ def variables(runner, tmp_path, vault=VAULT, appliance=APPLIANCE, confirm=False)
         runner.endpoints, tmp_path / "reports", PASSWORD, move_vault=vault, move_vault_resource_group=VAULT_RG,
         move_source_server=appliance, move_source_server_timeout=5, move_policy="waves-3d",
         move_target_resource_group=VM_RG, move_target_network_resource_group=NET_RG,
-        move_test_network_resource_group=NET_RG, move_poll_interval=1, move_decommission_confirm=confirm)
+        move_test_network_resource_group=NET_RG, move_poll_interval=1, move_decommission_confirm=confirm,
+        move_cache_storage_account=CACHE, move_cache_storage_account_resource_group=VAULT_RG, move_backup_vault=BACKUP_VAULT)
     path = tmp_path / ("move-confirmed.json" if confirm else "move.json")
     path.write_text(json.dumps(move))
     os.chmod(path, 0o600)
@@ -94,14 +98,18 @@ def interrupted(runner, admin, inventory, move_vars, phase, limit, started):
     a write request for which started(request) is true; return the request id before the run."""
     mark = last_request_id(admin)
     cmd, env = command(runner, inventory, move_vars, phase, limit)
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None and not [r for r in all_writes(admin, mark) if started(r)]:
-        time.sleep(0.1)
-    finished = proc.poll() is not None
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert not finished, "%s ended before the point where it was to be killed" % phase
+    log = runner.tmp_path / ("killed-%s.log" % phase)
+    with open(log, "w", encoding="utf-8") as out:
+        marker = uuid.uuid4().hex
+        proc = subprocess.Popen(cmd, env=dict(env, **{RUN_MARKER: marker}), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        deadline = time.time() + 300
+        while time.time() < deadline and proc.poll() is None and not [r for r in all_writes(admin, mark) if started(r)]:
+            time.sleep(0.1)
+        finished = proc.poll() is not None
+        crash(marker)  # ansible's workers and their modules too, not only ansible-playbook
+        proc.wait()
+    assert not finished, "%s ended before the point where it was to be killed:\n%s" % (phase, log.read_text()[-3000:])
     assert [r for r in all_writes(admin, mark) if started(r)], "%s never reached the point where it was to be killed" % phase
     return mark
 
@@ -129,6 +137,13 @@ def test_two_waves_through_every_phase_killed_and_resumed_then_again_with_no_cha
     assert set(recap(done.output)) == set(SOURCE_RG)
     vnet_puts = [r for r in all_writes(admin, mark) if r["method"] == "PUT" and ends("/virtualNetworks/vnet-app-gov-test")(r)]
     assert len(vnet_puts) == 1, vnet_puts  # each network written once, however often prepare ran
+
+    # The cache storage account: made by prepare, secured, and the vault's identity has its roles on it.
+    account = sdk(simulator, "storage").storage_accounts.get_properties(VAULT_RG, CACHE)
+    assert (account.location, account.sku.name, account.minimum_tls_version, account.allow_blob_public_access) == (
+        "eastus", "Standard_LRS", "TLS1_2", False)
+    principal = sdk(simulator, "recoveryservices").vaults.get(VAULT_RG, VAULT).identity.principal_id
+    assert assignments(simulator, account.id, principal) == sorted([CONTRIBUTOR, BLOB_DATA_CONTRIBUTOR])
 
     public_net = network(simulator, "public")
     assert public_net.virtual_networks.get(NET_RG, "vnet-app-gov").location == "eastus"
@@ -197,17 +212,45 @@ def test_two_waves_through_every_phase_killed_and_resumed_then_again_with_no_cha
     move_vars_confirmed = variables(runner, tmp_path, confirm=True)
     interrupted(runner, admin, fleet, move_vars_confirmed, "decommission", None,
                 lambda r: r["method"] == "DELETE" and r["cloud"] == "gov" and "/virtualMachines/" in r["path"])
+    # Before it deleted anything, the killed run carried the old backup vault's settings to the new one; the private
+    # endpoint could not be, and the run said why.
+    killed = (tmp_path / "killed-decommission.log").read_text()
+    assert "private_endpoints (pe-rsv-backup-gov" in killed, killed[-4000:]
+    backup_vault = sdk(simulator, "recoveryservices").vaults.get(VAULT_RG, BACKUP_VAULT)
+    assert backup_vault.location == "eastus" and backup_vault.properties.public_network_access == "Disabled"
+    # Run again: the VMs deleted by the killed run have left the inventory; their NICs and disks are finished by the
+    # playbook's last play, which finds them by their azmove-decommission tag.
     done = play(runner, fleet, move_vars_confirmed, "decommission")
     assert_ok(done)
+    gov_net = network(simulator, "gov")
+    assert [n.name for n in gov_net.network_interfaces.list_all() if n.name[:-len("-nic")] in SOURCE_RG] == []
+    assert [d.name for d in gov.disks.list() if d.name.split("_")[0] in SOURCE_RG] == []
     for name, rg in SOURCE_RG.items():
         assert vm_or_none(gov, rg, name) is None, name
         assert vm_or_none(public, VM_RG, name) is not None, name
     for name in ("vm-app-win01", "vm-app-lnx01"):  # the two machines that had VM backup
-        new = item(backup(simulator, "public"), VAULT, VAULT_RG, VM_RG, name)
+        new = item(backup(simulator, "public"), BACKUP_VAULT, VAULT_RG, VM_RG, name)
         assert new["protectionState"] in ("IRPending", "Protected") and new["policyId"], new
         old = item(backup(simulator, "gov"), "rsv-backup-gov", "rg-app-gov", SOURCE_RG[name], name)
         assert old["protectionState"] == "ProtectionStopped", old  # stopped, its recovery points kept
         assert points(backup(simulator, "gov"), SOURCE_RG[name], name), name
+
+    # What the move itself created goes, once asked to: the test network, the policy, the cache storage, the
+    # appliance's registration and the vault. Left: the moved VMs, their network and the backup vault.
+    done = play(runner, fleet, move_vars, "cleanup", extra=CLEANUP_ALL)
+    assert_ok(done)
+    assert "localhost" in recap(done.output), done.output[-3000:]  # it ran, although the sources left the inventory
+    rs = sdk(simulator, "recoveryservices")
+    assert [v.name for v in rs.vaults.list_by_resource_group(VAULT_RG)] == [BACKUP_VAULT], done.output[-5000:]
+    assert [a.name for a in sdk(simulator, "storage").storage_accounts.list_by_resource_group(VAULT_RG)
+            if a.name == CACHE] == []
+    assert sorted(n.name for n in public_net.virtual_networks.list(NET_RG)) == ["vnet-app-gov"]
+    assert sorted(vm.name for vm in public.virtual_machines.list(VM_RG)) == sorted(SOURCE_RG)
+    assert all(power(public.virtual_machines.get(VM_RG, name, expand="instanceView")) == "running" for name in SOURCE_RG)
+    mark = last_request_id(admin)
+    done = play(runner, fleet, move_vars, "cleanup", extra=CLEANUP_ALL)
+    assert_ok(done)
+    assert writes(admin, mark) == []  # again: nothing left to delete
 
 
 def test_a_machine_that_fails_shows_as_a_failed_host_and_the_others_go_on(runner, simulator, admin, tmp_path, fleet):
