@@ -8,7 +8,6 @@ AZMOVE_CRASH_POINTS is how many (20 by default; `make crash-resume` runs more)."
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import time

@@ -1,8 +1,6 @@
 """The failover lifecycle end to end, the wrong orders refused, check mode, and a killed run resumed."""
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
