@@ -26,6 +26,9 @@ def unprepared(admin):
     """The Windows VM without the registry value and File and Printer Sharing, the Linux VM without sshd password
     authentication; afterwards both hosts get their facts back, and vm-app-win02 (stopped here) runs again."""
     saved = {ip: admin.host(ip) for _name, ip in (WIN, LNX)}
+    for _name, ip in (WIN, LNX):  # as seeded: earlier tests (a prepare phase) may have prepared these hosts already
+        admin.set_host(ip, local_users=None, local_admins=None, azmove_markers=None, root_password_digest=None,
+                       root_authorized_keys=None)
     admin.set_host(WIN[1], local_account_token_filter_policy=0, firewall_file_printer_sharing=False)
     admin.set_host(LNX[1], sshd_password_authentication=False)
     with open(SEED, encoding="utf-8") as handle:

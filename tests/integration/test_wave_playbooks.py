@@ -241,7 +241,8 @@ def test_two_waves_through_every_phase_killed_and_resumed_then_again_with_no_cha
     assert_ok(done)
     assert "localhost" in recap(done.output), done.output[-3000:]  # it ran, although the sources left the inventory
     rs = sdk(simulator, "recoveryservices")
-    assert [v.name for v in rs.vaults.list_by_resource_group(VAULT_RG)] == [BACKUP_VAULT], done.output[-5000:]
+    vaults = [v.name for v in rs.vaults.list_by_resource_group(VAULT_RG)]  # (other tests keep theirs there too)
+    assert VAULT not in vaults and BACKUP_VAULT in vaults, done.output[-5000:]
     assert [a.name for a in sdk(simulator, "storage").storage_accounts.list_by_resource_group(VAULT_RG)
             if a.name == CACHE] == []
     assert sorted(n.name for n in public_net.virtual_networks.list(NET_RG)) == ["vnet-app-gov"]
