@@ -45,3 +45,25 @@ options:
     type: float
     default: 30
 """
+
+    BATCH = r"""
+options:
+  concurrency:
+    description:
+      - With O(machines), how many machines are worked on at once (threads in the one module process; each
+        follows its own Site Recovery job, polling it as Azure's C(Retry-After) asks).
+    type: int
+    default: 20
+  fail_on_error:
+    description:
+      - With O(machines), fail the task when any machine failed (after every machine has run).
+      - With V(false) the task succeeds and RV(machines) and RV(failed_machines) say which machines failed and why;
+        the collection's roles use this to fail exactly those hosts.
+    type: bool
+    default: true
+notes:
+  - With O(machines) the task does for each machine exactly what it does for one, concurrently, in one module
+    process, and the reads all machines make the same way (the vault's fabrics, its replicated items, the
+    policy, the target network) once. Every machine's input is checked before any machine starts, so a bad entry
+    fails the task with nothing sent; a machine that fails later fails alone, and the others go on.
+"""

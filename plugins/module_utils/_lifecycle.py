@@ -12,6 +12,7 @@ through the target cloud's compute API."""
 from __future__ import annotations
 
 from ._asr import JOB_RUNNING, Operation, props, running_job, segment
+from ._batch import shared
 from ._errors import get_or_none
 from ._providers import InputError
 from ._replication import index_by_machine, item_summary, list_items, recovery_point_summary
@@ -80,8 +81,9 @@ def refuse(name, step, summary):
 
 
 def find_item(sr, name):
-    """The replicated item of a machine (by friendly name), from the vault-wide list; None if it has none."""
-    return index_by_machine(list_items(sr)).get(name.lower())
+    """The replicated item of a machine (by friendly name), from the vault-wide list (read once per batch); None if it has none."""
+    index = shared(sr.azmod, ("items", sr.resource_group.lower(), sr.vault.lower()), lambda: index_by_machine(list_items(sr)))
+    return index.get(name.lower())
 
 
 COMMIT_SCENARIOS = ("commitfailover", "failovercommit")
@@ -104,7 +106,7 @@ def moved_machines(sr):
 
 def committed_earlier(sr, name):
     """Whether the vault's job history shows a committed failover of this machine (its replication may be gone since)."""
-    return name.lower() in moved_machines(sr)
+    return name.lower() in shared(sr.azmod, ("moved", sr.resource_group.lower(), sr.vault.lower()), lambda: moved_machines(sr))
 
 
 def item_path(item):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -82,6 +83,10 @@ class Connection:
         self._credential = None
         self.credential_kind = None
         self._clients = {}
+        # A batch run (see _batch) shares one connection between the machines' threads, and sizes its
+        # connection pools to them (requests keeps 10 per host by default and drops the rest).
+        self._lock = threading.RLock()
+        self.pool_size = None
 
     @property
     def cloud(self):
@@ -103,9 +108,10 @@ class Connection:
 
     @property
     def credential(self):
-        if self._credential is None:
-            self.credential_kind, self._credential = build_credential(self.settings, self.cloud)
-        return self._credential
+        with self._lock:
+            if self._credential is None:
+                self.credential_kind, self._credential = build_credential(self.settings, self.cloud)
+            return self._credential
 
     def client_kwargs(self):
         kwargs = dict(
@@ -116,14 +122,17 @@ class Connection:
         )
         if self.cloud.ca_bundle:
             kwargs["connection_verify"] = self.cloud.ca_bundle
+        if self.pool_size:
+            kwargs["transport"] = pooled_transport(self.pool_size, **{k: v for k, v in kwargs.items() if k == "connection_verify"})
         return kwargs
 
     def client(self, kind):
-        if kind not in self._clients:
-            path, cls_name, _package = CLIENTS[kind]
-            cls = getattr(importlib.import_module(path), cls_name)
-            self._clients[kind] = cls(self.credential, self.subscription_id, **self.client_kwargs())
-        return self._clients[kind]
+        with self._lock:
+            if kind not in self._clients:
+                path, cls_name, _package = CLIENTS[kind]
+                cls = getattr(importlib.import_module(path), cls_name)
+                self._clients[kind] = cls(self.credential, self.subscription_id, **self.client_kwargs())
+            return self._clients[kind]
 
     def describe(self):
         return {
@@ -133,6 +142,23 @@ class Connection:
             "subscription_id": self.settings.get("subscription_id"),
             "auth_source": self.credential_kind or self.settings.get("auth_source"),
         }
+
+
+def pooled_transport(pool_size, **kwargs):
+    """azure-core's requests transport with connection pools of ``pool_size`` per host."""
+    from azure.core.pipeline.transport import RequestsTransport  # pylint: disable=import-outside-toplevel
+    from requests.adapters import HTTPAdapter  # pylint: disable=import-outside-toplevel
+    from urllib3.util.retry import Retry  # pylint: disable=import-outside-toplevel
+
+    class PooledTransport(RequestsTransport):
+        def _init_session(self, session):
+            super()._init_session(session)
+            adapter = HTTPAdapter(max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+                                  pool_connections=4, pool_maxsize=pool_size)
+            for prefix in self._protocols:
+                session.mount(prefix, adapter)
+
+    return PooledTransport(**kwargs)
 
 
 def select_connection_params(params):
@@ -170,6 +196,7 @@ class AzureModule:
         self.params = self.module.params
         self._environ = os.environ if environ is None else environ
         self._connections = {}
+        self._lock = threading.RLock()
 
     @property
     def check_mode(self):
@@ -182,6 +209,10 @@ class AzureModule:
     def connection(self, name=None):
         """The connection this task uses (``use_connection``), or another named one."""
         key = name or self.params.get("use_connection") or ""
+        with self._lock:
+            return self._connection(key, name)
+
+    def _connection(self, key, name):
         if key not in self._connections:
             params = dict(self.params)
             if name:
@@ -209,6 +240,9 @@ class AzureModule:
 
     def fail(self, msg, **result):
         self.module.fail_json(msg=msg, **result)
+
+    def warn(self, msg):
+        self.module.warn(msg)
 
     def fail_from(self, exc, action=None, **result):
         """Report an SDK/auth error with ARM's code, message, target, request and job id."""

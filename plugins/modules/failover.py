@@ -32,15 +32,17 @@ extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.site_recovery
   - azmove.site_recovery.site_recovery.WAIT
+  - azmove.site_recovery.site_recovery.BATCH
   - azmove.site_recovery.attributes
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
   - azmove.site_recovery.attributes.IDEMPOTENT
 options:
   name:
-    description: Friendly name of the replicated machine.
+    description:
+      - Friendly name of the replicated machine.
+      - One of O(name) and O(machines) is required.
     type: str
-    required: true
   state:
     description: V(failed_over) - the machine runs in Azure; V(committed) - its failover is committed.
     type: str
@@ -60,6 +62,19 @@ options:
     description: Verify the target VM after failover (exists, running, size, network).
     type: bool
     default: true
+  machines:
+    description:
+      - Fail over (or commit) a whole batch of machines in one task, instead of O(name). Each entry is one machine.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Friendly name of the replicated machine.
+        type: str
+        required: true
+      recovery_point:
+        description: This machine's recovery point (default O(recovery_point)).
+        type: str
 """
 
 EXAMPLES = r"""
@@ -78,6 +93,17 @@ EXAMPLES = r"""
     vault: rsv-move-eastus
     name: vm-app-win01
     state: committed
+
+- name: Fail a whole wave over in one module run, then commit it
+  azmove.site_recovery.failover:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    machines:
+      - name: vm-app-win01
+      - name: vm-app-lnx01
+    state: "{{ item }}"
+  loop: [failed_over, committed]
 """
 
 RETURN = r"""
@@ -110,6 +136,17 @@ connection:
   description: The connection the task used (never its secrets).
   returned: always
   type: dict
+machines:
+  description:
+    - With O(machines), each machine's result by name - what the task returns for one machine, plus C(changed),
+      C(failed), and for a failed machine C(msg) and C(error) (Azure's code, message and job id).
+  returned: with O(machines)
+  type: dict
+failed_machines:
+  description: With O(machines), the names of the machines that failed.
+  returned: with O(machines)
+  type: list
+  elements: str
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import name_of, SiteRecovery, vault_spec
@@ -124,6 +161,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle im
     reread,
     vm_facts,
 )
+from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, machines_option, run_batch
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import InputError
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary, provider_of
@@ -201,20 +239,16 @@ class Failover(Step):
         return item if self.module.check_mode else reread(self.sr, item)
 
 
-def main():
-    module = AzureModule(
-        vault_spec(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=["failed_over", "committed"], default="failed_over"),
-            recovery_point=dict(type="str", default="latest"),
-            shutdown_source=dict(type="bool", default=True),
-            verify=dict(type="bool", default=True),
-            wait=dict(type="bool", default=True),
-            wait_timeout=dict(type="int", default=3600),
-            poll_interval=dict(type="float", default=30),
-        ),
-        supports_check_mode=True,
-    )
+PER_MACHINE = ("name", "recovery_point")
+
+
+def check(module):
+    """The machine's input, checked before anything is sent."""
+    if not (module.params["name"] or "").strip():
+        module.fail("name must not be empty.")
+
+
+def act(module):
     p = module.params
 
     def body():
@@ -236,6 +270,26 @@ def main():
                     machine=after, connection=module.connection().describe(), **step.result)
 
     run(module, body, "Failover of %s (state %s)" % (p["name"], p["state"]))
+
+
+def main():
+    options = vault_spec(
+        name=dict(type="str"),
+        state=dict(type="str", choices=["failed_over", "committed"], default="failed_over"),
+        recovery_point=dict(type="str", default="latest"),
+        shutdown_source=dict(type="bool", default=True),
+        verify=dict(type="bool", default=True),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=3600),
+        poll_interval=dict(type="float", default=30),
+        **BATCH_OPTIONS
+    )
+    options["machines"] = machines_option(options, PER_MACHINE)
+    module = AzureModule(options, supports_check_mode=True, required_one_of=[("name", "machines")], mutually_exclusive=[("name", "machines")])
+    if module.params["machines"] is not None:
+        run_batch(module, check, act)
+    check(module)
+    act(module)
 
 
 if __name__ == "__main__":

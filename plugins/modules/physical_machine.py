@@ -28,6 +28,7 @@ extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.site_recovery
   - azmove.site_recovery.site_recovery.WAIT
+  - azmove.site_recovery.site_recovery.BATCH
   - azmove.site_recovery.attributes
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
@@ -49,18 +50,34 @@ options:
     description: Name of the replication appliance (modernized). Default the vault's only appliance.
     type: str
   name:
-    description: Friendly name of the machine (usually its host name).
+    description:
+      - Friendly name of the machine (usually its host name).
+      - One of O(name) and O(machines) is required.
     type: str
-    required: true
   ip_address:
-    description: IPv4 or IPv6 address at which the process server reaches the machine.
+    description: IPv4 or IPv6 address at which the process server reaches the machine. Required with O(name).
     type: str
-    required: true
   os_type:
-    description: Operating system family of the machine.
+    description: Operating system family of the machine. Required with O(name); with O(machines), the default of every entry.
     type: str
-    required: true
     choices: [Windows, Linux]
+  machines:
+    description:
+      - Add a whole batch of machines in one task, instead of O(name). Each entry is one machine.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Friendly name of the machine.
+        type: str
+        required: true
+      ip_address:
+        description: IPv4 or IPv6 address at which the process server reaches the machine.
+        type: str
+      os_type:
+        description: Operating system family of the machine (default O(os_type)).
+        type: str
+        choices: [Windows, Linux]
 """
 
 EXAMPLES = r"""
@@ -77,12 +94,24 @@ EXAMPLES = r"""
   loop:
     - {name: vm-app-win01, ip: 10.10.1.4, os: Windows}
     - {name: vm-app-lnx01, ip: 10.10.2.4, os: Linux}
+
+- name: The same for a whole wave, in one module run
+  azmove.site_recovery.physical_machine:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    appliance: asr-gov-01
+    machines:
+      - {name: vm-app-win01, ip_address: 10.10.1.4, os_type: Windows}
+      - {name: vm-app-lnx01, ip_address: 10.10.2.4, os_type: Linux}
+    fail_on_error: false
+  register: added
 """
 
 RETURN = r"""
 machine:
   description: The discovered machine (protectable item). In check mode, for a machine not yet added, the input.
-  returned: always
+  returned: with O(name)
   type: dict
   sample:
     id: /Subscriptions/.../replicationProtectableItems/3f2a...
@@ -100,6 +129,19 @@ connection:
   description: The connection the task used (never its secrets).
   returned: always
   type: dict
+machines:
+  description:
+    - With O(machines), each machine's result by name - what the task returns for one machine (RV(machine), RV(job)),
+      plus C(changed), C(failed), and for a failed machine C(msg) and C(error) (Azure's code, message and job id).
+  returned: with O(machines)
+  type: dict
+  sample:
+    vm-app-win01: {changed: false, failed: false, machine: {friendly_name: vm-app-win01, ip_address: 10.10.1.4}}
+failed_machines:
+  description: With O(machines), the names of the machines that failed.
+  returned: with O(machines)
+  type: list
+  elements: str
 """
 
 import ipaddress
@@ -112,6 +154,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     SiteRecovery,
     vault_spec,
 )
+from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, machines_option, run_batch, shared
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import other_provider_settings
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
@@ -134,36 +177,36 @@ def wait_discovered(module, sr, server, wanted):
     module.exit(False, machine=machine_summary(found), connection=module.connection().describe())
 
 
-def main():
-    module = AzureModule(
-        vault_spec(
-            provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
-            configuration_server=dict(type="str"),
-            appliance=dict(type="str"),
-            name=dict(type="str", required=True),
-            ip_address=dict(type="str", required=True),
-            os_type=dict(type="str", required=True, choices=["Windows", "Linux"]),
-            wait=dict(type="bool", default=True),
-            wait_timeout=dict(type="int", default=3600),
-            poll_interval=dict(type="float", default=30),
-        ),
-        supports_check_mode=True,
-    )
+PER_MACHINE = ("name", "ip_address", "os_type")
+
+
+def check(module):
+    """The machine's input, checked before anything is sent."""
     p = module.params
     problem = other_provider_settings(p, PROVIDER_ONLY)
     if problem:
         module.fail(problem)
+    if not (p["name"] or "").strip():
+        module.fail("name must not be empty.")
+    missing = [key for key in ("ip_address", "os_type") if not p.get(key)]
+    if missing:
+        module.fail("%s: %s required." % (p["name"], " and ".join(missing) + (" is" if len(missing) == 1 else " are")))
     try:
-        ip = str(ipaddress.ip_address(p["ip_address"].strip()))
+        p["ip_address"] = str(ipaddress.ip_address(p["ip_address"].strip()))
     except ValueError:
         module.fail("ip_address %r is not a valid IPv4 or IPv6 address." % p["ip_address"])
-    if not p["name"].strip():
-        module.fail("name must not be empty.")
+
+
+def act(module):
+    p = module.params
+    ip = p["ip_address"]
 
     def body():
         sr = SiteRecovery(module, p["resource_group"], p["vault"])
-        server = resolve_source(sr, p["provider"], p["configuration_server"] if p["provider"] == "classic" else p["appliance"], module.fail)
-        by_name, by_ip = find_machine(protectable_machines(sr, server), p["name"], ip)
+        source = p["configuration_server"] if p["provider"] == "classic" else p["appliance"]
+        server = shared(module, ("source", p["provider"], source), lambda: resolve_source(sr, p["provider"], source, module.fail))
+        known_machines = shared(module, ("protectable", server["fabric_name"], server["container_name"]), lambda: protectable_machines(sr, server))
+        by_name, by_ip = find_machine(known_machines, p["name"], ip)
         if by_name is not None or by_ip is not None:
             known = by_name if by_name is not None else by_ip
             summary = machine_summary(known)
@@ -203,6 +246,27 @@ def main():
         module.exit(True, before={}, after=result["machine"], connection=module.connection().describe(), **result)
 
     run(module, body, "Adding machine %s to configuration server %s" % (p["name"], p["configuration_server"]))
+
+
+def main():
+    options = vault_spec(
+        provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
+        configuration_server=dict(type="str"),
+        appliance=dict(type="str"),
+        name=dict(type="str"),
+        ip_address=dict(type="str"),
+        os_type=dict(type="str", choices=["Windows", "Linux"]),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=3600),
+        poll_interval=dict(type="float", default=30),
+        **BATCH_OPTIONS
+    )
+    options["machines"] = machines_option(options, PER_MACHINE)
+    module = AzureModule(options, supports_check_mode=True, required_one_of=[("name", "machines")], mutually_exclusive=[("name", "machines")])
+    if module.params["machines"] is not None:
+        run_batch(module, check, act)
+    check(module)
+    act(module)
 
 
 if __name__ == "__main__":

@@ -37,15 +37,17 @@ extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.site_recovery
   - azmove.site_recovery.site_recovery.WAIT
+  - azmove.site_recovery.site_recovery.BATCH
   - azmove.site_recovery.attributes
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
   - azmove.site_recovery.attributes.IDEMPOTENT
 options:
   name:
-    description: Friendly name of the machine, as added with M(azmove.site_recovery.physical_machine).
+    description:
+      - Friendly name of the machine, as added with M(azmove.site_recovery.physical_machine).
+      - One of O(name) and O(machines) is required.
     type: str
-    required: true
   state:
     description:
       - V(present) replicates the machine; V(absent) stops replicating it; V(migrated) completes its migration
@@ -167,6 +169,38 @@ options:
     type: str
     choices: [enabled, protected]
     default: protected
+  machines:
+    description:
+      - Enable replication of (or complete the migration of) a whole batch of machines in one task, instead of O(name). Each entry is one machine; what it leaves out comes from the task's options.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Friendly name of the machine.
+        type: str
+        required: true
+      run_as_account:
+        description: This machine's push-install account (default O(run_as_account)).
+        type: str
+      target_subnet:
+        description: This machine's subnet in the target network (default O(target_subnet)).
+        type: str
+      test_subnet:
+        description: This machine's subnet in the test network (default O(test_subnet)).
+        type: str
+      target_vm_name:
+        description: This machine's VM name in the target (default O(target_vm_name), else O(machines[].name)).
+        type: str
+      target_vm_size:
+        description: This machine's VM size in the target (default O(target_vm_size)).
+        type: str
+      license_type:
+        description: This machine's license type in the target (default O(license_type)).
+        type: str
+        choices: [NoLicenseType, WindowsServer]
+      availability_zone:
+        description: This machine's availability zone in the target (default O(availability_zone)).
+        type: str
 """
 
 EXAMPLES = r"""
@@ -219,6 +253,23 @@ EXAMPLES = r"""
     vault: rsv-move-eastus
     name: vm-app-win01
     state: migrated
+
+- name: Enable replication of a whole wave in one module run, each machine with its own account and subnet
+  azmove.site_recovery.replicated_machine:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    appliance: asr-gov-01
+    machines:
+      - {name: vm-app-win01, run_as_account: gov-windows-admin, target_subnet: snet-app}
+      - {name: vm-app-lnx01, run_as_account: gov-linux-root, target_subnet: snet-linux}
+    policy: pol-move-24h
+    target_resource_group: rg-landing-eastus
+    target_network: vnet-app-gov
+    log_storage_account: stmovecacheeastus
+    wait_for: enabled
+    fail_on_error: false
+  register: enabled
 """
 
 RETURN = r"""
@@ -252,6 +303,17 @@ connection:
   description: The connection the task used (never its secrets).
   returned: always
   type: dict
+machines:
+  description:
+    - With O(machines), each machine's result by name - what the task returns for one machine, plus C(changed),
+      C(failed), and for a failed machine C(msg) and C(error) (Azure's code, message and job id).
+  returned: with O(machines)
+  type: dict
+failed_machines:
+  description: With O(machines), the names of the machines that failed.
+  returned: with O(machines)
+  type: list
+  elements: str
 """
 
 import re
@@ -270,6 +332,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
 )
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import committed_earlier, running
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
+from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, machines_option, run_batch, shared
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import other_provider_settings, provider
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary
@@ -307,22 +370,24 @@ class Replication:
 
     # -- finding ------------------------------------------------------------------------------
     def locate(self):
-        self.server = resolve_source(
-            self.sr, self.provider.name, self.p["configuration_server"] if self.provider.name == "classic" else self.p["appliance"], self.fail
-        )
-        protectable, _unused = find_machine(protectable_machines(self.sr, self.server), self.p["name"])
+        source = self.p["configuration_server"] if self.provider.name == "classic" else self.p["appliance"]
+        self.server = shared(self.module, ("source", self.provider.name, source),
+                             lambda: resolve_source(self.sr, self.provider.name, source, self.fail))
+        server_key = (self.server["fabric_name"], self.server["container_name"])
+        known = shared(self.module, ("protectable",) + server_key, lambda: protectable_machines(self.sr, self.server))
+        protectable, _unused = find_machine(known, self.p["name"])
         self.protectable = protectable
         item = None
         rpi_id = props(protectable).get("replicationProtectedItemId") if protectable else None
         if rpi_id:
             item = self.get_item(name_of(rpi_id))
         if item is None:
-            for candidate in self.sr.list(
+            for candidate in shared(self.module, ("container_items",) + server_key, lambda: self.sr.list(
                 "replication_protected_items",
                 "list_by_replication_protection_containers",
                 self.server["fabric_name"],
                 self.server["container_name"],
-            ):
+            )):
                 if (props(candidate).get("friendlyName") or "").lower() == self.p["name"].lower():
                     item = candidate
         return item
@@ -368,15 +433,15 @@ class Replication:
             if not chosen:
                 self.fail("Configuration server %r reports no process server yet." % server["friendly_name"])
         masters = server["master_target_servers"]
-        policy = self.sr.get("replication_policies", p["policy"])
+        policy = shared(self.module, ("policy", p["policy"].lower()), lambda: self.sr.get("replication_policies", p["policy"]))
         if policy is None:
             self.fail("Replication policy %r does not exist in vault %r; create it with azmove.site_recovery.replication_policy." % (p["policy"], p["vault"]))
-        mappings = self.sr.list(
+        mappings = shared(self.module, ("mappings", server["fabric_name"], server["container_name"]), lambda: self.sr.list(
             "replication_protection_container_mappings",
             "list_by_replication_protection_containers",
             server["fabric_name"],
             server["container_name"],
-        )
+        ))
         if not any((props(m).get("policyId") or "").lower() == policy["id"].lower() for m in mappings):
             self.fail(
                 "Policy %r is not associated with %s %r; associate it with azmove.site_recovery.replication_policy (%s: [%s])."
@@ -424,7 +489,7 @@ class Replication:
     def check_subnet(self, network_id, subnet):
         parts = network_id.split("/")
         network = self.module.client("network").virtual_networks
-        vnet = get_or_none(network.get, parts[4], parts[-1])
+        vnet = shared(self.module, ("vnet", network_id.lower()), lambda: get_or_none(network.get, parts[4], parts[-1]))
         if vnet is None:
             self.fail("Target network %s does not exist." % network_id)
         subnets = {s.name.lower(): s for s in vnet.subnets or []}
@@ -593,45 +658,15 @@ class Replication:
         return before, None if not self.module.check_mode else item
 
 
-def main():
-    module = AzureModule(
-        vault_spec(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent", "migrated"], default="present"),
-            provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
-            configuration_server=dict(type="str"),
-            appliance=dict(type="str"),
-            test_network=dict(type="str"),
-            test_network_resource_group=dict(type="str"),
-            test_subnet=dict(type="str"),
-            allow_production_network_unsafe=dict(type="bool", default=False),
-            policy=dict(type="str"),
-            process_server=dict(type="str"),
-            run_as_account=dict(type="str"),
-            target_resource_group=dict(type="str"),
-            target_network=dict(type="str"),
-            target_network_resource_group=dict(type="str"),
-            target_subnet=dict(type="str"),
-            log_storage_account=dict(type="str"),
-            storage_account_resource_group=dict(type="str"),
-            disk_type=dict(type="str", choices=["Standard_LRS", "StandardSSD_LRS", "Premium_LRS"], default="Standard_LRS"),
-            target_vm_name=dict(type="str"),
-            target_vm_size=dict(type="str"),
-            availability_set=dict(type="str"),
-            availability_zone=dict(type="str"),
-            proximity_placement_group=dict(type="str"),
-            license_type=dict(type="str", choices=["NoLicenseType", "WindowsServer"]),
-            multi_vm_group=dict(type="str"),
-            tags=dict(type="dict"),
-            replicate_again=dict(type="bool", default=False),
-            wait=dict(type="bool", default=True),
-            wait_for=dict(type="str", choices=["enabled", "protected"], default="protected"),
-            wait_timeout=dict(type="int", default=3600),
-            poll_interval=dict(type="float", default=30),
-        ),
-        supports_check_mode=True,
-    )
+PER_MACHINE = ("name", "run_as_account", "target_subnet", "test_subnet", "target_vm_name", "target_vm_size", "license_type",
+               "availability_zone")
+
+
+def check(module):
+    """The machine's input, checked before anything is sent."""
     p = module.params
+    if not (p["name"] or "").strip():
+        module.fail("name must not be empty.")
     problem = other_provider_settings(p, PROVIDER_ONLY)
     if problem:
         module.fail(problem)
@@ -651,6 +686,10 @@ def main():
                 "network; set allow_production_network_unsafe: true only if you accept the risk." % production.rsplit("/", 1)[-1]
             )
 
+
+def act(module):
+    p = module.params
+
     def body():
         rep = Replication(module)
         item = rep.locate()
@@ -668,6 +707,50 @@ def main():
         module.exit(rep.changed, before=before, after=result.get("machine") or {}, connection=module.connection().describe(), **result)
 
     run(module, body, "Replication of %s (state %s)" % (p["name"], p["state"]))
+
+
+def main():
+    options = vault_spec(
+        name=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent", "migrated"], default="present"),
+        provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
+        configuration_server=dict(type="str"),
+        appliance=dict(type="str"),
+        test_network=dict(type="str"),
+        test_network_resource_group=dict(type="str"),
+        test_subnet=dict(type="str"),
+        allow_production_network_unsafe=dict(type="bool", default=False),
+        policy=dict(type="str"),
+        process_server=dict(type="str"),
+        run_as_account=dict(type="str"),
+        target_resource_group=dict(type="str"),
+        target_network=dict(type="str"),
+        target_network_resource_group=dict(type="str"),
+        target_subnet=dict(type="str"),
+        log_storage_account=dict(type="str"),
+        storage_account_resource_group=dict(type="str"),
+        disk_type=dict(type="str", choices=["Standard_LRS", "StandardSSD_LRS", "Premium_LRS"], default="Standard_LRS"),
+        target_vm_name=dict(type="str"),
+        target_vm_size=dict(type="str"),
+        availability_set=dict(type="str"),
+        availability_zone=dict(type="str"),
+        proximity_placement_group=dict(type="str"),
+        license_type=dict(type="str", choices=["NoLicenseType", "WindowsServer"]),
+        multi_vm_group=dict(type="str"),
+        tags=dict(type="dict"),
+        replicate_again=dict(type="bool", default=False),
+        wait=dict(type="bool", default=True),
+        wait_for=dict(type="str", choices=["enabled", "protected"], default="protected"),
+        wait_timeout=dict(type="int", default=3600),
+        poll_interval=dict(type="float", default=30),
+        **BATCH_OPTIONS
+    )
+    options["machines"] = machines_option(options, PER_MACHINE)
+    module = AzureModule(options, supports_check_mode=True, required_one_of=[("name", "machines")], mutually_exclusive=[("name", "machines")])
+    if module.params["machines"] is not None:
+        run_batch(module, check, act)
+    check(module)
+    act(module)
 
 
 if __name__ == "__main__":

@@ -31,15 +31,17 @@ extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.site_recovery
   - azmove.site_recovery.site_recovery.WAIT
+  - azmove.site_recovery.site_recovery.BATCH
   - azmove.site_recovery.attributes
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
   - azmove.site_recovery.attributes.IDEMPOTENT
 options:
   name:
-    description: Friendly name of the replicated machine.
+    description:
+      - Friendly name of the replicated machine.
+      - One of O(name) and O(machines) is required.
     type: str
-    required: true
   state:
     description: V(present) - a verified test failover exists; V(absent) - it is cleaned up.
     type: str
@@ -75,6 +77,19 @@ options:
     description: Notes recorded with the cleanup (O(state=absent)), for example what was tested and the result.
     type: str
     default: Test failover verified by azmove.site_recovery
+  machines:
+    description:
+      - Test-fail over (or clean up) a whole batch of machines in one task, instead of O(name). Each entry is one machine.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Friendly name of the replicated machine.
+        type: str
+        required: true
+      recovery_point:
+        description: This machine's recovery point (default O(recovery_point)).
+        type: str
 """
 
 EXAMPLES = r"""
@@ -101,6 +116,20 @@ EXAMPLES = r"""
     name: vm-app-win01
     state: absent
     notes: "Health check passed {{ now(utc=true).isoformat() }}"
+
+- name: Test failover of a whole wave in one module run; each machine's result is in machines
+  azmove.site_recovery.test_failover:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    machines:
+      - name: vm-app-win01
+      - name: vm-app-lnx01
+        recovery_point: latest_app_consistent
+    network: vnet-test-eastus
+    network_resource_group: rg-landing-eastus
+    fail_on_error: false
+  register: wave_tfo
 """
 
 RETURN = r"""
@@ -131,6 +160,17 @@ connection:
   description: The connection the task used (never its secrets).
   returned: always
   type: dict
+machines:
+  description:
+    - With O(machines), each machine's result by name - what the task returns for one machine, plus C(changed),
+      C(failed), and for a failed machine C(msg) and C(error) (Azure's code, message and job id).
+  returned: with O(machines)
+  type: dict
+failed_machines:
+  description: With O(machines), the names of the machines that failed.
+  returned: with O(machines)
+  type: list
+  elements: str
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import name_of, resource_id, resource_id_problem, SiteRecovery, vault_spec
@@ -145,6 +185,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle im
     reread,
     vm_facts,
 )
+from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, machines_option, run_batch, shared
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import InputError
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary, provider_of
@@ -195,7 +236,8 @@ class TestFailover(Step):
     def check_network(self, summary):
         network_id = self.network_id()
         parts = network_id.split("/")
-        vnet = get_or_none(self.module.client("network").virtual_networks.get, parts[4], parts[-1])
+        vnet = shared(self.module, ("vnet", network_id.lower()),
+                      lambda: get_or_none(self.module.client("network").virtual_networks.get, parts[4], parts[-1]))
         if vnet is None:
             raise InputError("Test network %s does not exist in the target subscription." % network_id)
         production = summary["target"].get("network_id")
@@ -245,28 +287,21 @@ class TestFailover(Step):
         wait_until(poll, "test VM %s to be deleted" % parts[-1], self.p["wait_timeout"], interval=self.p["poll_interval"])
 
 
-def main():
-    module = AzureModule(
-        vault_spec(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            network=dict(type="str"),
-            network_resource_group=dict(type="str"),
-            recovery_point=dict(type="str", default="latest_processed"),
-            allow_production_network_unsafe=dict(type="bool", default=False),
-            verify=dict(type="bool", default=True),
-            notes=dict(type="str", default="Test failover verified by azmove.site_recovery"),
-            wait=dict(type="bool", default=True),
-            wait_timeout=dict(type="int", default=3600),
-            poll_interval=dict(type="float", default=30),
-        ),
-        required_if=[("state", "present", ["network"])],
-        supports_check_mode=True,
-    )
+PER_MACHINE = ("name", "recovery_point")
+
+
+def check(module):
+    """The machine's input, checked before anything is sent."""
     p = module.params
+    if not (p["name"] or "").strip():
+        module.fail("name must not be empty.")
     problem = resource_id_problem("network", p["network"], VNET)
     if problem:
         module.fail(problem)
+
+
+def act(module):
+    p = module.params
 
     def body():
         sr = SiteRecovery(module, p["resource_group"], p["vault"])
@@ -289,6 +324,35 @@ def main():
                     machine=after, connection=module.connection().describe(), **step.result)
 
     run(module, body, "Test failover of %s (state %s)" % (p["name"], p["state"]))
+
+
+def main():
+    options = vault_spec(
+        name=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        network=dict(type="str"),
+        network_resource_group=dict(type="str"),
+        recovery_point=dict(type="str", default="latest_processed"),
+        allow_production_network_unsafe=dict(type="bool", default=False),
+        verify=dict(type="bool", default=True),
+        notes=dict(type="str", default="Test failover verified by azmove.site_recovery"),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=3600),
+        poll_interval=dict(type="float", default=30),
+        **BATCH_OPTIONS
+    )
+    options["machines"] = machines_option(options, PER_MACHINE)
+    module = AzureModule(
+        options,
+        required_if=[("state", "present", ["network"])],
+        required_one_of=[("name", "machines")],
+        mutually_exclusive=[("name", "machines")],
+        supports_check_mode=True,
+    )
+    if module.params["machines"] is not None:
+        run_batch(module, check, act)
+    check(module)
+    act(module)
 
 
 if __name__ == "__main__":

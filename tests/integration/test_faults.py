@@ -67,7 +67,9 @@ def read(tmp_path, label):
 
 
 def by_item(step):
-    return {r["item"]["name"]: r for r in step["results"]}
+    """Each machine's result of a step (one task for the whole wave)."""
+    assert not step.get("failed"), step.get("msg")
+    return step["machines"]
 
 
 def test_transient_faults_are_retried_and_a_failed_job_fails_only_its_machine(
@@ -134,7 +136,7 @@ def test_transient_faults_are_retried_and_a_failed_job_fails_only_its_machine(
     assert [r["path"] for r in reached(admin, mark, "PUT", ITEM % "")] == [r["path"] for r in reached(admin, mark, "PUT", ITEM % "vm-app-lnx01$")]
     assert len(reached(admin, mark, "PUT", ITEM % "vm-app-lnx01$")) == 1
     for step in ("test", "cleanup"):
-        assert all(r["changed"] and not r.get("failed") for r in result[step]["results"]), result[step]
+        assert all(r["changed"] and not r.get("failed") for r in by_item(result[step]).values()), result[step]
     failed_over, committed = by_item(result["failover"]), by_item(result["commit"])
     assert failed_over["vm-app-win01"]["changed"] and not failed_over["vm-app-win01"].get("failed"), failed_over["vm-app-win01"]
     assert committed["vm-app-win01"]["machine"]["phase"] == "committed", committed["vm-app-win01"]
@@ -159,7 +161,7 @@ def test_transient_faults_are_retried_and_a_failed_job_fails_only_its_machine(
     failed_over = by_item(result["failover"])
     assert failed_over["vm-app-lnx01"]["changed"] and not failed_over["vm-app-lnx01"].get("failed"), failed_over["vm-app-lnx01"]
     assert not failed_over["vm-app-win01"]["changed"]
-    assert all(not r.get("failed") for r in result["commit"]["results"] + result["migrate"]["results"])
+    assert all(not r.get("failed") for step in ("commit", "migrate") for r in by_item(result[step]).values())
     assert [m["phase"] for m in result["status"]["machines"]] == ["migrated", "migrated"]
     sent = [r["path"].split("/")[-2:] for r in reached(admin, mark, "POST", ITEM % "")]
     assert [s for s in sent if s[1] in ("unplannedFailover", "failoverCommit")] == [
@@ -209,7 +211,7 @@ def test_tokens_expiring_every_two_seconds_and_a_simulator_restart_mid_task_are_
         testing.stop(state)
 
     # Both machines enabled once and protected; the enable task of vm-app-win01 polled before the restart and after it.
-    assert all(r["changed"] and not r.get("failed") for r in result["enabled"]["results"]), result["enabled"]
+    assert all(r["changed"] and not r.get("failed") for r in by_item(result["enabled"]).values()), result["enabled"]
     assert result["wave"]["counts"]["ready"] == 2, result["wave"]
     for name in NAMES:
         puts = [r for r in log if r["method"] == "PUT" and r["path"].endswith(ITEM % name) and r["status"] and r["status"] < 400]
