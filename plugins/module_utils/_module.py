@@ -131,6 +131,8 @@ class Connection:
             if kind not in self._clients:
                 path, cls_name, _package = CLIENTS[kind]
                 cls = getattr(importlib.import_module(path), cls_name)
+                if self.pool_size:  # threads will share this client
+                    guard_model_setup(path)
                 self._clients[kind] = cls(self.credential, self.subscription_id, **self.client_kwargs())
             return self._clients[kind]
 
@@ -142,6 +144,36 @@ class Connection:
             "subscription_id": self.settings.get("subscription_id"),
             "auth_source": self.credential_kind or self.settings.get("auth_source"),
         }
+
+
+_MODEL_SETUP_LOCK = threading.RLock()
+
+
+def guard_model_setup(package):
+    """Make an SDK's first use of each model class safe from threads.
+
+    The models of the SDKs generated from TypeSpec (``_utils/model_base.py``) build a table of their fields the first
+    time an object of the class is made. Two threads doing that at once for related classes can break it, and the SDK
+    then silently returns plain dicts instead of models (Azure/azure-sdk-for-python#47426, fixed in the generator by
+    microsoft/typespec#11236, not yet in the SDK releases we pin). A batch run's threads therefore do that first-time
+    set-up one at a time; once a class is set up, nothing is locked.
+    """
+    try:
+        base = importlib.import_module(package + "._utils.model_base").Model
+    except (ImportError, AttributeError):
+        return
+    if getattr(base, "_azmove_guarded", False) or not isinstance(getattr(base, "_calculated", None), set):
+        return
+    original = base.__new__
+
+    def guarded_new(cls, *args, **kwargs):
+        if "%s.%s" % (cls.__module__, cls.__qualname__) in cls._calculated:
+            return original(cls, *args, **kwargs)
+        with _MODEL_SETUP_LOCK:
+            return original(cls, *args, **kwargs)
+
+    base.__new__ = staticmethod(guarded_new)
+    base._azmove_guarded = True
 
 
 def pooled_transport(pool_size, **kwargs):

@@ -489,16 +489,20 @@ class Replication:
     def check_subnet(self, network_id, subnet):
         parts = network_id.split("/")
         network = self.module.client("network").virtual_networks
-        vnet = shared(self.module, ("vnet", network_id.lower()), lambda: get_or_none(network.get, parts[4], parts[-1]))
+
+        def read():  # plain data: a batch's machines share it
+            vnet = get_or_none(network.get, parts[4], parts[-1])
+            return None if vnet is None else {"name": vnet.name, "subnets": {s.name.lower(): (s.name, s.id) for s in vnet.subnets or []}}
+
+        vnet = shared(self.module, ("vnet", network_id.lower()), read)
         if vnet is None:
             self.fail("Target network %s does not exist." % network_id)
-        subnets = {s.name.lower(): s for s in vnet.subnets or []}
-        if subnet.lower() not in subnets:
+        if subnet.lower() not in vnet["subnets"]:
             self.fail(
                 "Subnet %r is not in target network %s (its subnets: %s)."
-                % (subnet, vnet.name, ", ".join(sorted(s.name for s in vnet.subnets or [])) or "none")
+                % (subnet, vnet["name"], ", ".join(sorted(name for name, _id in vnet["subnets"].values())) or "none")
             )
-        return subnets[subnet.lower()].id
+        return vnet["subnets"][subnet.lower()][1]
 
     # -- actions ---------------------------------------------------------------------------------
     def follow(self, op, what):

@@ -236,9 +236,9 @@ class TestFailover(Step):
     def check_network(self, summary):
         network_id = self.network_id()
         parts = network_id.split("/")
-        vnet = shared(self.module, ("vnet", network_id.lower()),
-                      lambda: get_or_none(self.module.client("network").virtual_networks.get, parts[4], parts[-1]))
-        if vnet is None:
+        vnet = shared(self.module, ("vnet-exists", network_id.lower()),  # plain data: a batch's machines share it
+                      lambda: get_or_none(self.module.client("network").virtual_networks.get, parts[4], parts[-1]) is not None)
+        if not vnet:
             raise InputError("Test network %s does not exist in the target subscription." % network_id)
         production = summary["target"].get("network_id")
         if production and production.lower() == network_id.lower() and not self.p["allow_production_network_unsafe"]:
