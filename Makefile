@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)/tests/simulator
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-.PHONY: help venv collection demo test unit simulator-test integration molecule sanity lint build changelog clean bench-overhead bench-scale bench-waiting crash-resume docs docs-lint
+.PHONY: help venv collection demo test unit simulator-test integration molecule sanity lint build changelog clean bench-overhead bench-scale bench-waiting crash-resume faults-heavy docs docs-lint
 
 help:
 	@echo "make demo   - run a Government-to-public move of sample VMs against the local Azure simulator"
@@ -122,3 +122,8 @@ bench-waiting: collection
 # lifecycle and run again each time (AZMOVE_CRASH_SEED=<n> reproduces a chain; AZMOVE_CRASH_POINTS=<n> changes the count).
 crash-resume: collection
 	AZMOVE_CRASH_POINTS=$${AZMOVE_CRASH_POINTS:-100} $(BIN)/python -m pytest -q -s tests/integration/test_crash_resume.py
+
+# The heavier fault variants: the fault matrix, then a wave of AZMOVE_HEAVY_MACHINES (default 20) machines through
+# replicate, test and cutover under seeded random bursts with the simulator restarted in every phase.
+faults-heavy: collection
+	$(BIN)/python -m pytest -q -s tests/integration/test_faults.py tests/heavy
