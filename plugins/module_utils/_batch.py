@@ -77,11 +77,22 @@ class MachineModule:
     def diff_mode(self):
         return self.batch.diff_mode
 
+    # A thread must never end the module process (fail_json): what goes wrong ends this machine's work only.
     def connection(self, name=None):
-        return self.batch.connection(name)
+        try:
+            return self.batch.connection_or_raise(name)
+        except AuthError as exc:
+            self.fail(str(exc))
+        return None  # not reached
 
     def client(self, kind, connection=None):
-        return self.batch.client(kind, connection)
+        try:
+            return self.batch.client_or_raise(kind, connection)
+        except ImportError as exc:
+            self.fail("A library this step needs is missing: %s" % exc)
+        except AuthError as exc:
+            self.fail(str(exc))
+        return None  # not reached
 
     def warn(self, msg):
         self.warnings.append(msg)
@@ -114,8 +125,8 @@ def _outcome(view, call):
             view.fail_from(exc)
         except MachineDone as done:
             result = done.result
-    except Exception as exc:  # pylint: disable=broad-except  # one machine's bug must not hide the others' results
-        result = {"failed": True, "changed": False, "msg": "Unexpected error for %s: %s" % (view.params.get("name"), exc),
+    except (Exception, SystemExit) as exc:  # pylint: disable=broad-except  # one machine's bug must not hide the others' results
+        result = {"failed": True, "changed": False, "msg": "Unexpected error for %s: %r" % (view.params.get("name"), exc),
                   "exception": traceback.format_exc()}
     else:
         result = {"failed": True, "changed": False, "msg": "The module ended without a result for %s." % view.params.get("name")}
@@ -159,6 +170,10 @@ def run_batch(module, check, act):
     workers = min(len(views), module.params["concurrency"])
     connection = module.connection()
     connection.pool_size = max(10, workers)
+    try:
+        connection.cloud  # pylint: disable=pointless-statement  # the cloud's endpoints, read once before the threads
+    except (AzureFailure, AuthError) as exc:
+        module.fail_from(exc, "Reading the cloud's endpoints")
     with ThreadPoolExecutor(max_workers=workers) as pool:
         outcomes = list(pool.map(lambda view: _outcome(view, lambda: act(view)), views))
     results = dict(zip(names, outcomes))

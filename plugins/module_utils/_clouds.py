@@ -15,6 +15,7 @@ air-gapped clouds and ``az cloud register --endpoint-resource-manager`` describe
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -169,7 +170,11 @@ def parse_metadata(document, metadata_url, ca_bundle=None):
     )
 
 
-def fetch_metadata(url, ca_bundle=None, timeout=30, opener=open_url):
+METADATA_ATTEMPTS = 4  # over about 7 s: a dropped connection or a restarting endpoint
+METADATA_BACKOFF = 1.0
+
+
+def fetch_metadata(url, ca_bundle=None, timeout=30, opener=open_url, sleep=time.sleep):
     """GET the metadata document over verified TLS (with the given CA bundle, if any)."""
     parsed = urlparse(url)
     if parsed.scheme != "https":
@@ -179,12 +184,19 @@ def fetch_metadata(url, ca_bundle=None, timeout=30, opener=open_url):
         url = "%s://%s/metadata/endpoints%s" % (parsed.scheme, parsed.netloc, "?" + parsed.query if parsed.query else "")
     if "api-version=" not in url:
         url += ("&" if "?" in url else "?") + "api-version=" + METADATA_API_VERSION
-    try:
-        response = opener(url, headers={"Accept": "application/json"}, timeout=timeout, validate_certs=True,
-                          ca_path=ca_bundle)
-        return url, json.loads(response.read().decode("utf-8"))
-    except Exception as exc:  # pylint: disable=broad-except  # open_url raises many kinds; all mean "unreadable"
-        raise CloudError("Cannot read the cloud metadata from %s: %s" % (url, exc)) from None
+    for attempt in range(1, METADATA_ATTEMPTS + 1):
+        try:
+            response = opener(url, headers={"Accept": "application/json"}, timeout=timeout, validate_certs=True,
+                              ca_path=ca_bundle)
+            return url, json.loads(response.read().decode("utf-8"))
+        except Exception as exc:  # pylint: disable=broad-except  # open_url raises many kinds; all mean "unreadable"
+            status = getattr(exc, "code", None)
+            # A refused connection, a timeout, throttling or a server error may pass; a 4xx answer or bad JSON will not.
+            if attempt == METADATA_ATTEMPTS or isinstance(exc, ValueError) or (
+                    isinstance(status, int) and 400 <= status < 500 and status not in (408, 429)):
+                raise CloudError("Cannot read the cloud metadata from %s: %s" % (url, exc)) from None
+            sleep(METADATA_BACKOFF * 2 ** (attempt - 1))
+    return None  # not reached
 
 
 def resolve_cloud(value, ca_bundle=None, fetch=fetch_metadata):

@@ -240,35 +240,40 @@ class AzureModule:
 
     def connection(self, name=None):
         """The connection this task uses (``use_connection``), or another named one."""
+        try:
+            return self.connection_or_raise(name)
+        except AuthError as exc:
+            self.fail(str(exc))
+        return None  # not reached
+
+    def connection_or_raise(self, name=None):
+        """As :meth:`connection`, raising AuthError instead of ending the module (for a batch's threads)."""
         key = name or self.params.get("use_connection") or ""
         with self._lock:
-            return self._connection(key, name)
-
-    def _connection(self, key, name):
-        if key not in self._connections:
-            params = dict(self.params)
-            if name:
-                params["use_connection"] = name
-            try:
+            if key not in self._connections:
+                params = dict(self.params)
+                if name:
+                    params["use_connection"] = name
                 conn = Connection(select_connection_params(params), self._environ)
-            except AuthError as exc:
-                self.fail(str(exc))
-            for secret_key in SECRET_KEYS:
-                # Secrets read from a profile or the environment are masked too.
-                if conn.settings.get(secret_key):
-                    self.module.no_log_values.add(conn.settings[secret_key])
-            self._connections[key] = conn
-        return self._connections[key]
+                for secret_key in SECRET_KEYS:
+                    # Secrets read from a profile or the environment are masked too.
+                    if conn.settings.get(secret_key):
+                        self.module.no_log_values.add(conn.settings[secret_key])
+                self._connections[key] = conn
+            return self._connections[key]
 
     def client(self, kind, connection=None):
-        conn = self.connection(connection)
         try:
-            return conn.client(kind)
+            return self.client_or_raise(kind, connection)
         except ImportError:
             self.module.fail_json(msg=missing_required_lib(CLIENTS[kind][2]), exception=traceback.format_exc())
         except AuthError as exc:
             self.fail(str(exc))
         return None  # not reached
+
+    def client_or_raise(self, kind, connection=None):
+        """As :meth:`client`, raising ImportError or AuthError instead of ending the module (for a batch's threads)."""
+        return self.connection_or_raise(connection).client(kind)
 
     def fail(self, msg, **result):
         self.module.fail_json(msg=msg, **result)

@@ -6,6 +6,7 @@ import threading
 import pytest
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _batch as b
+from ansible_collections.azmove.site_recovery.plugins.module_utils._auth import AuthError
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import AzureFailure
 
 
@@ -29,6 +30,7 @@ class FakeAnsible:
 
 class FakeConnection:
     pool_size = None
+    cloud = "AzureCloud"
 
     def describe(self):
         return {"name": "target"}
@@ -47,8 +49,16 @@ class FakeModule:
     def connection(self, name=None):
         return self.conn
 
-    def client(self, kind, connection=None):
+    def connection_or_raise(self, name=None):
+        return self.conn
+
+    def client_or_raise(self, kind, connection=None):
+        if kind == "broken":
+            raise AuthError("Cannot read the cloud metadata from https://arm.example: connection refused")
         return kind
+
+    def fail_from(self, exc, action=None):
+        raise Exited("fail", {"msg": "%s: %s" % (action, exc)})
 
     def warn(self, msg):
         self.module.warn(msg)
@@ -187,3 +197,16 @@ def test_machines_option_copies_the_per_machine_options_without_their_defaults()
     spec = dict(name=dict(type="str"), recovery_point=dict(type="str", default="latest"), state=dict(type="str"))
     option = b.machines_option(spec, ("name", "recovery_point"))
     assert option["options"] == {"name": {"type": "str", "required": True}, "recovery_point": {"type": "str"}}
+
+
+def test_a_connection_problem_in_a_thread_fails_that_machine_and_never_ends_the_process():
+    def act(view):
+        if view.params["name"] == "b":
+            view.client("broken")
+        view.exit(False, client=view.client("siterecovery"))
+
+    module = FakeModule([{"name": "a"}, {"name": "b"}])
+    module.params["fail_on_error"] = False
+    out = run(module, no_check, act)
+    assert out.kind == "exit" and out.result["failed_machines"] == ["b"]
+    assert "connection refused" in out.result["machines"]["b"]["msg"] and out.result["machines"]["a"]["client"] == "siterecovery"

@@ -129,12 +129,44 @@ def test_fetch_adds_path_and_api_version_and_uses_the_ca_bundle(tmp_path):
     assert doc == METADATA_2022
 
 
-def test_fetch_failure_is_a_cloud_error():
+def test_fetch_failure_is_a_cloud_error_after_retries():
+    calls, sleeps = [], []
+
     def opener(url, **kwargs):
+        calls.append(url)
         raise OSError("connection refused")
 
     with pytest.raises(clouds.CloudError, match="connection refused"):
-        clouds.fetch_metadata("https://arm.example/metadata/endpoints?api-version=2022-09-01", opener=opener)
+        clouds.fetch_metadata("https://arm.example/metadata/endpoints?api-version=2022-09-01", opener=opener, sleep=sleeps.append)
+    assert len(calls) == clouds.METADATA_ATTEMPTS and sleeps == [1.0, 2.0, 4.0]
+
+
+def test_fetch_retries_a_refused_connection_then_reads_the_metadata():
+    answers = [OSError("connection refused"), _FakeResponse(METADATA_2022)]
+
+    def opener(url, **kwargs):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    url, doc = clouds.fetch_metadata("https://arm.example", opener=opener, sleep=lambda seconds: None)
+    assert doc == METADATA_2022 and answers == []
+
+
+def test_fetch_does_not_retry_a_client_error():
+    calls = []
+
+    class NotFound(Exception):
+        code = 404
+
+    def opener(url, **kwargs):
+        calls.append(url)
+        raise NotFound("HTTP Error 404: Not Found")
+
+    with pytest.raises(clouds.CloudError, match="404"):
+        clouds.fetch_metadata("https://arm.example", opener=opener, sleep=lambda seconds: None)
+    assert len(calls) == 1
 
 
 def test_resolve_custom_cloud_through_fetch():
