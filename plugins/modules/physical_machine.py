@@ -149,6 +149,7 @@ import ipaddress
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     find_machine,
     machine_summary,
+    Operation,
     protectable_machines,
     resolve_source,
     SiteRecovery,
@@ -229,6 +230,8 @@ def act(module):
             server["fabric_name"],
             server["container_name"],
             {"properties": {"friendlyName": p["name"], "ipAddress": ip, "osType": p["os_type"]}},
+            # The connection dropped on the POST: if the server knows the machine now, it went through.
+            recover=lambda: Operation(None) if find_machine(protectable_machines(sr, server), p["name"], ip)[0] else None,
         )
         result = {"machine": dict(wanted, protection_status="Discovering")}
         if p["wait"]:

@@ -322,6 +322,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     find_machine,
     machine_summary,
     name_of,
+    Operation,
     props,
     protectable_machines,
     resolve_source,
@@ -521,6 +522,15 @@ class Replication:
         self.follow(op, "%s of %s (already running)" % (scenario, self.p["name"]))
         return True
 
+    def recover(self, name, gone_is_done=False):
+        """After a connection dropped on an action's POST or PATCH: the job it started, if it did (see SiteRecovery.start)."""
+        def check():
+            fresh = self.get_item(name)
+            if fresh is None:
+                return Operation(None) if gone_is_done else None
+            return running(self.sr, fresh)[1]
+        return check
+
     def item_path(self, item):
         return (self.server["fabric_name"], self.server["container_name"], item["name"])
 
@@ -548,7 +558,8 @@ class Replication:
             "replication_protected_items",
             "begin_delete",
             *self.item_path(item),
-            self.disable_input(reason)
+            self.disable_input(reason),
+            recover=self.recover(item["name"], gone_is_done=True)
         )
         self.follow(op, "%s for %s" % ("complete migration" if reason == "MigrationComplete" else "disable replication", self.p["name"]))
 
@@ -593,7 +604,7 @@ class Replication:
         if self.module.check_mode:
             return item, changes
         body = self.provider.update_input(spec, nic.get("nicId"), subnet)
-        op = self.sr.start("replication_protected_items", "begin_update", *self.item_path(item), body)
+        op = self.sr.start("replication_protected_items", "begin_update", *self.item_path(item), body, recover=self.recover(item["name"]))
         self.follow(op, "update replication settings of %s" % self.p["name"])
         return self.get_item(item["name"]), changes
 
