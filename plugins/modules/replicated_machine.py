@@ -171,7 +171,8 @@ options:
     default: protected
   machines:
     description:
-      - Enable replication of (or complete the migration of) a whole batch of machines in one task, instead of O(name). Each entry is one machine; what it leaves out comes from the task's options.
+      - Enable replication of (or complete the migration of) a whole batch of machines in one task, instead of O(name).
+      - Each entry is one machine; what it leaves out comes from the task's options.
     type: list
     elements: dict
     suboptions:
