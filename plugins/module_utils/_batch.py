@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ._auth import AuthError
 from ._errors import AzureFailure, translate
+from ._module import AzureModule
 
 DEFAULT_CONCURRENCY = 20
 
@@ -203,3 +204,16 @@ def shared(module, key, fetch):
         if key not in cache:
             cache[key] = fetch()
         return cache[key]
+
+
+def run_module(options, per_machine, check, act, **kwargs):
+    """A lifecycle module's main: its options plus ``machines``, ``concurrency`` and ``fail_on_error``; then ``check``
+    and ``act`` for the one machine of ``name``, or :func:`run_batch` for ``machines``."""
+    options = dict(options, **BATCH_OPTIONS)
+    options["machines"] = machines_option(options, per_machine)
+    module = AzureModule(options, supports_check_mode=True, required_one_of=[("name", "machines")],
+                         mutually_exclusive=[("name", "machines")], **kwargs)
+    if module.params["machines"] is not None:
+        run_batch(module, check, act)
+    check(module)
+    act(module)

@@ -161,8 +161,8 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle im
     reread,
     vm_facts,
 )
-from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, machines_option, run_batch
-from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import run_module
+from ansible_collections.azmove.site_recovery.plugins.module_utils._module import run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import InputError
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary, provider_of
 
@@ -273,23 +273,21 @@ def act(module):
 
 
 def main():
-    options = vault_spec(
-        name=dict(type="str"),
-        state=dict(type="str", choices=["failed_over", "committed"], default="failed_over"),
-        recovery_point=dict(type="str", default="latest"),
-        shutdown_source=dict(type="bool", default=True),
-        verify=dict(type="bool", default=True),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=3600),
-        poll_interval=dict(type="float", default=30),
-        **BATCH_OPTIONS
+    run_module(
+        vault_spec(
+            name=dict(type="str"),
+            state=dict(type="str", choices=["failed_over", "committed"], default="failed_over"),
+            recovery_point=dict(type="str", default="latest"),
+            shutdown_source=dict(type="bool", default=True),
+            verify=dict(type="bool", default=True),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=3600),
+            poll_interval=dict(type="float", default=30),
+        ),
+        PER_MACHINE,
+        check,
+        act,
     )
-    options["machines"] = machines_option(options, PER_MACHINE)
-    module = AzureModule(options, supports_check_mode=True, required_one_of=[("name", "machines")], mutually_exclusive=[("name", "machines")])
-    if module.params["machines"] is not None:
-        run_batch(module, check, act)
-    check(module)
-    act(module)
 
 
 if __name__ == "__main__":

@@ -155,8 +155,8 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     SiteRecovery,
     vault_spec,
 )
-from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, machines_option, run_batch, shared
-from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import run_module, shared
+from ansible_collections.azmove.site_recovery.plugins.module_utils._module import run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import other_provider_settings
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
 
@@ -252,24 +252,22 @@ def act(module):
 
 
 def main():
-    options = vault_spec(
-        provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
-        configuration_server=dict(type="str"),
-        appliance=dict(type="str"),
-        name=dict(type="str"),
-        ip_address=dict(type="str"),
-        os_type=dict(type="str", choices=["Windows", "Linux"]),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=3600),
-        poll_interval=dict(type="float", default=30),
-        **BATCH_OPTIONS
+    run_module(
+        vault_spec(
+            provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
+            configuration_server=dict(type="str"),
+            appliance=dict(type="str"),
+            name=dict(type="str"),
+            ip_address=dict(type="str"),
+            os_type=dict(type="str", choices=["Windows", "Linux"]),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=3600),
+            poll_interval=dict(type="float", default=30),
+        ),
+        PER_MACHINE,
+        check,
+        act,
     )
-    options["machines"] = machines_option(options, PER_MACHINE)
-    module = AzureModule(options, supports_check_mode=True, required_one_of=[("name", "machines")], mutually_exclusive=[("name", "machines")])
-    if module.params["machines"] is not None:
-        run_batch(module, check, act)
-    check(module)
-    act(module)
 
 
 if __name__ == "__main__":

@@ -334,8 +334,8 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
 )
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import committed_earlier, running
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
-from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, machines_option, run_batch, shared
-from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import run_module, shared
+from ansible_collections.azmove.site_recovery.plugins.module_utils._module import run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import other_provider_settings, provider
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
@@ -726,47 +726,45 @@ def act(module):
 
 
 def main():
-    options = vault_spec(
-        name=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent", "migrated"], default="present"),
-        provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
-        configuration_server=dict(type="str"),
-        appliance=dict(type="str"),
-        test_network=dict(type="str"),
-        test_network_resource_group=dict(type="str"),
-        test_subnet=dict(type="str"),
-        allow_production_network_unsafe=dict(type="bool", default=False),
-        policy=dict(type="str"),
-        process_server=dict(type="str"),
-        run_as_account=dict(type="str"),
-        target_resource_group=dict(type="str"),
-        target_network=dict(type="str"),
-        target_network_resource_group=dict(type="str"),
-        target_subnet=dict(type="str"),
-        log_storage_account=dict(type="str"),
-        storage_account_resource_group=dict(type="str"),
-        disk_type=dict(type="str", choices=["Standard_LRS", "StandardSSD_LRS", "Premium_LRS"], default="Standard_LRS"),
-        target_vm_name=dict(type="str"),
-        target_vm_size=dict(type="str"),
-        availability_set=dict(type="str"),
-        availability_zone=dict(type="str"),
-        proximity_placement_group=dict(type="str"),
-        license_type=dict(type="str", choices=["NoLicenseType", "WindowsServer"]),
-        multi_vm_group=dict(type="str"),
-        tags=dict(type="dict"),
-        replicate_again=dict(type="bool", default=False),
-        wait=dict(type="bool", default=True),
-        wait_for=dict(type="str", choices=["enabled", "protected"], default="protected"),
-        wait_timeout=dict(type="int", default=3600),
-        poll_interval=dict(type="float", default=30),
-        **BATCH_OPTIONS
+    run_module(
+        vault_spec(
+            name=dict(type="str"),
+            state=dict(type="str", choices=["present", "absent", "migrated"], default="present"),
+            provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
+            configuration_server=dict(type="str"),
+            appliance=dict(type="str"),
+            test_network=dict(type="str"),
+            test_network_resource_group=dict(type="str"),
+            test_subnet=dict(type="str"),
+            allow_production_network_unsafe=dict(type="bool", default=False),
+            policy=dict(type="str"),
+            process_server=dict(type="str"),
+            run_as_account=dict(type="str"),
+            target_resource_group=dict(type="str"),
+            target_network=dict(type="str"),
+            target_network_resource_group=dict(type="str"),
+            target_subnet=dict(type="str"),
+            log_storage_account=dict(type="str"),
+            storage_account_resource_group=dict(type="str"),
+            disk_type=dict(type="str", choices=["Standard_LRS", "StandardSSD_LRS", "Premium_LRS"], default="Standard_LRS"),
+            target_vm_name=dict(type="str"),
+            target_vm_size=dict(type="str"),
+            availability_set=dict(type="str"),
+            availability_zone=dict(type="str"),
+            proximity_placement_group=dict(type="str"),
+            license_type=dict(type="str", choices=["NoLicenseType", "WindowsServer"]),
+            multi_vm_group=dict(type="str"),
+            tags=dict(type="dict"),
+            replicate_again=dict(type="bool", default=False),
+            wait=dict(type="bool", default=True),
+            wait_for=dict(type="str", choices=["enabled", "protected"], default="protected"),
+            wait_timeout=dict(type="int", default=3600),
+            poll_interval=dict(type="float", default=30),
+        ),
+        PER_MACHINE,
+        check,
+        act,
     )
-    options["machines"] = machines_option(options, PER_MACHINE)
-    module = AzureModule(options, supports_check_mode=True, required_one_of=[("name", "machines")], mutually_exclusive=[("name", "machines")])
-    if module.params["machines"] is not None:
-        run_batch(module, check, act)
-    check(module)
-    act(module)
 
 
 if __name__ == "__main__":

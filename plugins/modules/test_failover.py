@@ -185,8 +185,8 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle im
     reread,
     vm_facts,
 )
-from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, machines_option, run_batch, shared
-from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import run_module, shared
+from ansible_collections.azmove.site_recovery.plugins.module_utils._module import run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import InputError
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary, provider_of
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
@@ -327,32 +327,25 @@ def act(module):
 
 
 def main():
-    options = vault_spec(
-        name=dict(type="str"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        network=dict(type="str"),
-        network_resource_group=dict(type="str"),
-        recovery_point=dict(type="str", default="latest_processed"),
-        allow_production_network_unsafe=dict(type="bool", default=False),
-        verify=dict(type="bool", default=True),
-        notes=dict(type="str", default="Test failover verified by azmove.site_recovery"),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=3600),
-        poll_interval=dict(type="float", default=30),
-        **BATCH_OPTIONS
-    )
-    options["machines"] = machines_option(options, PER_MACHINE)
-    module = AzureModule(
-        options,
+    run_module(
+        vault_spec(
+            name=dict(type="str"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            network=dict(type="str"),
+            network_resource_group=dict(type="str"),
+            recovery_point=dict(type="str", default="latest_processed"),
+            allow_production_network_unsafe=dict(type="bool", default=False),
+            verify=dict(type="bool", default=True),
+            notes=dict(type="str", default="Test failover verified by azmove.site_recovery"),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=3600),
+            poll_interval=dict(type="float", default=30),
+        ),
+        PER_MACHINE,
+        check,
+        act,
         required_if=[("state", "present", ["network"])],
-        required_one_of=[("name", "machines")],
-        mutually_exclusive=[("name", "machines")],
-        supports_check_mode=True,
     )
-    if module.params["machines"] is not None:
-        run_batch(module, check, act)
-    check(module)
-    act(module)
 
 
 if __name__ == "__main__":
