@@ -56,14 +56,16 @@ test: unit simulator-test integration molecule sanity lint docs-lint docs build
 unit: collection
 	$(BIN)/python -m pytest -q tests/unit
 
+# Four workers: these tests mostly wait (for the simulator's clock), they use little CPU.
 simulator-test: collection
-	$(BIN)/python -m pytest -q tests/simulator/tests
+	$(BIN)/python -m pytest -q -n 4 --dist loadfile tests/simulator/tests
 
-# The wave report is checked in headless Chromium (Debian's package). Two workers, each with its own simulator;
-# a test file stays on one worker (its fixtures build on each other).
+# The wave report is checked in headless Chromium (Debian's package). Three workers, each with its own simulator
+# (on two CPUs: the tests wait on simulated jobs part of the time); a test file stays on one worker (its fixtures
+# build on each other). The slowest tests are listed at the end, to keep CI under 30 minutes.
 integration: collection
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests/integration
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile --durations=15 tests/integration
 
 # Two scenarios. default: create starts the simulator, destroy stops it. linux_host: a Debian host with sshd in a
 # network namespace (needs root); its tree is built once with debootstrap and cached in .build/molecule.
