@@ -60,12 +60,12 @@ unit: collection
 simulator-test: collection
 	$(BIN)/python -m pytest -q -n 4 --dist loadfile tests/simulator/tests
 
-# The wave report is checked in headless Chromium (Debian's package). Three workers, each with its own simulator
-# (on two CPUs: the tests wait on simulated jobs part of the time); a test file stays on one worker (its fixtures
+# The wave report is checked in headless Chromium (Debian's package). Two workers, each with its own simulator
+# (three made the host preparation test time out on two CPUs); a test file stays on one worker (its fixtures
 # build on each other). The slowest tests are listed at the end, to keep CI under 30 minutes.
 integration: collection
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
-	$(BIN)/python -m pytest -q -n 3 --dist loadfile --durations=15 tests/integration
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15 tests/integration
 
 # Two scenarios. default: create starts the simulator, destroy stops it. linux_host: a Debian host with sshd in a
 # network namespace (needs root); its tree is built once with debootstrap and cached in .build/molecule.
