@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import time
 
+from ._batch import shared
 from ._errors import AzureFailure, _JOB_RE, get_or_none, translate
 from ._wait import Clock, wait_until
 
@@ -460,6 +461,12 @@ def resolve_server(sr, friendly_name, fail):
     return None
 
 
+def known_machines(sr, server):
+    """The machines the source-side server knows, as a step first reads them (once per batch; see _batch.shared).
+    A wait for a machine to show up reads :func:`protectable_machines` afresh instead."""
+    return shared(sr.azmod, ("protectable", server["fabric_name"], server["container_name"]), lambda: protectable_machines(sr, server))
+
+
 def protectable_machines(sr, server):
     return sr.list(
         "replication_protectable_items",
@@ -568,7 +575,12 @@ def appliances(sr, name=None, with_accounts=True):
 
 
 def resolve_source(sr, provider_name, name, fail):
-    """The source-side server machines replicate through: a configuration server (classic) or an appliance."""
+    """The source-side server machines replicate through: a configuration server (classic) or an appliance.
+    Read once per batch (see _batch.shared)."""
+    return shared(sr.azmod, ("source", provider_name, name), lambda: _resolve_source(sr, provider_name, name, fail))
+
+
+def _resolve_source(sr, provider_name, name, fail):
     if provider_name == "classic":
         if not name:
             fail("configuration_server is required with provider classic.")

@@ -123,7 +123,7 @@ class Connection:
         if self.cloud.ca_bundle:
             kwargs["connection_verify"] = self.cloud.ca_bundle
         if self.pool_size:
-            kwargs["transport"] = pooled_transport(self.pool_size, **{k: v for k, v in kwargs.items() if k == "connection_verify"})
+            kwargs["transport"] = pooled_transport(self.pool_size, connection_verify=kwargs.get("connection_verify", True))
         return kwargs
 
     def client(self, kind):

@@ -148,6 +148,7 @@ import ipaddress
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     find_machine,
+    known_machines,
     machine_summary,
     Operation,
     protectable_machines,
@@ -155,7 +156,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     SiteRecovery,
     vault_spec,
 )
-from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import run_module, shared
+from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import run_module
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import other_provider_settings
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
@@ -205,9 +206,8 @@ def act(module):
     def body():
         sr = SiteRecovery(module, p["resource_group"], p["vault"])
         source = p["configuration_server"] if p["provider"] == "classic" else p["appliance"]
-        server = shared(module, ("source", p["provider"], source), lambda: resolve_source(sr, p["provider"], source, module.fail))
-        known_machines = shared(module, ("protectable", server["fabric_name"], server["container_name"]), lambda: protectable_machines(sr, server))
-        by_name, by_ip = find_machine(known_machines, p["name"], ip)
+        server = resolve_source(sr, p["provider"], source, module.fail)
+        by_name, by_ip = find_machine(known_machines(sr, server), p["name"], ip)
         if by_name is not None or by_ip is not None:
             known = by_name if by_name is not None else by_ip
             summary = machine_summary(known)

@@ -321,11 +321,11 @@ import re
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     find_machine,
+    known_machines,
     machine_summary,
     name_of,
     Operation,
     props,
-    protectable_machines,
     resolve_source,
     resource_id,
     resource_id_problem,
@@ -373,11 +373,9 @@ class Replication:
     # -- finding ------------------------------------------------------------------------------
     def locate(self):
         source = self.p["configuration_server"] if self.provider.name == "classic" else self.p["appliance"]
-        self.server = shared(self.module, ("source", self.provider.name, source),
-                             lambda: resolve_source(self.sr, self.provider.name, source, self.fail))
+        self.server = resolve_source(self.sr, self.provider.name, source, self.fail)
         server_key = (self.server["fabric_name"], self.server["container_name"])
-        known = shared(self.module, ("protectable",) + server_key, lambda: protectable_machines(self.sr, self.server))
-        protectable, _unused = find_machine(known, self.p["name"])
+        protectable, _unused = find_machine(known_machines(self.sr, self.server), self.p["name"])
         self.protectable = protectable
         item = None
         rpi_id = props(protectable).get("replicationProtectedItemId") if protectable else None
