@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import time
 
+from . import _offazure as offazure
 from ._batch import shared
 from ._errors import AzureFailure, _JOB_RE, get_or_none, translate
 from ._wait import Clock, wait_until
@@ -467,6 +468,18 @@ def known_machines(sr, server):
     return shared(sr.azmod, ("protectable", server["fabric_name"], server["container_name"]), lambda: protectable_machines(sr, server))
 
 
+def discovered_machines(sr, server):
+    """The machines a replication appliance's sites hold (Microsoft.OffAzure), read once per batch; a wait for a
+    machine to show up reads :func:`offazure.discovered_machines` afresh instead."""
+    return shared(sr.azmod, ("discovered", server["fabric_name"]), lambda: fresh_discovered_machines(sr, server))
+
+
+def fresh_discovered_machines(sr, server):
+    fabric = {"properties": {"customDetails": {"physicalSiteId": server.get("physical_site_id"),
+                                                "vmwareSiteId": server.get("vmware_site_id")}}}
+    return offazure.discovered_machines(sr.client, fabric)
+
+
 def protectable_machines(sr, server):
     return sr.list(
         "replication_protectable_items",
@@ -489,23 +502,10 @@ def find_machine(machines, name=None, ip_address=None):
 
 
 # -- replication appliances (modernized fabrics) ---------------------------------------------------------
-OFFAZURE_API = "2023-06-06"
 
 
 def is_appliance_fabric(fabric):
     return ((props(fabric).get("customDetails") or {}).get("instanceType") or "").lower() == "inmagercm"
-
-
-def arm_get(sr, path, api_version):
-    """GET an ARM resource the Site Recovery SDK has no operation for (Microsoft.OffAzure), through its pipeline."""
-    from azure.core.rest import HttpRequest  # pylint: disable=import-outside-toplevel
-
-    response = sr.client.send_request(HttpRequest("GET", "%s?api-version=%s" % (path, api_version)))
-    if response.status_code >= 400:
-        from azure.core.exceptions import HttpResponseError  # pylint: disable=import-outside-toplevel
-
-        raise translate(HttpResponseError(response=response))
-    return response.json() or {}
 
 
 def _component(entries, name):
@@ -518,13 +518,13 @@ def _component(entries, name):
 def appliance_summaries(sr, fabric, containers, with_accounts=True):
     """One summary per appliance registered in a modernized (InMageRcm) fabric."""
     d = props(fabric).get("customDetails") or {}
-    site = d.get("physicalSiteId")
+    sites = offazure.sites_of(fabric)
     accounts = []
-    if with_accounts and site:
-        accounts = [
-            {"id": a.get("id"), "name": (a.get("properties") or {}).get("displayName")}
-            for a in arm_get(sr, site + "/runAsAccounts", OFFAZURE_API).get("value") or []
-        ]
+    if with_accounts:
+        # The credentials of both sites (physical and VMware), each tagged with its site: a machine's run-as
+        # account comes from the site it was found in.
+        for site_id, _kind in sites:
+            accounts.extend(dict(a, site_id=site_id) for a in offazure.run_as_accounts(sr.client, site_id))
     out = []
     for ps in d.get("processServers") or []:
         name = ps.get("name")
@@ -544,7 +544,9 @@ def appliance_summaries(sr, fabric, containers, with_accounts=True):
                 "kind": "appliance",
                 "fabric_name": fabric.get("name"),
                 "fabric_id": fabric.get("id"),
-                "physical_site_id": site,
+                "physical_site_id": d.get("physicalSiteId"),
+                "vmware_site_id": d.get("vmwareSiteId"),
+                "sites": [{"id": site_id, "kind": kind} for site_id, kind in sites],
                 "ip_addresses": ps.get("ipAddresses") or [],
                 "last_heartbeat": ps.get("lastHeartbeatUtc"),
                 "health": ps.get("health"),

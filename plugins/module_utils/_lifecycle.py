@@ -15,7 +15,7 @@ from ._asr import JOB_RUNNING, Operation, props, running_job, segment
 from ._batch import shared
 from ._errors import get_or_none
 from ._providers import InputError
-from ._replication import index_by_machine, item_summary, list_items, recovery_point_summary
+from ._replication import index_by_machine, item_summary, lookup, list_items, recovery_point_summary
 
 # Why an operation cannot run, per phase, in the words an administrator needs.
 _BLOCKERS = {
@@ -83,7 +83,7 @@ def refuse(name, step, summary):
 def find_item(sr, name):
     """The replicated item of a machine (by friendly name), from the vault-wide list (read once per batch); None if it has none."""
     index = shared(sr.azmod, ("items", sr.resource_group.lower(), sr.vault.lower()), lambda: index_by_machine(list_items(sr)))
-    return index.get(name.lower())
+    return lookup(index, name)
 
 
 COMMIT_SCENARIOS = ("commitfailover", "failovercommit")
@@ -104,9 +104,12 @@ def moved_machines(sr):
     return out
 
 
-def committed_earlier(sr, name):
-    """Whether the vault's job history shows a committed failover of this machine (its replication may be gone since)."""
-    return name.lower() in shared(sr.azmod, ("moved", sr.resource_group.lower(), sr.vault.lower()), lambda: moved_machines(sr))
+def committed_earlier(sr, name, *aliases):
+    """Whether the vault's job history shows a committed failover of this machine (its replication may be gone since).
+    Jobs name the item by its friendly name (what the appliance discovered, e.g. the guest's host name), so the
+    other names the machine is known by (``aliases``) are looked for too."""
+    moved = shared(sr.azmod, ("moved", sr.resource_group.lower(), sr.vault.lower()), lambda: moved_machines(sr))
+    return any((n or "").lower() in moved for n in (name,) + aliases if n)
 
 
 def item_path(item):

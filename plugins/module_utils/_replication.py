@@ -10,6 +10,8 @@ and the state of a whole wave from one paged list of the vault's items."""
 
 from __future__ import annotations
 
+import re
+
 from ._asr import name_of, props, running_job, segment
 from ._providers import PROVIDERS, health_errors, phase_of
 
@@ -68,13 +70,31 @@ def list_items(sr):
     return sr.list("replication_protected_items")
 
 
+ITEM_NAME_RE = re.compile(r"[^A-Za-z0-9-]+")
+
+
+def item_name(machine_name):
+    """The replicated item's name for a machine: the machine's key from enable on (its source VM's name, cleaned).
+    Site Recovery's friendlyName is what the appliance discovered (the guest's host name), which may differ."""
+    cleaned = ITEM_NAME_RE.sub("-", machine_name).strip("-")
+    return cleaned or "machine"
+
+
 def index_by_machine(items):
-    """{lower-cased friendly name: item}."""
+    """{lower-cased key: item}, keyed by the item's friendly name and by its name; names win, so a machine is found by
+    the name it was enabled under even where another machine's guest has that host name. Look a machine up with
+    :func:`lookup`."""
     out = {}
     for item in items:
-        name = (props(item).get("friendlyName") or item.get("name") or "").lower()
-        out[name] = item
+        out.setdefault((props(item).get("friendlyName") or "").lower(), item)
+    for item in items:
+        out[(item.get("name") or "").lower()] = item
     return out
+
+
+def lookup(index, name):
+    """The item of machine ``name`` in an :func:`index_by_machine`: by its item name, else its friendly name."""
+    return index.get(item_name(name).lower()) or index.get((name or "").lower())
 
 
 def recovery_point_summary(point):
@@ -120,7 +140,7 @@ def wave_status(items_by_name, names, until="protected"):
     target = WAVE_DONE.get(until, {until})
     out = {}
     for name in names:
-        item = items_by_name.get(name.lower())
+        item = lookup(items_by_name, name)
         if item is None:
             out[name] = ("ready" if until == "migrated" else "missing", None)
             continue

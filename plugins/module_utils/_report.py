@@ -19,7 +19,7 @@ import re
 
 from ._asr import job_summary, props
 from ._providers import PHASES
-from ._replication import item_summary
+from ._replication import index_by_machine, item_summary, lookup
 
 REPORT_VERSION = 1
 
@@ -294,9 +294,7 @@ def build(machines, jobs, wave, dependencies=None, generated_at=None, title=None
     ``dependencies`` result of source_vm_info; ``names``: the machines of the wave (default every item)."""
     generated = generated_at or utc_now()
     now = parse_time(generated) or datetime.datetime.now(datetime.timezone.utc)
-    by_name = {}
-    for item in machines or []:
-        by_name[_lower(props(item).get("friendlyName") or item.get("name"))] = item
+    by_name = index_by_machine(machines or [])
     by_jobs = _jobs_by_machine(jobs)
     wanted = list(names) if names else [props(i).get("friendlyName") or i.get("name") for i in machines or []]
     rows = []
@@ -305,7 +303,10 @@ def build(machines, jobs, wave, dependencies=None, generated_at=None, title=None
         if _lower(name) in seen:
             continue
         seen.add(_lower(name))
-        rows.append(_machine(name, by_name.get(_lower(name)), by_jobs.get(_lower(name), []), now))
+        item = lookup(by_name, name)
+        # Jobs name the item by its friendly name (the guest's host name), which may differ from the machine's.
+        friendly = _lower(props(item).get("friendlyName")) if item else ""
+        rows.append(_machine(name, item, by_jobs.get(_lower(name)) or by_jobs.get(friendly, []), now))
     rows.sort(key=lambda r: _lower(r["name"]))
     counts = {}
     for row in rows:

@@ -55,7 +55,17 @@ options:
       - One of O(name) and O(machines) is required.
     type: str
   ip_address:
-    description: IPv4 or IPv6 address at which the process server reaches the machine. Required with O(name).
+    description:
+      - IPv4 or IPv6 address at which the process server reaches the machine. Required with O(name).
+      - Modernized - the first way the machine is matched to what the appliance discovered.
+    type: str
+  fqdn:
+    description: Modernized - the machine's FQDN, the second way it is matched to what the appliance discovered.
+    type: str
+  computer_name:
+    description:
+      - Modernized - the guest's host name (the inventory's C(azmove_computer_name)), the third way it is matched; the
+        appliance discovers the guest, whose name may differ from the Azure VM's (O(name) is tried last).
     type: str
   os_type:
     description: Operating system family of the machine. Required with O(name); with O(machines), the default of every entry.
@@ -73,6 +83,12 @@ options:
         required: true
       ip_address:
         description: IPv4 or IPv6 address at which the process server reaches the machine.
+        type: str
+      fqdn:
+        description: Modernized - the machine's FQDN.
+        type: str
+      computer_name:
+        description: Modernized - the guest's host name.
         type: str
       os_type:
         description: Operating system family of the machine (default O(os_type)).
@@ -110,7 +126,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 machine:
-  description: The discovered machine (protectable item). In check mode, for a machine not yet added, the input.
+  description:
+    - The discovered machine - classic, the configuration server's protectable item; modernized, the appliance's
+      machine in Microsoft.OffAzure (then also C(fqdn), C(ip_addresses), C(run_as_account_id), C(site_id),
+      C(site_kind) and C(matched_by)). In check mode, for a machine not yet added, the input.
   returned: with O(name)
   type: dict
   sample:
@@ -146,8 +165,11 @@ failed_machines:
 
 import ipaddress
 
+from ansible_collections.azmove.site_recovery.plugins.module_utils import _offazure as offazure
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
+    discovered_machines,
     find_machine,
+    fresh_discovered_machines,
     known_machines,
     machine_summary,
     Operation,
@@ -162,24 +184,36 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._providers im
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
 
 # The source of each provider, refused before anything happens when the task uses the other.
-PROVIDER_ONLY = {"modernized": ("configuration_server",), "classic": ("appliance",)}
+PROVIDER_ONLY = {"modernized": ("configuration_server",), "classic": ("appliance", "fqdn", "computer_name")}
 
 
 def wait_discovered(module, sr, server, wanted):
-    """Modernized: the appliance adds machines; wait for its discovery and return the machine (never a change)."""
+    """Modernized: the appliance adds machines; wait for its discovery (Microsoft.OffAzure) and return the machine
+    (never a change). It is matched by IP address, then FQDN, then computer name, then name: what the appliance
+    discovered is the guest, whose host name may differ from the Azure VM's name."""
     p = module.params
+    keys = ([wanted["ip_address"]], p["fqdn"], p["computer_name"], p["name"])
 
     def poll():
-        found, _unused = find_machine(protectable_machines(sr, server), p["name"], wanted["ip_address"])
-        return found is not None, found, None
+        try:
+            found, how = offazure.match(fresh_discovered_machines(sr, server), *keys)
+        except ValueError as exc:
+            module.fail("%s: %s" % (p["name"], exc))
+        return found is not None, (found, how), None
 
     what = "appliance %s to discover %s (%s); add it in the appliance's configuration manager (Add server) if you have not" % (
-        server["friendly_name"], p["name"], wanted["ip_address"])
-    found = wait_until(poll, what, p["wait_timeout"] if p["wait"] else 0, interval=p["poll_interval"])
-    module.exit(False, machine=machine_summary(found), connection=module.connection().describe())
+        server["friendly_name"], p["name"], offazure.describe(*keys))
+    machines = discovered_machines(sr, server)  # once per batch: a machine discovered already needs no wait
+    try:
+        found, how = offazure.match(machines, *keys)
+    except ValueError as exc:
+        module.fail("%s: %s" % (p["name"], exc))
+    if found is None:
+        found, how = wait_until(poll, what, p["wait_timeout"] if p["wait"] else 0, interval=p["poll_interval"])
+    module.exit(False, machine=dict(found, matched_by=how), connection=module.connection().describe())
 
 
-PER_MACHINE = ("name", "ip_address", "os_type")
+PER_MACHINE = ("name", "ip_address", "fqdn", "computer_name", "os_type")
 
 
 def check(module):
@@ -207,6 +241,9 @@ def act(module):
         sr = SiteRecovery(module, p["resource_group"], p["vault"])
         source = p["configuration_server"] if p["provider"] == "classic" else p["appliance"]
         server = resolve_source(sr, p["provider"], source, module.fail)
+        wanted = {"friendly_name": p["name"], "ip_address": ip, "os_type": p["os_type"]}
+        if p["provider"] == "modernized":
+            return wait_discovered(module, sr, server, wanted)
         by_name, by_ip = find_machine(known_machines(sr, server), p["name"], ip)
         if by_name is not None or by_ip is not None:
             known = by_name if by_name is not None else by_ip
@@ -219,9 +256,6 @@ def act(module):
                        summary["friendly_name"], summary["ip_address"], p["name"], ip)
                 )
             module.exit(False, machine=summary, connection=module.connection().describe())
-        wanted = {"friendly_name": p["name"], "ip_address": ip, "os_type": p["os_type"]}
-        if p["provider"] == "modernized":
-            return wait_discovered(module, sr, server, wanted)
         if module.check_mode:
             module.exit(True, before={}, after=wanted, machine=wanted, connection=module.connection().describe())
         op = sr.start(
@@ -258,6 +292,8 @@ def main():
             configuration_server=dict(type="str"),
             appliance=dict(type="str"),
             name=dict(type="str"),
+            fqdn=dict(type="str"),
+            computer_name=dict(type="str"),
             ip_address=dict(type="str"),
             os_type=dict(type="str", choices=["Windows", "Linux"]),
             wait=dict(type="bool", default=True),

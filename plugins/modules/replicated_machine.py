@@ -45,8 +45,28 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - Friendly name of the machine, as added with M(azmove.site_recovery.physical_machine).
+      - The machine's name in the move - for a Government VM, its Azure VM name. The replicated item is named after
+        it, so every later step (test failover, failover, commit, complete migration, decommission) finds the machine
+        by this name even where Site Recovery's friendly name differs.
+      - Classic - the friendly name the machine was added with (M(azmove.site_recovery.physical_machine)).
+      - Modernized - the appliance discovered the guest, whose host name may differ from the VM's name (a Windows
+        computer name has at most 15 characters); the machine is found by O(ip_addresses), then O(fqdn), then
+        O(computer_name), and only last by this name.
       - One of O(name) and O(machines) is required.
+    type: str
+  ip_addresses:
+    description:
+      - Modernized - the machine's private IP addresses (the inventory's C(azmove_private_ips)); the first way the
+        machine is matched to what the appliance discovered.
+    type: list
+    elements: str
+  fqdn:
+    description: Modernized - the machine's fully qualified domain name, the second way it is matched.
+    type: str
+  computer_name:
+    description:
+      - Modernized - the guest's host name (the inventory's C(azmove_computer_name)), the third way the machine is
+        matched.
     type: str
   state:
     description:
@@ -100,7 +120,9 @@ options:
     description:
       - Account the process server uses to push-install the Mobility service, by the name it has on the
         configuration server (see M(azmove.site_recovery.configuration_server_info)) or, modernized, the name of the
-        credentials added on the appliance (see M(azmove.site_recovery.replication_appliance_info)). Required to enable.
+        credentials added on the appliance (see M(azmove.site_recovery.replication_appliance_info)).
+      - Required to enable, except for a machine the appliance discovered with its own credentials (a physical
+        server added with them): then those are used, and a different name here is a warning.
       - On Windows an administrator (a local one needs C(LocalAccountTokenFilterPolicy=1)); on Linux C(root).
     type: str
   target_resource_group:
@@ -300,6 +322,22 @@ retried:
   returned: when it happened
   type: list
   elements: dict
+discovered_machine:
+  description:
+    - Modernized - the machine the appliance discovered for this one, and how it was matched.
+  returned: when the machine was found
+  type: dict
+  contains:
+    id:
+      description: ARM id of the discovered machine (Microsoft.OffAzure), sent as C(fabricDiscoveryMachineId).
+      type: str
+    friendly_name:
+      description: The name the appliance discovered (the guest's host name).
+      type: str
+    matched_by:
+      description: C(IP address), C(FQDN), C(computer name) or C(name).
+      type: str
+  sample: {id: "/subscriptions/.../Microsoft.OffAzure/serverSites/s1/machines/0f4c...", friendly_name: APPWIN01, matched_by: IP address}
 connection:
   description: The connection the task used (never its secrets).
   returned: always
@@ -319,7 +357,9 @@ failed_machines:
 
 import re
 
+from ansible_collections.azmove.site_recovery.plugins.module_utils import _offazure as offazure
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
+    discovered_machines,
     find_machine,
     known_machines,
     machine_summary,
@@ -337,25 +377,19 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._errors impor
 from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import run_module, shared
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import other_provider_settings, provider
-from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary
+from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_name, item_summary
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
 
 # Settings of one provider, refused before anything happens when the task uses the other.
 PROVIDER_ONLY = {"modernized": ("configuration_server",), "classic": ("appliance", "test_network", "test_subnet")}
-ITEM_NAME_RE = re.compile(r"[^A-Za-z0-9-]+")
 VM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]$")
 VNET = "Microsoft.Network/virtualNetworks"
-REQUIRED_TO_ENABLE = ("policy", "run_as_account", "target_resource_group", "target_network", "target_subnet", "log_storage_account")
+REQUIRED_TO_ENABLE = ("policy", "target_resource_group", "target_network", "target_subnet", "log_storage_account")
 
 
 # Options that take a name or a resource id, and the type of resource they name.
 RESOURCE_OPTIONS = (("target_resource_group", "resourceGroups"), ("target_network", VNET), ("test_network", VNET),
                     ("log_storage_account", "Microsoft.Storage/storageAccounts"))
-
-
-def item_name(machine_name):
-    cleaned = ITEM_NAME_RE.sub("-", machine_name).strip("-")
-    return cleaned or "machine"
 
 
 class Replication:
@@ -375,21 +409,45 @@ class Replication:
         source = self.p["configuration_server"] if self.provider.name == "classic" else self.p["appliance"]
         self.server = resolve_source(self.sr, self.provider.name, source, self.fail)
         server_key = (self.server["fabric_name"], self.server["container_name"])
-        protectable, _unused = find_machine(known_machines(self.sr, self.server), self.p["name"])
-        self.protectable = protectable
+        machine_id = None
+        if self.provider.name == "modernized":
+            # What the appliance discovered is the guest (host name, FQDN, addresses), not the Azure VM's name.
+            try:
+                self.protectable, self.matched_by = offazure.match(
+                    discovered_machines(self.sr, self.server), self.p["ip_addresses"], self.p["fqdn"],
+                    self.p["computer_name"], self.p["name"])
+            except ValueError as exc:
+                self.fail("%s: %s" % (self.p["name"], exc))
+            machine_id = (self.protectable or {}).get("id")
+            if self.protectable is not None:
+                self.result["discovered_machine"] = {"id": machine_id, "friendly_name": self.protectable["friendly_name"],
+                                                     "matched_by": self.matched_by}
+        else:
+            by_name, by_ip = find_machine(known_machines(self.sr, self.server), self.p["name"], (self.p["ip_addresses"] or [None])[0])
+            self.protectable = by_name or by_ip
         item = None
-        rpi_id = props(protectable).get("replicationProtectedItemId") if protectable else None
+        rpi_id = props(self.protectable).get("replicationProtectedItemId") if self.provider.name == "classic" else None
         if rpi_id:
             item = self.get_item(name_of(rpi_id))
         if item is None:
+            # The item's name is the machine's key (item_name of the source VM's name); the discovered machine it
+            # replicates, then its friendly name, find items enabled some other way.
+            wanted = item_name(self.p["name"]).lower()
+            by_key = by_machine = by_friendly = None
             for candidate in shared(self.module, ("container_items",) + server_key, lambda: self.sr.list(
                 "replication_protected_items",
                 "list_by_replication_protection_containers",
                 self.server["fabric_name"],
                 self.server["container_name"],
             )):
-                if (props(candidate).get("friendlyName") or "").lower() == self.p["name"].lower():
-                    item = candidate
+                details = props(candidate).get("providerSpecificDetails") or {}
+                if (candidate.get("name") or "").lower() == wanted:
+                    by_key = candidate
+                elif machine_id and (details.get("fabricDiscoveryMachineId") or "").lower() == machine_id.lower():
+                    by_machine = candidate
+                elif (props(candidate).get("friendlyName") or "").lower() == self.p["name"].lower():
+                    by_friendly = candidate
+            item = by_key or by_machine or by_friendly
         return item
 
     def get_item(self, name):
@@ -402,24 +460,21 @@ class Replication:
         if missing:
             self.fail("To enable replication of %s, set %s." % (p["name"], ", ".join(missing)))
         if self.protectable is None:
+            if self.provider.name == "modernized":
+                self.fail(
+                    "Machine %r is not among the machines replication appliance %r discovered (looked for %s); add it in "
+                    "the appliance's configuration manager (Add server), then wait for it with azmove.site_recovery.physical_machine."
+                    % (p["name"], self.server["friendly_name"],
+                       offazure.describe(p["ip_addresses"], p["fqdn"], p["computer_name"], p["name"])))
             self.fail(
-                "Machine %r is not known to %s %r; add it first with azmove.site_recovery.physical_machine%s."
-                % (p["name"], self.source_kind(), self.server["friendly_name"],
-                   " (on an appliance: Add server in its configuration manager)" if self.provider.name == "modernized" else "")
+                "Machine %r is not known to configuration server %r; add it first with azmove.site_recovery.physical_machine."
+                % (p["name"], self.server["friendly_name"])
             )
         vm_name = p["target_vm_name"] or p["name"]
         if not VM_NAME_RE.match(vm_name):
             self.fail("target_vm_name %r is not a valid Azure VM name (1-64 letters, digits, '-', '_', '.')." % vm_name)
         server = self.server
-        accounts = {a["name"].lower(): a for a in server["run_as_accounts"] if a.get("name")}
-        account = accounts.get(p["run_as_account"].lower())
-        if account is None:
-            self.fail(
-                "The %s %r has no run-as account %r (it has: %s). %s"
-                % (self.source_kind(), server["friendly_name"], p["run_as_account"], ", ".join(sorted(a["name"] for a in accounts.values())) or "none",
-                   "Add the credentials in the appliance's configuration manager." if self.provider.name == "modernized" else
-                   "Add the account in cspsconfigtool on the configuration server, then refresh it (configuration_server_info refresh=true).")
-            )
+        account = self.run_as_account()
         process_servers = server["process_servers"]
         if p["process_server"]:
             chosen = [ps for ps in process_servers if (ps["name"] or "").lower() == p["process_server"].lower()]
@@ -455,10 +510,8 @@ class Replication:
         network_id = resource_id(p["target_network"], VNET, sub, p["target_network_resource_group"] or rg_name)
         subnet_id = self.check_subnet(network_id, p["target_subnet"])
         storage_id = resource_id(p["log_storage_account"], "Microsoft.Storage/storageAccounts", sub, p["storage_account_resource_group"] or rg_name)
+        # InMageRcm takes the discovered machine's own id (Microsoft.OffAzure); classic the protectable item's.
         machine_id = self.protectable["id"]
-        if self.provider.name == "modernized":
-            # InMageRcm takes the discovered machine of the appliance's Microsoft.OffAzure site (as PowerShell does).
-            machine_id = "%s/machines/%s" % (server["physical_site_id"], self.protectable["name"])
         test_network_id = None
         if p["test_network"]:
             test_network_id = resource_id(p["test_network"], VNET, sub, p["test_network_resource_group"] or p["target_network_resource_group"] or rg_name)
@@ -485,6 +538,37 @@ class Replication:
             multi_vm_group=p["multi_vm_group"],
             tags=p["tags"],
         )
+
+    def run_as_account(self):
+        """The push-install account: for a machine the appliance found, the one its site holds (the machine's own
+        runAsAccountId where it has one, else the site's credential of that name); classic, the server's by name."""
+        p, server = self.p, self.server
+        accounts = server["run_as_accounts"]
+        where = "%s %r" % (self.source_kind(), server["friendly_name"])
+        if self.provider.name == "modernized":
+            own = self.protectable.get("run_as_account_id")
+            if own:
+                chosen = {"id": own, "name": next((a["name"] for a in accounts if (a["id"] or "").lower() == own.lower()), None)}
+                if p["run_as_account"] and (chosen["name"] or "").lower() != p["run_as_account"].lower():
+                    self.module.warn("%s: the appliance reaches it with credentials %r, not %r; using the appliance's."
+                                     % (p["name"], chosen["name"] or own, p["run_as_account"]))
+                return chosen
+            site = self.protectable.get("site_id") or ""
+            accounts = [a for a in accounts if (a.get("site_id") or "").lower() == site.lower()]
+            where = "the %s site of %s" % (self.protectable.get("site_kind") or "", where)
+        if not p["run_as_account"]:
+            self.fail("To enable replication of %s, set run_as_account (%s has: %s)."
+                      % (p["name"], where, ", ".join(sorted(a["name"] or a["id"] for a in accounts)) or "none"))
+        by_name = {(a["name"] or "").lower(): a for a in accounts if a.get("name")}
+        account = by_name.get(p["run_as_account"].lower())
+        if account is None:
+            self.fail(
+                "The %s has no run-as account %r (it has: %s). %s"
+                % (where, p["run_as_account"], ", ".join(sorted(a["name"] for a in by_name.values())) or "none",
+                   "Add the credentials in the appliance's configuration manager." if self.provider.name == "modernized" else
+                   "Add the account in cspsconfigtool on the configuration server, then refresh it (configuration_server_info refresh=true).")
+            )
+        return account
 
     def check_subnet(self, network_id, subnet):
         parts = network_id.split("/")
@@ -637,7 +721,8 @@ class Replication:
             self.result["retried"] = item_summary(item)["health_errors"]
             self.disable(item, "NotSpecified")
             item = None
-        if item is None and not self.p["replicate_again"] and committed_earlier(self.sr, self.p["name"]):
+        if item is None and not self.p["replicate_again"] and committed_earlier(
+                self.sr, self.p["name"], (self.protectable or {}).get("friendly_name"), self.p["computer_name"]):
             # Moved already (committed, replication removed): re-running a wave must not replicate a retired source.
             self.result["moved"] = True
             return before, None
@@ -672,8 +757,8 @@ class Replication:
         return before, None if not self.module.check_mode else item
 
 
-PER_MACHINE = ("name", "run_as_account", "target_subnet", "test_subnet", "target_vm_name", "target_vm_size", "license_type",
-               "availability_zone")
+PER_MACHINE = ("name", "ip_addresses", "fqdn", "computer_name", "run_as_account", "target_subnet", "test_subnet",
+               "target_vm_name", "target_vm_size", "license_type", "availability_zone")
 
 
 def check(module):
@@ -717,7 +802,7 @@ def act(module):
         elif rep.protectable is not None:
             moved = p["state"] == "migrated" or rep.result.get("moved")
             result["machine"] = {"friendly_name": p["name"], "phase": "migrated" if moved else "discovered",
-                                 "discovered": machine_summary(rep.protectable)}
+                                 "discovered": rep.protectable if p["provider"] == "modernized" else machine_summary(rep.protectable)}
         module.exit(rep.changed, before=before, after=result.get("machine") or {}, connection=module.connection().describe(), **result)
 
     run(module, body, "Replication of %s (state %s)" % (p["name"], p["state"]))
@@ -727,6 +812,9 @@ def main():
     run_module(
         vault_spec(
             name=dict(type="str"),
+            ip_addresses=dict(type="list", elements="str"),
+            fqdn=dict(type="str"),
+            computer_name=dict(type="str"),
             state=dict(type="str", choices=["present", "absent", "migrated"], default="present"),
             provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
             configuration_server=dict(type="str"),

@@ -27,7 +27,7 @@ extends_documentation_fragment:
   - azmove.site_recovery.attributes.INFO_MODULE
 options:
   names:
-    description: Only these machines (friendly names). Default all replicated machines of the vault.
+    description: Only these machines, by the name they were enabled under (their source VM's name) or their friendly name. Default all replicated machines of the vault.
     type: list
     elements: str
   recovery_points:
@@ -161,6 +161,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import S
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import moved_machines
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import (
+    item_name,
     item_summary,
     list_items,
     recovery_point_summary,
@@ -180,11 +181,12 @@ def main():
 
     def body():
         sr = SiteRecovery(module, p["resource_group"], p["vault"])
-        wanted = {n.lower() for n in p["names"] or []}
+        # A machine is asked for by the name it was enabled under (the item's name) or by its friendly name.
+        wanted = {n.lower() for n in p["names"] or []} | {item_name(n).lower() for n in p["names"] or []}
         machines = []
         for item in list_items(sr):
             summary = item_summary(item)
-            if wanted and (summary["friendly_name"] or "").lower() not in wanted:
+            if wanted and not {(summary["friendly_name"] or "").lower(), (summary["name"] or "").lower()} & wanted:
                 continue
             if p["recovery_points"]:
                 points = sr.list(

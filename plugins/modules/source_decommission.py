@@ -351,14 +351,15 @@ def target_vm_id(module, summary, machine):
     return None
 
 
-def guards(module, machine):
-    """The guard facts; refuses (Refused) when the move is not committed or the target VM is not running."""
+def guards(module, machine, computer_name=None):
+    """The guard facts; refuses (Refused) when the move is not committed or the target VM is not running.
+    ``computer_name``: the source's guest host name, the name Site Recovery's jobs may know the machine by."""
     p = module.params
     sr = SiteRecovery(module, p["resource_group"], p["vault"])
     item = find_item(sr, machine)
     summary = item_summary(item) if item else None
     phase = summary["phase"] if summary else None
-    history = committed_earlier(sr, machine) if item is None else False
+    history = committed_earlier(sr, machine, computer_name) if item is None else False
     facts = {"name": machine, "phase": phase or ("migrated" if history else None), "committed": False, "target_vm": None}
     dc.check_guards(machine, phase, history, {"power_state": "running"})  # the move first: no target read when not moved
     vm_id = target_vm_id(module, summary, machine)
@@ -443,7 +444,7 @@ def main():
         if dc.nothing_to_do(planned):  # gone already, with nothing left behind
             module.exit(False, machine=None, **result)
         try:
-            result["machine"] = guards(module, machine)
+            result["machine"] = guards(module, machine, (dc.props(found["vm"]).get("osProfile") or {}).get("computerName"))
         except dc.Refused as exc:
             module.fail(str(exc), **dict(result, deleted={kind: [] for kind in deleted}))
         if not module.check_mode:
