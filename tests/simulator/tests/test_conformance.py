@@ -1,4 +1,5 @@
-"""The simulator's answers against the reference examples and recorded traffic in shared/azure-api.
+"""The simulator's answers against the reference examples and recorded traffic in reference/ (Azure's REST examples
+and excerpts of recorded real traffic, with their provenance).
 
 For every example (examples/*.json) and recorded response (recordings/*.json) of an operation the simulator serves,
 the simulator's response for the same operation must have the same structure: the same key paths (lists compared
@@ -22,9 +23,10 @@ from rawhttp import call
 from simhelpers import SIM_ROOT
 from test_siterecovery import RG, V2A_POLICY, VAULT, discover, enable, enable_input, env  # noqa: F401  # pylint: disable=unused-import
 
-REF = os.environ.get("AZSIM_AZURE_API_REF") or os.path.join(SIM_ROOT, "..", "..", "..", "shared", "azure-api")
+# Kept in the repository (reference/README.md says where each file comes from); AZSIM_AZURE_API_REF points elsewhere.
+REF = os.environ.get("AZSIM_AZURE_API_REF") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference")
 # Examples of operations the simulator does not serve, with the reason. test_unserved_list_is_exact keeps this equal
-# to the examples no test below checks, so an example added to shared/azure-api must be either served or listed here.
+# to the examples no test below checks, so an example added to reference/examples must be either served or listed here.
 UNSERVED = {
     "ReplicationProtectedItems_PlannedFailover": "planned failover has no InMageAzureV2 / InMageRcm input (HyperV "
                                                  "replica and failback providers only); not simulated",
@@ -311,7 +313,7 @@ for _name in ("TestFailover", "TestFailoverCleanup", "UnplannedFailover", "Failo
     BODIES["ReplicationProtectedItems_" + _name] = (
         lambda w, key="ReplicationProtectedItems_" + _name: w.after[key], m.ReplicationProtectedItem)
 
-assert os.path.isdir(REF), f"the reference material shared/azure-api is missing ({REF}); set AZSIM_AZURE_API_REF"
+assert os.path.isdir(REF), f"the reference material is missing ({REF})"
 EXAMPLES = sorted(f[:-5] for f in os.listdir(os.path.join(REF, "examples")))
 SERVED = sorted(set(BODIES) | set(RECOVERY_SERVICES) | set(BODYLESS))
 
