@@ -28,6 +28,10 @@ def progress_line(host, result, elapsed):
         text = value.get("phase") or value.get("result")
         if value.get("progress_percent") is not None and value.get("phase") not in ("protected",):
             text += " %s%%" % value["progress_percent"]
+        if value.get("suspended_job"):
+            text += " (job suspended)"
+        elif value.get("warning"):
+            text += " (health %s)" % value.get("replication_health")
         parts.append("%s %s" % (name, text))
     counts = result.get("counts") or {}
     return "[%s] %dm%02ds: %d ready, %d in progress, %d failed, %d missing | %s" % (

@@ -31,6 +31,9 @@ START_BACKOFF = 2
 VAULT_ID = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s"
 IDLE_JOB = "None"
 JOB_RUNNING = {"notstarted", "inprogress", "cancelling", "suspended"}
+JOB_NOT_STARTED_OR_RUNNING = ("notstarted", "inprogress")
+SETTLE_POLLS = 3  # reads of a job still InProgress after its operation succeeded
+SUSPEND_CHECK_POLLS = 5  # while the operation runs, every so many polls read its job (a Suspended one never ends)
 JOB_DONE_OK = {"succeeded", "completedwithinformation", "completedwithwarnings", "skipped"}
 # Operation status values ARM polling treats as terminal.
 OP_TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
@@ -326,27 +329,63 @@ class SiteRecovery:
         """
         if not op.job_name:
             return None  # Azure finished the action in its first answer: there is no job to follow
-        state = {"direct": False}
+        state = {"direct": False, "polls": 0, "status": None, "retry_after": None}
+
+        def job_state():
+            job_state = props(self.job(op.job_name)).get("state") or "Unknown"
+            if job_state.lower() == "suspended":  # it waits for someone to resume it: no wait ends it
+                raise job_suspended(op.job_name, what, action)
+            return job_state
 
         def poll():
+            state["polls"] += 1
             if not state["direct"]:
                 status, retry_after = self._operation_status(op)
+                state.update(status=status, retry_after=retry_after)
                 if status is None:
                     state["direct"] = True
                 elif status.lower() not in OP_TERMINAL:
+                    if state["polls"] % SUSPEND_CHECK_POLLS == 0:  # now and then, the job itself: is it Suspended?
+                        job_state()
                     return False, status, retry_after
                 else:
                     return True, status, None
-            job = self.job(op.job_name)
-            job_state = props(job).get("state") or "Unknown"
-            return job_state.lower() not in JOB_RUNNING, job_state, None
+            current = job_state()
+            return current.lower() not in JOB_RUNNING, current, None
 
         wait_until(poll, what, timeout, clock=self.clock, interval=poll_interval, on_progress=on_progress)
         job = self.job(op.job_name)
         summary = job_summary(job)
-        if (summary["state"] or "").lower() not in JOB_DONE_OK:
+        # The operation can read Succeeded a moment before its job does: read the job again, briefly.
+        for _unused in range(SETTLE_POLLS):
+            if (summary["state"] or "").lower() not in JOB_NOT_STARTED_OR_RUNNING:
+                break
+            self.clock.sleep(state["retry_after"] or poll_interval)
+            job = self.job(op.job_name)
+            summary = job_summary(job)
+        current = (summary["state"] or "").lower()
+        if current == "suspended":
+            raise job_suspended(op.job_name, what, action)
+        if current in JOB_NOT_STARTED_OR_RUNNING and (state["status"] or "").lower() == "succeeded":
+            return summary  # the action succeeded and its job has not caught up: reported as it reads (InProgress)
+        if current not in JOB_DONE_OK:
             raise job_failure(job, action)
         return summary
+
+
+def suspended_message(job_name, what):
+    """What to do about a Suspended job: it waits until someone resumes it, so no wait ends by itself."""
+    return ("Site Recovery job %s (%s) is Suspended: it waits until someone resumes it. Resume it in the portal "
+            "(Site Recovery jobs) or with Resume-AzRecoveryServicesAsrJob -Name %s, then run this task again."
+            % (job_name, what, job_name))
+
+
+def job_suspended(job_name, what, action=None):
+    failure = JobFailed(suspended_message(job_name, what), code="JobSuspended", job_id=job_name)
+    failure.job = {"name": job_name, "state": "Suspended"}
+    failure.recommended_action = "Resume the job (portal or Resume-AzRecoveryServicesAsrJob -Name %s)." % job_name
+    failure.action = action
+    return failure
 
 
 def _retry_after(headers):

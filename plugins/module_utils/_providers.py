@@ -16,6 +16,8 @@ provider (``InMageAzureV2``, a configuration server) is here; the modernized one
 
 from __future__ import annotations
 
+import uuid
+
 
 class InputError(ValueError):
     """Bad input, found before anything was sent to Azure."""
@@ -45,7 +47,8 @@ PHASES = (
 _STATE_PHASES = {
     "enablingprotection": "enabling",
     "enablingfailed": "enable_failed",
-    "unprotectedstatesbegin": "discovered",
+    # An item exists, so replication is being set up: a protectable machine with no item is "discovered".
+    "unprotectedstatesbegin": "enabling",
     "protectedstatesbegin": "initial_replication",
     "initialreplicationinprogress": "initial_replication",
     "initialreplicationfailed": "enable_failed",
@@ -65,24 +68,35 @@ _STATE_PHASES = {
 }
 
 
-def phase_of(item, running_scenario=None):
+# Job states of a job that has not ended (a Suspended job waits for someone to resume it).
+JOB_NOT_ENDED = ("notstarted", "inprogress", "cancelling", "suspended")
+
+
+def phase_of(item, running_scenario=None, job_state=None):
     """The plain-words phase of a replicated item (a REST dict).
 
-    States win over the current scenario: Azure leaves a finished test failover as the item's
-    currentScenario until cleanup, and a failed enable job too. testFailoverState stays
-    MarkedForDeletion after a cleanup (and through failover), so it means "cleaning up" only
-    while the cleanup job is the current scenario.
+    ``running_scenario`` is the item's currentScenario name; ``job_state`` the state of the job it
+    names, when the caller read it (None: not read). States win over the current scenario: Azure
+    leaves a finished test failover as the item's currentScenario until cleanup, and a failed enable
+    job too, so a test failover is running only while testFailoverState or its job says so.
+    testFailoverState stays MarkedForDeletion after a cleanup (and through failover), so it means
+    "cleaning up" only while the cleanup job is the current scenario.
     """
     p = (item or {}).get("properties") or {}
     scenario = (running_scenario or "").lower()
+    job = (job_state or "").lower()
     state = (p.get("protectionState") or "").lower()
     phase = _STATE_PHASES.get(state)
     if phase == "enable_failed":
         return phase
+    if job and job not in JOB_NOT_ENDED:
+        if scenario in ("enableprotection", "enabledr") and job in ("failed", "cancelled"):
+            return "enable_failed"
+        scenario = ""  # the job ended: the scenario Azure still lists says nothing about now
     tfo = (p.get("testFailoverState") or "").lower()
     if tfo == "waitingforcompletion":
         return "test_failover_pending_cleanup"
-    if tfo in ("inprogress", "testfailoverinitiated") or scenario == "testfailover":
+    if tfo in ("inprogress", "testfailoverinitiated") or (scenario == "testfailover" and job):
         return "test_failover_running"
     if scenario == "testfailovercleanup":
         return "test_failover_cleaning_up"
@@ -166,8 +180,9 @@ def _check_frequencies(settings, app_minimum):
         raise InputError("crash_consistent_frequency_minutes must be at least 5.")
 
 
-def _optional_target(details, spec):
-    """The optional target settings both providers' enable inputs name alike, and the target VM's tags."""
+def _optional_target(details, spec, tags_as_map=False):
+    """The optional target settings both providers' enable inputs name alike, and the target VM's tags
+    (InMageAzureV2 takes tags as a map, InMageRcm as a list of tagName/tagValue: SDK 2.0.0 models)."""
     optional = (
         ("targetVmSize", "target_vm_size"),
         ("targetAvailabilitySetId", "availability_set_id"),
@@ -178,7 +193,9 @@ def _optional_target(details, spec):
     for key, name in optional:
         if spec.get(name):
             details[key] = spec[name]
-    if spec.get("tags"):
+    if spec.get("tags") and tags_as_map:
+        details["targetVmTags"] = {k: str(v) for k, v in sorted(spec["tags"].items())}
+    elif spec.get("tags"):
         details["targetVmTags"] = [{"tagName": k, "tagValue": str(v)} for k, v in sorted(spec["tags"].items())]
 
 
@@ -274,17 +291,20 @@ class Classic:
             "runAsAccountId": spec["run_as_account_id"],
             "targetAzureV2ResourceGroupId": spec["target_resource_group_id"],
             "targetAzureNetworkId": spec["target_network_id"],
-            "targetAzureSubnetId": spec["target_subnet_id"],
+            # Despite its name Az PowerShell sends the subnet's name here (RecoveryAzureSubnetName).
+            "targetAzureSubnetId": spec["target_subnet_id"].rstrip("/").rsplit("/", 1)[-1],
             "targetAzureVmName": spec["target_vm_name"],
             "enableRdpOnTargetOption": "Never",
             "multiVmGroupName": spec.get("multi_vm_group") or spec["target_vm_name"],
+            # The group's id: the existing group's (see multi_vm_group_id) or a new one, as PowerShell does.
+            "multiVmGroupId": spec.get("multi_vm_group_id") or str(uuid.uuid4()),
         }
         if spec.get("log_storage_account_id"):
             details["logStorageAccountId"] = spec["log_storage_account_id"]
             details["diskType"] = spec.get("disk_type") or "Standard_LRS"
         if spec.get("storage_account_id"):
             details["storageAccountId"] = spec["storage_account_id"]
-        _optional_target(details, spec)
+        _optional_target(details, spec, tags_as_map=True)
         return {
             "properties": {
                 "policyId": spec["policy_id"],
@@ -293,19 +313,62 @@ class Classic:
             }
         }
 
-    # The key of a replicated NIC's target subnet in the item's vmNics.
-    nic_subnet_key = "recoveryVMSubnetName"
+    @staticmethod
+    def multi_vm_group_id(items, group_name):
+        """The id of the container's InMageAzureV2 replication group named ``group_name``, or None (a new group)."""
+        for item in items or []:
+            d = ((item or {}).get("properties") or {}).get("providerSpecificDetails") or {}
+            if (d.get("instanceType") or "").lower() == "inmageazurev2" and d.get("multiVmGroupId") and \
+                    (d.get("multiVmGroupName") or "").lower() == (group_name or "").lower():
+                return d["multiVmGroupId"]
+        return None
 
     @staticmethod
-    def update_input(spec, nic_id, subnet):
-        """UpdateReplicationProtectedItemInput: the target settings Azure changes in place."""
+    def _nics(item):
+        return ((((item or {}).get("properties") or {}).get("providerSpecificDetails") or {}).get("vmNics")) or []
+
+    @classmethod
+    def _primary(cls, item):
+        """(primary NIC, its primary IP configuration) of the item (VMNicDetails / IPConfigDetails)."""
+        nics = cls._nics(item)
+        selected = (((item or {}).get("properties") or {}).get("providerSpecificDetails") or {}).get("selectedSourceNicId")
+        nic = next((n for n in nics if selected and n.get("nicId") == selected), nics[0] if nics else {})
+        configs = nic.get("ipConfigs") or []
+        return nic, next((c for c in configs if c.get("isPrimary")), configs[0] if configs else {})
+
+    @classmethod
+    def nic_subnet(cls, item):
+        """The target subnet of the item's primary NIC: vmNics[].ipConfigs[].recoverySubnetName for InMageAzureV2."""
+        return cls._primary(item)[1].get("recoverySubnetName")
+
+    # IPConfigDetails (read) keys copied to IPConfigInputDetails (update), SDK 2.0.0.
+    _IP_CONFIG_COPY = (("name", "ipConfigName"), ("isPrimary", "isPrimary"), ("isSeletedForFailover", "isSeletedForFailover"),
+                       ("recoverySubnetName", "recoverySubnetName"), ("recoveryStaticIPAddress", "recoveryStaticIPAddress"),
+                       ("recoveryPublicIPAddressId", "recoveryPublicIPAddressId"),
+                       ("recoveryLBBackendAddressPoolIds", "recoveryLBBackendAddressPoolIds"), ("tfoSubnetName", "tfoSubnetName"),
+                       ("tfoStaticIPAddress", "tfoStaticIPAddress"))
+
+    @classmethod
+    def update_input(cls, spec, item, subnet):
+        """UpdateReplicationProtectedItemInput: the target settings Azure changes in place. The item's NICs are sent
+        back as they are (VMNicInputDetails), but for the target subnet of the primary NIC's primary IP config."""
         body = {"recoveryAzureVMName": spec["target_vm_name"], "selectedRecoveryAzureNetworkId": spec["target_network_id"]}
         for key, value in (("recoveryAzureVMSize", spec["target_vm_size"]), ("licenseType", spec["license_type"]),
                            ("recoveryAvailabilitySetId", spec["availability_set_id"])):
             if value:
                 body[key] = value
-        if nic_id and subnet:
-            body["vmNics"] = [{"nicId": nic_id, "recoveryVMSubnetName": subnet, "selectionType": "SelectedByUser"}]
+        primary_nic, primary_config = cls._primary(item)
+        nics = []
+        for nic in cls._nics(item) if subnet else []:
+            entry = {"nicId": nic.get("nicId"), "selectionType": nic.get("selectionType") or "SelectedByUser", "ipConfigs": []}
+            for config in nic.get("ipConfigs") or []:
+                sent = {dst: config[src] for src, dst in cls._IP_CONFIG_COPY if config.get(src) is not None}
+                if nic is primary_nic and config is primary_config:
+                    sent["recoverySubnetName"] = subnet
+                entry["ipConfigs"].append(sent)
+            nics.append(entry)
+        if nics:
+            body["vmNics"] = nics
         return {"properties": body}
 
     def test_failover_details(self, recovery_point_id, network_id):
@@ -439,18 +502,49 @@ class Modernized(Classic):
         _optional_target(details, spec)
         return {"properties": {"policyId": spec["policy_id"], "providerSpecificDetails": details}}
 
-    nic_subnet_key = "targetSubnetName"
+    @classmethod
+    def _primary(cls, item):
+        nics = cls._nics(item)
+        nic = next((n for n in nics if str(n.get("isPrimaryNic")).lower() == "true"), nics[0] if nics else {})
+        return nic, nic
 
-    def update_input(self, spec, nic_id, subnet):
-        """InMageRcmUpdateReplicationProtectedItemInput: the same settings, in the provider's details."""
+    @classmethod
+    def nic_subnet(cls, item):
+        """The target subnet of the item's primary NIC (InMageRcmNicDetails.targetSubnetName)."""
+        return cls._primary(item)[0].get("targetSubnetName")
+
+    @staticmethod
+    def nic_input(nic):
+        """InMageRcmNicInput of a NIC as the item reports it (InMageRcmNicDetails): an update sends every NIC back
+        with its current settings, isPrimaryNic (required) included; static addresses only when they are static."""
+        sent = {"nicId": nic.get("nicId"), "isPrimaryNic": nic.get("isPrimaryNic") or "false"}
+        for src, dst in (("isSelectedForFailover", "isSelectedForFailover"), ("targetSubnetName", "targetSubnetName"),
+                         ("testSubnetName", "testSubnetName"), ("targetNicName", "targetNicName")):
+            if nic.get(src) is not None:
+                sent[dst] = nic[src]
+        for prefix in ("target", "test"):
+            if (nic.get(prefix + "IPAddressType") or "").lower() == "static" and nic.get(prefix + "IPAddress"):
+                sent[prefix + "StaticIPAddress"] = nic[prefix + "IPAddress"]
+        return sent
+
+    def update_input(self, spec, item, subnet):
+        """InMageRcmUpdateReplicationProtectedItemInput: the same settings, in the provider's details; the NICs as
+        the item has them, but for the primary NIC's target subnet."""
         details = {"instanceType": self.instance_type, "targetVmName": spec["target_vm_name"],
                    "targetNetworkId": spec["target_network_id"]}
         for key, value in (("targetVmSize", spec["target_vm_size"]), ("licenseType", spec["license_type"]),
                            ("targetAvailabilitySetId", spec["availability_set_id"])):
             if value:
                 details[key] = value
-        if nic_id and subnet:
-            details["vmNics"] = [{"nicId": nic_id, "targetSubnetName": subnet}]
+        primary = self._primary(item)[0]
+        nics = []
+        for nic in self._nics(item) if subnet else []:
+            sent = self.nic_input(nic)
+            if nic is primary:
+                sent.update(isPrimaryNic="true", targetSubnetName=subnet)
+            nics.append(sent)
+        if nics:
+            details["vmNics"] = nics
         return {"properties": {"providerSpecificDetails": details}}
 
     def test_failover_details(self, recovery_point_id, network_id):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ._asr import name_of, props, running_job, segment
+from ._asr import name_of, props, running_job, segment, suspended_message
 from ._providers import PROVIDERS, health_errors, phase_of
 
 IDLE_TIME = "1753-01-01"
@@ -26,8 +26,9 @@ def provider_of(item):
     return None
 
 
-def item_summary(item):
-    """Everything a user asks about a replicated machine, with the same keys for every provider."""
+def item_summary(item, job_state=None):
+    """Everything a user asks about a replicated machine, with the same keys for every provider. ``job_state``: the
+    state of the job its currentScenario names, when the caller read it (see phase_of)."""
     p = props(item)
     scenario, job = running_job(item)
     prov = provider_of(item)
@@ -40,7 +41,7 @@ def item_summary(item):
         "friendly_name": p.get("friendlyName"),
         "provider": details.get("instanceType"),
         "provider_name": prov.name if prov else None,
-        "phase": phase_of(item, scenario),
+        "phase": phase_of(item, scenario, job_state),
         "protection_state": p.get("protectionState"),
         "protection_state_description": p.get("protectionStateDescription"),
         "replication_health": p.get("replicationHealth"),
@@ -133,10 +134,13 @@ WAVE_DONE = {
 WAVE_FAILED = {"enable_failed"}
 
 
-def wave_status(items_by_name, names, until="protected"):
+def wave_status(items_by_name, names, until="protected", job_states=None):
     """Per-machine (result, summary) for the machines of a wave: ready / failed / in_progress / missing.
 
-    For ``migrated`` a machine with no replicated item left is ready (its replication was removed)."""
+    For ``migrated`` a machine with no replicated item left is ready (its replication was removed). A machine fails
+    only when its enable failed or its job is Suspended (``job_states``: {job name: state} the caller read); a
+    Critical replication health while it is still on its way (RPO, churn or cache throttling during initial
+    replication) is a warning in the summary, with its health errors, not a failure."""
     target = WAVE_DONE.get(until, {until})
     out = {}
     for name in names:
@@ -144,13 +148,23 @@ def wave_status(items_by_name, names, until="protected"):
         if item is None:
             out[name] = ("ready" if until == "migrated" else "missing", None)
             continue
-        summary = item_summary(item)
+        job = (running_job(item)[1] or "")
+        job_state = (job_states or {}).get(job)
+        summary = item_summary(item, job_state)
+        health = (summary["replication_health"] or "").lower()
         if summary["phase"] in target:
             out[name] = ("ready", summary)
-        elif summary["phase"] in WAVE_FAILED or (
-            (summary["replication_health"] or "").lower() == "critical" and not summary["current_job"]
-        ):
+        elif summary["phase"] in WAVE_FAILED:
+            out[name] = ("failed", summary)
+        elif (job_state or "").lower() == "suspended":
+            summary["suspended_job"] = suspended_message(job, summary["current_job"]["scenario"])
             out[name] = ("failed", summary)
         else:
             out[name] = ("in_progress", summary)
+        if health in ("critical", "warning") and out[name][0] != "failed":
+            errors = summary["health_errors"]
+            summary["warning"] = "replication health %s (%s)%s" % (
+                summary["replication_health"], summary["phase"].replace("_", " "),
+                ": " + "; ".join("%s%s" % ("%s: " % e["code"] if e.get("code") else "", e.get("message") or "") for e in errors)
+                if errors else "")
     return out

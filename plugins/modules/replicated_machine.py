@@ -79,7 +79,7 @@ options:
     description:
       - V(modernized) replicates through a replication appliance (C(InMageRcm)), the only way to start new replication
         since Microsoft retired the classic experience in 2026. V(classic) replicates through a configuration server
-        (C(InMageAzureV2)), for existing classic vaults.
+        (C(InMageAzureV2)), for existing classic vaults; a new classic enable also needs O(allow_classic_enable).
     type: str
     choices: [modernized, classic]
     default: modernized
@@ -102,6 +102,16 @@ options:
   test_subnet:
     description: Subnet of O(test_network). Default the name of O(target_subnet).
     type: str
+  allow_classic_enable:
+    description:
+      - Allow enabling new replication with O(provider=classic). Microsoft retired the classic experience - enabling
+        replication through a configuration server is blocked in the portal and PowerShell as of January 31, 2026,
+        and support ended March 15, 2026 - so a new classic enable is refused before anything is sent, unless this is
+        V(true), meant only for a vault that still runs classic replication.
+      - Machines already replicating under classic are not affected - they can still be updated, tested, failed over,
+        committed and migrated without it.
+    type: bool
+    default: false
   allow_production_network_unsafe:
     description:
       - Allow O(test_network) to be the production O(target_network). Unsafe - a test failover would then put a copy of
@@ -122,7 +132,7 @@ options:
         configuration server (see M(azmove.site_recovery.configuration_server_info)) or, modernized, the name of the
         credentials added on the appliance (see M(azmove.site_recovery.replication_appliance_info)).
       - Required to enable, except for a machine the appliance discovered with its own credentials (a physical
-        server added with them): then those are used, and a different name here is a warning.
+        server added with them) - then those are used, and a different name here is a warning.
       - On Windows an administrator (a local one needs C(LocalAccountTokenFilterPolicy=1)); on Linux C(root).
     type: str
   target_resource_group:
@@ -249,6 +259,7 @@ EXAMPLES = r"""
     vault: rsv-move-eastus
     name: vm-app-win01
     provider: classic
+    allow_classic_enable: true  # a vault that still runs classic replication
     configuration_server: cs-gov-01
     policy: gov-to-public-24h
     run_as_account: winadmin
@@ -356,6 +367,7 @@ failed_machines:
 """
 
 import re
+import uuid
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _offazure as offazure
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
@@ -380,6 +392,13 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._providers im
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_name, item_summary
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
 
+# Microsoft's retirement of classic replication (vmware-physical-azure-classic-deprecation, Microsoft Learn).
+CLASSIC_RETIRED = (
+    "Cannot enable classic replication of %s: Microsoft retired the classic experience (configuration server, "
+    "InMageAzureV2) - enabling replication with it is blocked in the portal and PowerShell as of January 31, 2026, "
+    "and support ended March 15, 2026. Replicate it through a replication appliance (provider: modernized), or, "
+    "for a vault that still runs classic replication, set allow_classic_enable: true."
+)
 # Settings of one provider, refused before anything happens when the task uses the other.
 PROVIDER_ONLY = {"modernized": ("configuration_server",), "classic": ("appliance", "test_network", "test_subnet")}
 VM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]$")
@@ -617,11 +636,30 @@ class Replication:
     def item_path(self, item):
         return (self.server["fabric_name"], self.server["container_name"], item["name"])
 
+    def refuse_classic_enable(self):
+        """New classic replication is blocked by Microsoft; only a vault that still runs it may opt in."""
+        if self.provider.name == "classic" and not self.p["allow_classic_enable"]:
+            self.fail(CLASSIC_RETIRED % self.p["name"])
+
+    def multi_vm_group_id(self, spec):
+        """The classic replication group's id: that of the container's InMageAzureV2 items in the group of the same
+        name, else a new one (as Az PowerShell does); one id per group name for a whole batch."""
+        group = spec.get("multi_vm_group") or spec["target_vm_name"]
+        fabric, container = self.server["fabric_name"], self.server["container_name"]
+
+        def find():
+            items = self.sr.list("replication_protected_items", "list_by_replication_protection_containers", fabric, container)
+            return self.provider.multi_vm_group_id(items, group) or str(uuid.uuid4())
+
+        return shared(self.module, ("multi_vm_group_id", fabric, container, group.lower()), find)
+
     def enable(self, spec):
         name = item_name(self.p["name"])
         self.changed = True
         if self.module.check_mode:
             return None
+        if self.provider.name == "classic":
+            spec = dict(spec, multi_vm_group_id=self.multi_vm_group_id(spec))
         op = self.sr.start(
             "replication_protected_items",
             "begin_create",
@@ -646,18 +684,17 @@ class Replication:
         )
         self.follow(op, "%s for %s" % ("complete migration" if reason == "MigrationComplete" else "disable replication", self.p["name"]))
 
-    def disable_input(self, reason):
-        body = {"disableProtectionReason": reason}
-        if self.provider.name == "classic":
-            body["replicationProviderInput"] = {"instanceType": "InMage"}
-        return {"properties": body}
+    @staticmethod
+    def disable_input(reason):
+        # DisableProtectionInput: its provider input is optional and only the InMage (VMware failback) provider has
+        # one, so neither classic (InMageAzureV2) nor modernized items get any.
+        return {"properties": {"disableProtectionReason": reason}}
 
     def source_kind(self):
         return "configuration server" if self.provider.name == "classic" else "replication appliance"
 
     def update(self, item, spec):
         current = self.provider.target_of(item)
-        nic = ((props(item).get("providerSpecificDetails") or {}).get("vmNics") or [{}])[0]
         wanted = {
             "vm_name": spec["target_vm_name"],
             "vm_size": spec["target_vm_size"],
@@ -667,7 +704,7 @@ class Replication:
         }
         changes = {k: v for k, v in wanted.items() if v and (current.get(k) or "").lower() != v.lower()}
         subnet = self.p["target_subnet"]
-        current_subnet = nic.get(self.provider.nic_subnet_key)
+        current_subnet = self.provider.nic_subnet(item)
         if subnet and current_subnet and current_subnet.lower() != subnet.lower():
             changes["subnet"] = subnet
         policy_id = props(item).get("policyId") or ""
@@ -686,7 +723,7 @@ class Replication:
         self.changed = True
         if self.module.check_mode:
             return item, changes
-        body = self.provider.update_input(spec, nic.get("nicId"), subnet)
+        body = self.provider.update_input(spec, item, subnet)
         op = self.sr.start("replication_protected_items", "begin_update", *self.item_path(item), body, recover=self.recover(item["name"]))
         self.follow(op, "update replication settings of %s" % self.p["name"])
         return self.get_item(item["name"]), changes
@@ -718,6 +755,7 @@ class Replication:
         if item is not None and self.follow_running(item):
             item = self.get_item(item["name"])
         if item is not None and item_summary(item)["phase"] == "enable_failed":
+            self.refuse_classic_enable()  # enabling it again would be a new classic enable
             self.result["retried"] = item_summary(item)["health_errors"]
             self.disable(item, "NotSpecified")
             item = None
@@ -726,6 +764,8 @@ class Replication:
             # Moved already (committed, replication removed): re-running a wave must not replicate a retired source.
             self.result["moved"] = True
             return before, None
+        if item is None:
+            self.refuse_classic_enable()
         spec = self.resolve_spec()
         if item is None:
             item = self.enable(spec)
@@ -823,6 +863,7 @@ def main():
             test_network_resource_group=dict(type="str"),
             test_subnet=dict(type="str"),
             allow_production_network_unsafe=dict(type="bool", default=False),
+            allow_classic_enable=dict(type="bool", default=False),
             policy=dict(type="str"),
             process_server=dict(type="str"),
             run_as_account=dict(type="str"),

@@ -19,6 +19,10 @@ description:
     collection's action plugin does this; the module alone waits silently).
   - Ends with a per-machine result - V(ready), V(failed) (with the health error and Azure's recommended action),
     V(in_progress) (still going at the timeout) or V(missing) (not replicating at all).
+  - A machine fails only when its replication could not be enabled, or when its Site Recovery job is C(Suspended)
+    (the message names the job and how to resume it). A C(Critical) or C(Warning) replication health while a machine
+    is still on its way (RPO, data churn or cache throttling during initial replication) is reported as a warning
+    with its health errors; the wait goes on.
 author:
   - azmove maintainers (@azmove)
 requirements:
@@ -89,7 +93,7 @@ machines:
   returned: always
   type: dict
   sample:
-    vm-app-win01: {result: ready, phase: protected, progress_percent: 100, health_errors: []}
+    vm-app-win01: {result: ready, phase: protected, progress_percent: 100, health_errors: [], warning: null}
     vm-app-lnx01:
       result: failed
       phase: enable_failed
@@ -120,12 +124,50 @@ connection:
   type: dict
 """
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, vault_spec
+import datetime
+
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import props, running_job, SiteRecovery, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import index_by_machine, list_items, wave_status
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import Clock, WaitTimeout, wait_until
 
 RESULTS = ("ready", "failed", "in_progress", "missing")
+# A machine's job running longer than this is read, to see whether it is Suspended (which never ends by itself);
+# younger jobs are not, so a poll stays one read of the vault's list for the whole wave.
+SUSPEND_CHECK_AFTER = 900
+
+
+def job_age(item, now):
+    """Seconds since the item's current job started (currentScenario.startTime), or None."""
+    start = ((props(item).get("currentScenario") or {}).get("startTime") or "")[:19]
+    try:
+        started = datetime.datetime.strptime(start, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+    return (now - started).total_seconds()
+
+
+def old_jobs(items, status, now):
+    """Names of the jobs of in-progress machines that have run for SUSPEND_CHECK_AFTER seconds or more."""
+    out = set()
+    for name, (result, summary) in status.items():
+        item = items.get((summary.get("name") or "").lower()) if summary else None
+        job = running_job(item)[1] if item else None
+        age = job_age(item, now) if job else None
+        if result == "in_progress" and age is not None and age >= SUSPEND_CHECK_AFTER:
+            out.add(job)
+    return out
+
+
+def poll_wave(sr, machines, until, now=None):
+    """One poll: the vault's list, then the state of any long-running job of a machine still in progress."""
+    items = index_by_machine(list_items(sr))
+    status = wave_status(items, machines, until)
+    jobs = old_jobs(items, status, now or datetime.datetime.now(datetime.timezone.utc))
+    if jobs:
+        states = {job: props(sr.job(job)).get("state") for job in sorted(jobs)}
+        status = wave_status(items, machines, until, job_states=states)
+    return status
 
 
 def results_of(status):
@@ -140,6 +182,8 @@ def results_of(status):
             "replication_health": summary.get("replication_health"),
             "health_errors": summary.get("health_errors") or [],
             "current_job": summary.get("current_job"),
+            "warning": summary.get("warning"),
+            "suspended_job": summary.get("suspended_job"),
         }
     return out
 
@@ -168,7 +212,7 @@ def main():
 
         def poll():
             seen["polls"] += 1
-            seen["status"] = wave_status(index_by_machine(list_items(sr)), p["machines"], p["until"])
+            seen["status"] = poll_wave(sr, p["machines"], p["until"])
             pending = [n for n, (r, _s) in seen["status"].items() if r == "in_progress"]
             return not pending, "%d of %d machines still in progress" % (len(pending), len(p["machines"])), None
 
@@ -181,6 +225,10 @@ def main():
             except WaitTimeout:
                 timed_out = True
         results = results_of(seen["status"])
+        if not p["poll_once"]:
+            for name, value in sorted(results.items()):
+                if value["warning"]:
+                    module.warn("%s: %s" % (name, value["warning"]))
         counts = {r: sum(1 for v in results.values() if v["result"] == r) for r in RESULTS}
         out = dict(
             machines=results,
@@ -196,7 +244,9 @@ def main():
             for name, value in sorted(bad.items()):
                 error = (value["health_errors"] or [{}])[0]
                 detail = value["result"].replace("_", " ")
-                if error.get("message"):
+                if value["suspended_job"]:
+                    detail += " - %s" % value["suspended_job"]
+                elif error.get("message"):
                     detail += " - %s%s" % ("%s: " % error["code"] if error.get("code") else "", error["message"])
                     if error.get("recommended_action"):
                         detail += " Recommended action: %s" % error["recommended_action"]

@@ -173,7 +173,17 @@ failed_machines:
   elements: str
 """
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import name_of, resource_id, resource_id_problem, SiteRecovery, vault_spec
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
+    JobFailed,
+    job_failure,
+    name_of,
+    props,
+    resource_id,
+    resource_id_problem,
+    running_job,
+    SiteRecovery,
+    vault_spec,
+)
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import (
     Step,
@@ -199,18 +209,83 @@ class TestFailover(Step):
         return resource_id(self.p["network"], VNET, self.module.connection().subscription_id,
                            self.p["network_resource_group"] or self.p["resource_group"])
 
-    def test_vm_id(self, summary):
-        target = summary["target"]
-        rg = target.get("resource_group_id")
-        if not rg or not target.get("vm_name"):
+    tfo_job = None  # the TestFailover job this run started or followed
+
+    def test_failover_job(self, item):
+        """The item's latest TestFailover job: the one this run started, else the one its currentScenario names (Azure
+        leaves it there until cleanup), else the newest in the vault's job history."""
+        if self.tfo_job:
+            return self.tfo_job
+        scenario, job = running_job(item)
+        if job and (scenario or "").lower() == "testfailover":
+            return job
+        latest = None
+        for entry in self.sr.list("replication_jobs"):
+            p = props(entry)
+            if (p.get("scenarioName") or "").lower() == "testfailover" and (
+                    (p.get("targetObjectId") or "").lower() == (item.get("id") or "").lower()
+                    or (p.get("targetObjectName") or "").lower() in ((item.get("name") or "").lower(),
+                                                                     (props(item).get("friendlyName") or "").lower())):
+                if latest is None or (p.get("startTime") or "") > (props(latest).get("startTime") or ""):
+                    latest = entry
+        return latest.get("name") if latest else None
+
+    def test_vm_id(self, item):
+        """The test VM: the name Azure gave it, from the TestFailover job's details (TestFailoverJobDetails
+        .protectedItemDetails[].testVmName), in the machine's target resource group; None when unknown."""
+        rg = item_summary(item)["target"].get("resource_group_id")
+        job_name = self.test_failover_job(item)
+        if not rg or not job_name:
             return None
-        return "%s/providers/Microsoft.Compute/virtualMachines/%s-test" % (rg, target["vm_name"])
+        custom = props(self.sr.job(job_name)).get("customDetails") or {}
+        names = ((item.get("name") or "").lower(), (props(item).get("friendlyName") or "").lower())
+        for details in custom.get("protectedItemDetails") or []:
+            vm = details.get("testVmName") or details.get("testVmFriendlyName")
+            if vm and ((details.get("name") or "").lower() in names or (details.get("friendlyName") or "").lower() in names):
+                return vm if vm.lower().startswith("/subscriptions/") else "%s/providers/Microsoft.Compute/virtualMachines/%s" % (rg, vm)
+        return None
+
+    def cleanup_after_failure(self, item, failure):
+        """A test failover that failed may leave a test environment to clean up: clean it up when Azure allows it,
+        else say what to do next; the failure is raised either way."""
+        item = reread(self.sr, item) or item
+        summary = item_summary(item)
+        if "TestFailoverCleanup" in summary["allowed_operations"]:
+            self.start(item, "begin_test_failover_cleanup", "cleanup of the failed test failover of %s" % self.p["name"],
+                       {"properties": {"comments": "Cleanup after a failed test failover (azmove.site_recovery)"}})
+            failure.message += " The failed test failover was cleaned up; fix the cause and run the task again."
+        elif summary["phase"] == "test_failover_pending_cleanup":
+            failure.message += (" Clean the failed test failover up (azmove.site_recovery.test_failover with state absent), "
+                                "fix the cause and run the task again.")
+        else:
+            failure.message += " Nothing is left to clean up; fix the cause and run the task again."
+        failure.args = (failure.message,)
+        raise failure
+
+    def failed_test_failover(self, item):
+        """The job of a test failover pending cleanup, when that test failover failed (else None)."""
+        scenario, job = running_job(item)
+        if not job or (scenario or "").lower() != "testfailover":
+            return None
+        entry = self.sr.job(job)
+        return entry if (props(entry).get("state") or "").lower() in ("failed", "cancelled") else None
 
     def present(self, item):
         summary = item_summary(item)
-        if self.follow_running(item, {"testfailover"}):
+        try:
+            followed = self.follow_running(item, {"testfailover"})
+        except JobFailed as failure:
+            if failure.code == "JobSuspended":
+                raise
+            self.cleanup_after_failure(item, failure)
+        if followed:
+            self.tfo_job = (self.result.get("job") or {}).get("name")
             item = reread(self.sr, item)
             summary = item_summary(item)
+        elif summary["phase"] == "test_failover_pending_cleanup" and not self.module.check_mode:
+            failed = self.failed_test_failover(item)
+            if failed is not None:  # an earlier run's test failover failed: clean it up and say so
+                self.cleanup_after_failure(item, job_failure(failed, "test failover of %s" % self.p["name"]))
         if summary["phase"] not in ("test_failover_pending_cleanup",):
             if summary["phase"] != "protected" or "TestFailover" not in summary["allowed_operations"]:
                 refuse(self.p["name"], "start a test failover of", summary)
@@ -218,16 +293,22 @@ class TestFailover(Step):
             point_id, point = choose_point(self.sr, item, self.p["recovery_point"])
             prov = provider_of(item)
             self.result["recovery_point"] = point
-            self.start(item, "begin_test_failover", "test failover of %s" % self.p["name"], {
-                "properties": {
-                    "failoverDirection": "PrimaryToRecovery",
-                    "networkType": "VmNetworkAsInput",
-                    "networkId": network_id,
-                    "providerSpecificDetails": prov.test_failover_details(point_id, network_id),
-                }
-            })
+            try:
+                self.start(item, "begin_test_failover", "test failover of %s" % self.p["name"], {
+                    "properties": {
+                        "failoverDirection": "PrimaryToRecovery",
+                        "networkType": "VmNetworkAsInput",
+                        "networkId": network_id,
+                        "providerSpecificDetails": prov.test_failover_details(point_id, network_id),
+                    }
+                })
+            except JobFailed as failure:
+                if failure.code == "JobSuspended":
+                    raise
+                self.cleanup_after_failure(item, failure)
             if self.module.check_mode:
                 return item
+            self.tfo_job = (self.result.get("job") or {}).get("name")
             item = reread(self.sr, item)
         if self.p["verify"] and not self.module.check_mode and (self.result.get("job") or {}).get("state") != "InProgress":
             self.verify(item)
@@ -251,7 +332,7 @@ class TestFailover(Step):
 
     def verify(self, item):
         summary = item_summary(item)
-        vm_id = self.test_vm_id(summary)
+        vm_id = self.test_vm_id(item)
         facts = vm_facts(self.module, vm_id) if vm_id else None
         self.result["test_vm"] = facts
         problems = check_vm(facts, self.network_id() if self.p["network"] else None, summary["target"].get("vm_size"))
@@ -268,7 +349,7 @@ class TestFailover(Step):
             item = reread(self.sr, item)
             summary = item_summary(item)
         if summary["phase"] == "test_failover_pending_cleanup":
-            vm_id = self.test_vm_id(summary)
+            vm_id = self.test_vm_id(item)
             self.start(item, "begin_test_failover_cleanup", "test failover cleanup of %s" % self.p["name"],
                        {"properties": {"comments": self.p["notes"]}})
             if not self.module.check_mode and self.p["wait"] and vm_id:

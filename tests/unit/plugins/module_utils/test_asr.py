@@ -96,3 +96,74 @@ def test_resource_id_builds_the_id_of_a_name_and_keeps_an_id():
     assert _asr.resource_id("vnet-a", vnet, "0000", "rg-net") == "/subscriptions/0000/resourceGroups/rg-net/providers/" + vnet + "/vnet-a"
     assert _asr.resource_id(SUB + vnet + "/vnet-b", vnet, "1111", "rg-net") == SUB + vnet + "/vnet-b"
     assert _asr.resource_id("rg-x", "resourceGroups", "0000", None) == "/subscriptions/0000/resourceGroups/rg-x"
+
+
+# -- following a job (issue 16): Succeeded before the job catches up, and Suspended jobs ---------------------------
+class FakeClock:
+    def __init__(self):
+        self.t = 0.0
+        self.sleeps = []
+
+    def now(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+def recovery(statuses, job_states):
+    """A SiteRecovery whose operation status and job read the given sequences (the last one repeats)."""
+    sr = _asr.SiteRecovery(None, "rg", "v", clock=FakeClock())
+    statuses, job_states = list(statuses), list(job_states)
+    sr.reads = []
+
+    def status(op):
+        return statuses.pop(0) if len(statuses) > 1 else statuses[0]
+
+    def job(name):
+        state = job_states.pop(0) if len(job_states) > 1 else job_states[0]
+        sr.reads.append(state)
+        return {"name": name, "properties": {"state": state, "scenarioName": "TestFailover"}}
+
+    sr._operation_status = status
+    sr.job = job
+    return sr
+
+
+def test_succeeded_while_the_job_still_reads_in_progress_is_read_again_not_a_failure():
+    sr = recovery([("InProgress", 30.0), ("Succeeded", 20.0)], ["InProgress", "InProgress", "Succeeded"])
+    summary = sr.follow(_asr.Operation("j-1"), "test failover of vm1", timeout=600)
+    assert summary["state"] == "Succeeded"
+    assert sr.clock.sleeps == [30.0, 20.0, 20.0]  # Azure's Retry-After, also between the job's re-reads
+
+
+def test_the_re_reads_are_bounded_and_report_the_job_as_it_reads():
+    sr = recovery([("Succeeded", 5.0)], ["InProgress"])
+    summary = sr.follow(_asr.Operation("j-1"), "test failover of vm1", timeout=600)
+    assert summary["state"] == "InProgress"
+    assert len(sr.reads) == 1 + _asr.SETTLE_POLLS
+
+
+def test_a_failed_operation_whose_job_failed_is_still_a_failure():
+    sr = recovery([("Failed", None)], ["Failed"])
+    with pytest.raises(_asr.JobFailed):
+        sr.follow(_asr.Operation("j-1"), "x", timeout=600)
+
+
+def test_a_suspended_job_ends_the_wait_naming_the_job_and_how_to_resume_it():
+    sr = recovery([(None, None)], ["InProgress", "Suspended"])  # no operation status: the job is polled directly
+    with pytest.raises(_asr.JobFailed) as err:
+        sr.follow(_asr.Operation("j-9"), "enable replication of vm1", timeout=3600, poll_interval=30)
+    assert err.value.code == "JobSuspended" and err.value.job_id == "j-9"
+    assert "j-9 (enable replication of vm1) is Suspended" in err.value.message
+    assert "Resume-AzRecoveryServicesAsrJob -Name j-9" in err.value.message
+    assert sr.clock.t == 30
+
+
+def test_a_suspended_job_is_seen_while_its_operation_still_runs():
+    sr = recovery([("InProgress", 1.0)], ["Suspended"])
+    with pytest.raises(_asr.JobFailed) as err:
+        sr.follow(_asr.Operation("j-9"), "x", timeout=3600)
+    assert err.value.code == "JobSuspended"
+    assert len(sr.clock.sleeps) == _asr.SUSPEND_CHECK_POLLS - 1

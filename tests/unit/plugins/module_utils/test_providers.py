@@ -69,7 +69,7 @@ def test_enable_input_carries_every_target_setting():
     assert body["policyId"] == "P" and body["protectableItemId"] == "PI"
     assert d["masterTargetId"] == "PS"  # the configuration server is its own master target
     assert d["logStorageAccountId"] == "SA" and d["diskType"] == "Premium_LRS"
-    assert d["targetVmTags"] == [{"tagName": "a", "tagValue": "x"}, {"tagName": "b", "tagValue": "2"}]
+    assert d["targetVmTags"] == {"a": "x", "b": "2"}  # InMageAzureV2EnableProtectionInput: dict[str, str]
     assert "targetAvailabilityZone" not in d
 
 
@@ -175,3 +175,119 @@ def test_an_option_of_the_other_provider_is_refused_naming_it_and_the_provider()
     assert prov.other_provider_settings({"provider": "modernized", "configuration_server": "cs"}, ONLY) == (
         "configuration_server is a setting only for the classic provider; this task uses provider modernized "
         "(InMageRcm, a replication appliance).")
+
+
+# -- issue 16: request shapes Azure takes (SDK 2.0.0 models), states as Azure reports them --------------------------
+def classic_spec(**kw):
+    return dict(dict(policy_id="P", protectable_item_id="PI", process_server_id="PS", run_as_account_id="1",
+                     target_resource_group_id="RG", target_network_id="/s/N", target_subnet_id="/s/N/subnets/snet-app",
+                     target_vm_name="vm1", log_storage_account_id="SA"), **kw)
+
+
+def test_classic_enable_sends_the_subnet_name_tags_as_a_map_and_the_group_id():
+    d = CLASSIC.enable_input(classic_spec(tags={"env": "prod"}, multi_vm_group="grp", multi_vm_group_id="g-1"))["properties"][
+        "providerSpecificDetails"]
+    assert d["targetAzureSubnetId"] == "snet-app"  # what Az PowerShell sends (RecoveryAzureSubnetName)
+    assert d["targetVmTags"] == {"env": "prod"}
+    assert (d["multiVmGroupName"], d["multiVmGroupId"]) == ("grp", "g-1")
+
+
+def test_classic_enable_makes_a_new_group_id_when_none_is_given():
+    d = CLASSIC.enable_input(classic_spec())["properties"]["providerSpecificDetails"]
+    assert d["multiVmGroupName"] == "vm1" and len(d["multiVmGroupId"]) == 36
+
+
+def test_classic_group_id_is_the_existing_groups_of_the_same_name():
+    items = [{"properties": {"providerSpecificDetails": {"instanceType": "InMageRcm", "multiVmGroupName": "grp"}}},
+             {"properties": {"providerSpecificDetails": {"instanceType": "InMageAzureV2", "multiVmGroupName": "other",
+                                                         "multiVmGroupId": "g-other"}}},
+             {"properties": {"providerSpecificDetails": {"instanceType": "InMageAzureV2", "multiVmGroupName": "GRP",
+                                                         "multiVmGroupId": "g-1"}}}]
+    assert CLASSIC.multi_vm_group_id(items, "grp") == "g-1"
+    assert CLASSIC.multi_vm_group_id(items, "new") is None
+
+
+def update_spec():
+    return dict(target_vm_name="vm1", target_network_id="/s/N", target_vm_size=None, license_type=None, availability_set_id=None)
+
+
+def rcm_item():
+    return {"properties": {"providerSpecificDetails": {"instanceType": "InMageRcm", "vmNics": [
+        {"nicId": "nic-2", "isPrimaryNic": "false", "isSelectedForFailover": "true", "sourceIPAddress": "10.0.2.5",
+         "targetSubnetName": "snet-data", "testSubnetName": "snet-data-test", "targetIPAddress": "10.1.2.5",
+         "targetIPAddressType": "Static", "testIPAddress": "10.9.2.5", "testIPAddressType": "Dynamic"},
+        {"nicId": "nic-1", "isPrimaryNic": "true", "isSelectedForFailover": "true", "targetSubnetName": "snet-app",
+         "testSubnetName": "snet-app-test", "targetIPAddress": "", "targetIPAddressType": "Dynamic",
+         "testIPAddress": "10.9.1.4", "testIPAddressType": "Static", "targetNicName": "vm1-nic"}]}}}
+
+
+def test_modernized_update_sends_every_nic_as_it_is_but_the_primary_nics_subnet():
+    details = MODERN.update_input(update_spec(), rcm_item(), "snet-new")["properties"]["providerSpecificDetails"]
+    assert details["vmNics"] == [
+        {"nicId": "nic-2", "isPrimaryNic": "false", "isSelectedForFailover": "true", "targetSubnetName": "snet-data",
+         "testSubnetName": "snet-data-test", "targetStaticIPAddress": "10.1.2.5"},
+        {"nicId": "nic-1", "isPrimaryNic": "true", "isSelectedForFailover": "true", "targetSubnetName": "snet-new",
+         "testSubnetName": "snet-app-test", "targetNicName": "vm1-nic", "testStaticIPAddress": "10.9.1.4"},
+    ]
+    assert MODERN.nic_subnet(rcm_item()) == "snet-app"
+
+
+def test_modernized_update_body_is_valid_for_the_sdk_model():
+    from azure.mgmt.recoveryservicessiterecovery import models
+    details = MODERN.update_input(update_spec(), rcm_item(), "snet-new")["properties"]["providerSpecificDetails"]
+    model = models.InMageRcmUpdateReplicationProtectedItemInput(details)
+    assert [nic.is_primary_nic for nic in model.vm_nics] == ["false", "true"]
+    known = set(models.InMageRcmNicInput._attr_to_rest_field[k]._rest_name for k in models.InMageRcmNicInput._attr_to_rest_field)
+    assert all(set(nic) <= known for nic in details["vmNics"])
+
+
+def classic_item():
+    return {"properties": {"providerSpecificDetails": {"instanceType": "InMageAzureV2", "selectedSourceNicId": "nic-1",
+                                                       "vmNics": [
+        {"nicId": "nic-0", "selectionType": "NotSelected",
+         "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "recoverySubnetName": "snet-other"}]},
+        {"nicId": "nic-1", "selectionType": "SelectedByUser",
+         "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "isSeletedForFailover": True, "recoverySubnetName": "snet-app",
+                        "recoveryStaticIPAddress": "10.1.1.4"}]}]}}}
+
+
+def test_classic_subnet_is_read_and_updated_in_the_primary_nics_ip_config():
+    assert CLASSIC.nic_subnet(classic_item()) == "snet-app"
+    body = CLASSIC.update_input(update_spec(), classic_item(), "snet-new")["properties"]
+    assert "recoveryVMSubnetName" not in str(body)
+    assert body["vmNics"][1] == {"nicId": "nic-1", "selectionType": "SelectedByUser", "ipConfigs": [
+        {"ipConfigName": "ipconfig1", "isPrimary": True, "isSeletedForFailover": True, "recoverySubnetName": "snet-new",
+         "recoveryStaticIPAddress": "10.1.1.4"}]}
+    assert body["vmNics"][0]["ipConfigs"][0]["recoverySubnetName"] == "snet-other"
+
+
+def test_an_existing_item_in_unprotected_states_begin_is_being_enabled():
+    assert prov.phase_of(item("UnprotectedStatesBegin")) == "enabling"
+
+
+def test_a_finished_test_failover_left_as_current_scenario_is_not_running():
+    doc = item("Protected", tfo="None", scenario="TestFailover", job="j")
+    assert prov.phase_of(doc, "TestFailover") == "protected"  # the job was not read: currentScenario alone says nothing
+    assert prov.phase_of(doc, "TestFailover", "InProgress") == "test_failover_running"
+    assert prov.phase_of(doc, "TestFailover", "Succeeded") == "protected"
+
+
+def test_a_failed_enable_job_is_a_failed_enable():
+    assert prov.phase_of(item("EnablingProtection"), "EnableDr", "Failed") == "enable_failed"
+    assert prov.phase_of(item("EnablingProtection"), "EnableDr", "InProgress") == "enabling"
+
+
+def test_critical_health_during_initial_replication_is_a_warning_not_a_failure():
+    doc = item("ProtectedStatesBegin", health="Critical", progress=35)
+    doc["properties"]["healthErrors"] = [{"errorCode": "78052", "errorMessage": "The RPO is over its threshold."}]
+    status = wave_status({"vm1": doc}, ["vm1"])
+    result, summary = status["vm1"]
+    assert result == "in_progress"
+    assert "Critical" in summary["warning"] and "78052: The RPO is over its threshold." in summary["warning"]
+
+
+def test_a_suspended_job_fails_its_machine_with_what_to_do():
+    doc = item("EnablingProtection", scenario="EnableDr", job="job-7")
+    result, summary = wave_status({"vm1": doc}, ["vm1"], job_states={"job-7": "Suspended"})["vm1"]
+    assert result == "failed"
+    assert "job-7" in summary["suspended_job"] and "Resume-AzRecoveryServicesAsrJob -Name job-7" in summary["suspended_job"]
