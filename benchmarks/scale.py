@@ -76,7 +76,10 @@ def fleet_seed(n, os_disk_gb=None):
             raise SystemExit("too many machines for the two /24 source subnets: at most %d"
                              % (2 * min(len(v) for v in free.values())))
         ip = free[os_type].pop(0)
-        vm = {"name": "vm-bench-%03d" % i, "location": "usgovvirginia", "private_ip": ip, "power_state": "running",
+        # the guest's computer name differs from the VM name, as on real machines (Windows: upper case, <= 15)
+        computer = ("BENCHWIN%03d" if os_type == "Windows" else "bench-lnx%03d") % i
+        vm = {"name": "vm-bench-%03d" % i, "computer_name": computer, "location": "usgovvirginia", "private_ip": ip,
+              "power_state": "running",
               "vnet": "vnet-app-gov", "subnet": SUBNETS[os_type][0], "tags": dict(WAVE_TAG, role="bench-%d" % (i % 4))}
         if os_type == "Windows":
             vm.update(resource_group="rg-app-gov", size="Standard_D2s_v3", os_type="Windows", os_name="Windows Server 2019",

@@ -177,11 +177,18 @@ def _appliance_commands(sub):
     p.add_argument("--name", required=True, help="appliance name")
     p.add_argument("--component", required=True,
                    help="processServer | rcmProxy | pushInstaller | replicationAgent | reprotectAgent | marsAgent | "
+    p.add_argument("--site", choices=["physical", "vmware"], default="physical", help="the appliance's site")
                         "dra")
     p.add_argument("--healthy", action="store_true", help="healthy again (default: unhealthy)")
     p.add_argument("--error-code")
     p.add_argument("--message")
 
+    p.add_argument("--site", choices=["physical", "vmware"], default="physical", help="the appliance's site")
+    p = sub.add_parser("remove-server", help="remove a server (its discovered machine stays, isDeleted true)")
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--ip", required=True, metavar="IP_OR_FQDN", help="the address the server was added with")
+    p.add_argument("--appliance", help="appliance name (needed when several are registered)")
+    p.add_argument("--site", choices=["physical", "vmware"], default="physical", help="the appliance's site")
 
 def _appliance_command(args):
     if args.cmd == "register-appliance":
@@ -192,9 +199,12 @@ def _appliance_command(args):
             args.subscription, args.resource_group, args.vault)})
     if args.cmd == "add-credential":
         return _admin_call(args, "credential", lambda a: a.add_credential(args.name, args.username, args.os,
-                                                                          args.appliance))
+                                                                          args.appliance, args.site))
     if args.cmd == "add-server":
-        return _admin_call(args, "server", lambda a: a.add_server(args.ip, args.credential, args.appliance))
+        return _admin_call(args, "server", lambda a: a.add_server(args.ip, args.credential, args.appliance,
+                                                                  args.site))
+    if args.cmd == "remove-server":
+        return _admin_call(args, "server removal", lambda a: a.remove_server(args.ip, args.appliance, args.site))
     return _admin_call(args, "health change", lambda a: a.set_appliance_health(
         args.name, args.component, args.healthy, args.error_code, args.message))
 

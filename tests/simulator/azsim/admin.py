@@ -169,10 +169,13 @@ class AdminApp:
                                                            q["vault"])})
         if parts == ["credentials"] and m == "POST":  # a password, if sent, is ignored and never stored
             return Response(200, rcm.add_credential(self.sim, body.get("name"), body.get("username"), body.get("os"),
-                                                    body.get("appliance")))
+                                                    body.get("appliance"), body.get("site")))
         if parts == ["servers"] and m == "POST":
             return Response(200, rcm.add_server(self.sim, body.get("address"), body.get("credential"),
-                                                body.get("appliance")))
+                                                body.get("appliance"), body.get("site")))
+        if parts == ["servers", "remove"] and m == "POST":  # the machine stays listed, isDeleted true
+            return Response(200, rcm.remove_server(self.sim, body.get("address"), body.get("appliance"),
+                                                   body.get("site")))
         if len(parts) == 3 and parts[0] == "appliances" and parts[2] == "health" and m == "POST":
             return Response(200, rcm.set_appliance_health(self.sim, parts[1], body.get("component"),
                                                           bool(body.get("healthy", False)), body.get("error_code"),

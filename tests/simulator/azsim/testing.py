@@ -166,16 +166,21 @@ class AdminClient:
                                                       "resource_group": resource_group, "vault": vault,
                                                       "appliance_key": appliance_key})
 
-    def add_credential(self, name, username, os_type, appliance=None):
-        """A credential of the appliance (a run-as account of its physical site); no password is needed."""
+    def add_credential(self, name, username, os_type, appliance=None, site="physical"):
+        """A credential of the appliance (a run-as account of its physical site, or of its VMware site with
+        site="vmware"); no password is needed."""
         return self._call("POST", "/asr/credentials", {"name": name, "username": username, "os": os_type,
-                                                       "appliance": appliance})
+                                                       "appliance": appliance, "site": site})
 
-    def add_server(self, address, credential, appliance=None):
-        """Add a physical server (IP address or FQDN) with a credential's friendly name; it is discovered after a
-        short scaled delay. Returns the machine / protectable item ids."""
+    def add_server(self, address, credential, appliance=None, site="physical"):
+        """Add a server (IP address or FQDN) with a credential's friendly name (of the same site); it is discovered
+        after a short scaled delay as a Microsoft.OffAzure machine. Returns the machine ids."""
         return self._call("POST", "/asr/servers", {"address": address, "credential": credential,
-                                                   "appliance": appliance})
+                                                   "appliance": appliance, "site": site})
+
+    def remove_server(self, address, appliance=None, site="physical"):
+        """Remove a server: its discovered machine stays listed with isDeleted true."""
+        return self._call("POST", "/asr/servers/remove", {"address": address, "appliance": appliance, "site": site})
 
     def set_appliance_health(self, name, component, healthy=False, error_code=None, message=None):
         """Mark a component (processServer, rcmProxy, pushInstaller, replicationAgent, reprotectAgent, marsAgent,

@@ -3,6 +3,7 @@ credentials, servers, policy and mapping, built once per simulator session (test
 test_conformance both use it)."""
 import types
 
+from rawhttp import call
 from simhelpers import asr_client, clients
 
 RG, VAULT = "rg-asr-rcm", "rsv-rcm-eastus"
@@ -93,3 +94,19 @@ def enable_input(w, srv, cred="win-admin", **over):
 
 def enable(w, name, srv, cred="win-admin", **over):
     return w.asr.replication_protected_items.begin_create(RG, VAULT, w.f, w.c, name, enable_input(w, srv, cred, **over))
+
+
+def arm_list(w, rid, api="2023-06-06", pages=None):
+    """Every entry of an ARM list, following nextLink (the session simulator pages by 1). `pages`: a list that gets
+    each page's size."""
+    arm = w.ep["clouds"]["public"]["resource_manager"].rstrip("/")
+    url, out = f"{arm}{rid}?api-version={api}", []
+    token = w.admin.mint_token("public")
+    while url:
+        status, _h, body = call(w.ep, "GET", url, token=token)
+        assert status == 200, body
+        out += body["value"]
+        if pages is not None:
+            pages.append(len(body["value"]))
+        url = body.get("nextLink")
+    return out

@@ -198,31 +198,30 @@ def test_credentials_and_servers(w, admin):
                                                                             appliance=rcmsetup.APPLIANCE))
     assert "not known to the appliance" in admin_refusal(
         lambda: admin.add_server("10.10.5.4", "nobody", appliance=rcmsetup.APPLIANCE))
-    # discovery takes 120 s x time factor: nothing before, the machine and the protectable item after
+    # discovery takes 120 s x time factor: nothing before, the machine after (in Microsoft.OffAzure only)
     admin.set_time_factor(0.005)
     srv = server(w, "rcm-lnx01", address="rcm-lnx01.contoso.gov")  # by FQDN: the Gov VM's host name
     assert srv["friendly_name"] == "rcm-lnx01" and srv["ip_address"] == "10.10.6.4"
+    assert srv["protectable_item_id"] is None
     assert arm_get(w, srv["fabric_discovery_machine_id"])[0] == 404
-    with pytest.raises(ResourceNotFoundError):
-        w.asr.replication_protectable_items.get(RG, VAULT, w.f, w.c, srv["machine_name"])
     assert wait_until(lambda: arm_get(w, srv["fabric_discovery_machine_id"])[0] == 200, timeout=5)
     admin.set_time_factor(0)
-    pi = w.asr.replication_protectable_items.get(RG, VAULT, w.f, w.c, srv["machine_name"])
-    assert pi.id.lower() == srv["protectable_item_id"].lower() and pi.properties.friendly_name == "rcm-lnx01"
-    assert pi.properties.supported_replication_providers == ["InMageRcm"]
-    assert isinstance(pi.properties.custom_details, m.VMwareVirtualMachineDetails)
-    assert pi.properties.custom_details.os_type == "LINUX" and pi.properties.custom_details.ip_address == "10.10.6.4"
+    with pytest.raises(ResourceNotFoundError):  # appliance-discovered machines are not protectable items
+        w.asr.replication_protectable_items.get(RG, VAULT, w.f, w.c, srv["machine_name"])
     machine = arm_get(w, srv["fabric_discovery_machine_id"])[2]
-    assert machine["name"] == pi.name and machine["properties"]["displayName"] == "rcm-lnx01"
+    assert machine["properties"]["displayName"] == "rcm-lnx01"
+    assert machine["properties"]["fqdn"] == "rcm-lnx01.gov.contoso.internal"
     assert machine["properties"]["operatingSystemDetails"]["osType"] == "Linux"
     assert machine["properties"]["runAsAccountId"] == account["run_as_account_id"]
+    assert machine["properties"]["networkAdapters"][0]["ipAddressList"] == ["10.10.6.4"]
     unknown = admin.add_server("10.10.5.99", "win-admin", appliance=rcmsetup.APPLIANCE)  # no machine there
     assert unknown["friendly_name"] == "10.10.5.99" and unknown["ip_address"] == "10.10.5.99"
     nowhere = admin.add_server("db01.nowhere.contoso.gov", "win-admin", appliance=rcmsetup.APPLIANCE)
     assert nowhere["friendly_name"] == "db01.nowhere.contoso.gov" and nowhere["ip_address"] is None
-    names = [p.properties.friendly_name for p in w.asr.replication_protectable_items
-             .list_by_replication_protection_containers(RG, VAULT, w.f, w.c)]
+    names = [b["properties"]["displayName"] for b in rcmsetup.arm_list(w, site + "/machines")]
     assert {"rcm-lnx01", "10.10.5.99", "db01.nowhere.contoso.gov"} <= set(names)
+    assert not list(w.asr.replication_protectable_items.list_by_replication_protection_containers(RG, VAULT, w.f,
+                                                                                                 w.c))
     assert "neither an IPv4 address nor" in admin_refusal(
         lambda: admin.add_server("bad name!", "win-admin", appliance=rcmsetup.APPLIANCE))
     code, msg = refused(lambda: w.asr.replication_protection_containers.begin_discover_protectable_item(
@@ -271,7 +270,7 @@ def test_policy_limits_and_mapping(w):
 # -- enable protection -------------------------------------------------------------------------------------------------
 def test_enable_validation_creates_nothing(w):
     srv = server(w, "rcm-win02")
-    pi_id = srv["protectable_item_id"]
+    pi_id = f"{w.app['container_id']}/replicationProtectableItems/{srv['machine_name']}"  # what classic would use
     bad_rg = w.landing.replace("rg-landing-eastus", "rg-nowhere")
     cases = [
         ({"fabricDiscoveryMachineId": pi_id}, "InvalidParameter", "not a replicationProtectableItems id"),
@@ -305,8 +304,10 @@ def test_enable_validation_creates_nothing(w):
     other["properties"]["policyId"] = w.policy.id.replace("policy-rcm", "policy-none")
     assert refused(lambda: items(w).begin_create(RG, VAULT, w.f, w.c, "rcm-win02", other))[0] == "InvalidParameter"
     assert "rcm-win02" not in [i.name for i in items(w).list_by_replication_protection_containers(RG, VAULT, w.f, w.c)]
-    pi = w.asr.replication_protectable_items.get(RG, VAULT, w.f, w.c, srv["machine_name"])
-    assert pi.properties.protection_status == "Unprotected"
+    given_pi = enable_input(w, srv)
+    given_pi["properties"]["protectableItemId"] = pi_id  # the machine is no protectable item: null or empty only
+    code, msg = refused(lambda: items(w).begin_create(RG, VAULT, w.f, w.c, "rcm-win02", given_pi))
+    assert code == "InvalidParameter" and "null or empty" in msg
 
 
 def test_enable_progress_points_update_disable(w, admin):
@@ -349,9 +350,6 @@ def test_enable_progress_points_update_disable(w, admin):
     assert disk.seed_managed_disk_id and disk.log_storage_account_id == w.storage and disk.disk_type == "Standard_LRS"
     assert d.vm_nics[0].target_subnet_name == "snet-linux" and d.discovered_vm_details.power_status == "ON"
     assert item.properties.protectable_item_id is None and item.properties.primary_fabric_provider == "InMageRcmFabric"
-    pi = w.asr.replication_protectable_items.get(RG, VAULT, w.f, w.c, srv["machine_name"])
-    assert pi.properties.protection_status == "Protected"
-    assert pi.properties.replication_protected_item_id.lower() == item.id.lower()
     points = list(w.asr.recovery_points.list_by_replication_protected_items(RG, VAULT, w.f, w.c, "rcm-lnx01"))
     assert sorted(p.properties.recovery_point_type for p in points) == ["AppConsistent", "CrashConsistent"]
     assert isinstance(points[0].properties.provider_specific_details, m.InMageRcmRecoveryPointDetails)
@@ -367,8 +365,7 @@ def test_enable_progress_points_update_disable(w, admin):
     code, msg = refused(lambda: begin(w, "update", "rcm-lnx01", {"properties": {"recoveryAzureVMName": "x"}}))
     assert code == "InvalidParameter" and "InMageRcm" in msg
     begin(w, "delete", "rcm-lnx01", {"properties": {"disableProtectionReason": "NotSpecified"}}).result()
-    assert w.asr.replication_protectable_items.get(RG, VAULT, w.f, w.c, srv["machine_name"]) \
-        .properties.protection_status == "Unprotected"
+    assert "rcm-lnx01" not in [i.name for i in items(w).list_by_replication_protection_containers(RG, VAULT, w.f, w.c)]
 
 
 @pytest.mark.parametrize("name,address,cred,code", [

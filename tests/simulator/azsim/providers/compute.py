@@ -7,6 +7,7 @@ a managed OS disk, one NIC and a private IP in a VNet subnet.
 import hashlib
 import ipaddress
 import json
+import re
 import time
 import uuid
 
@@ -74,6 +75,70 @@ def seed_vnet(sim, cloud, sub, v):
     return body
 
 
+def default_computer_name(name, os_type):
+    """The guest host name Azure derives from a VM name when none is given: Windows keeps letters, digits and '-'
+    (no '.' or '_') and at most 15 characters; Linux drops '_' and keeps at most 64 (FACTS §10 naming rules)."""
+    if os_type == "Windows":
+        return re.sub(r"[^A-Za-z0-9-]", "", name)[:15].strip("-") or "vm"
+    return re.sub(r"[^A-Za-z0-9.-]", "", name)[:64].strip("-.") or "vm"
+
+
+def nic_specs(vm):
+    """The seeded VM's NICs: `nics` [{subnet, vnet?, vnet_resource_group?, private_ip, allocation?,
+    network_security_group?, public_ip?, primary?, accelerated_networking?}], or the single-NIC keys (private_ip,
+    subnet, vnet, vnet_resource_group, ip_allocation, network_security_group, public_ip). Names <vm>-nic, <vm>-nic1, ...
+    Exactly one is primary (the one marked, else the first)."""
+    if vm.get("nics"):
+        specs = [dict(n) for n in vm["nics"]]
+    else:
+        specs = [{"subnet": vm.get("subnet"), "vnet": vm.get("vnet"),
+                  "vnet_resource_group": vm.get("vnet_resource_group"), "private_ip": vm["private_ip"], "allocation": vm.get("ip_allocation", "Static"),
+                  "network_security_group": vm.get("network_security_group"), "public_ip": vm.get("public_ip"),
+                  "name": vm.get("nic_name"), "primary": True}]
+    primary = next((i for i, n in enumerate(specs) if n.get("primary")), 0)
+    for i, n in enumerate(specs):
+        n["primary"] = i == primary
+        n.setdefault("vnet", vm.get("vnet"))
+        n.setdefault("vnet_resource_group", vm.get("vnet_resource_group"))
+        n["name"] = n.get("name") or (f"{vm['name']}-nic" + (str(i) if i else ""))
+    return specs
+
+
+def _seed_nic(sim, cloud, sub, vm, vm_id, loc, spec):
+    rg = vm["resource_group"]
+    vnet_rg = spec.get("vnet_resource_group") or rg
+    vnet_name = spec.get("vnet") or f"vnet-{rg}"
+    subnet = spec.get("subnet") or "default"
+    vnet_id = _ids(sub, vnet_rg, "virtualNetworks", vnet_name)
+    if sim.store.get_resource(cloud, vnet_id) is None:
+        seed_vnet(sim, cloud, sub, {"name": vnet_name, "resource_group": vnet_rg, "location": loc,
+                                    "subnets": [{"name": subnet, "address_prefix": vm.get("subnet_prefix",
+                                                                                          "10.0.0.0/24")}]})
+    nic_id = _ids(sub, rg, "networkInterfaces", spec["name"])
+    mac = _hexid(nic_id)[:12].upper()
+    nic = {"name": spec["name"], "id": nic_id, "etag": f'W/"{_guid(nic_id)}"', "type": NIC_TYPE, "location": loc,
+           "tags": vm.get("tags") or {},
+           "properties": {
+               "provisioningState": "Succeeded", "resourceGuid": _guid(nic_id, "guid"),
+               "ipConfigurations": [{
+                   "name": "ipconfig1", "id": f"{nic_id}/ipConfigurations/ipconfig1",
+                   "etag": f'W/"{_guid(nic_id)}"', "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
+                   "properties": {"provisioningState": "Succeeded", "privateIPAddress": spec["private_ip"],
+                                  "privateIPAllocationMethod": spec.get("allocation") or "Static",
+                                  "subnet": {"id": f"{vnet_id}/subnets/{subnet}"}, "primary": True,
+                                  "privateIPAddressVersion": "IPv4"}}],
+               "dnsSettings": {"dnsServers": [], "appliedDnsServers": [],
+                               "internalDomainNameSuffix": f"{_hexid(vnet_id)[:26]}.bx.internal.cloudapp.net"},
+               "macAddress": "-".join(mac[i:i + 2] for i in range(0, 12, 2)),
+               "enableAcceleratedNetworking": bool(spec.get("accelerated_networking")),
+               "vnetEncryptionSupported": False,
+               "enableIPForwarding": False, "primary": spec["primary"], "virtualMachine": {"id": vm_id},
+               "hostedWorkloads": [], "tapConfigurations": [], "nicType": "Standard",
+               "allowPort25Out": False, "auxiliaryMode": "None", "auxiliarySku": "None"}}
+    sim.store.put_resource(cloud, nic_id, NIC_TYPE, sub, rg, nic)
+    return nic_id
+
+
 def seed_vm(sim, cloud, sub, vm):
     rg, name = vm["resource_group"], vm["name"]
     loc = normalize_location(vm.get("location"))
@@ -84,36 +149,9 @@ def seed_vm(sim, cloud, sub, vm):
         pub, offer, sku = vm["image"].get("publisher", pub), vm["image"].get("offer", offer), \
             vm["image"].get("sku", sku)
     vm_id = _ids(sub, rg, "virtualMachines", name)
-    vnet_rg = vm.get("vnet_resource_group", rg)
-    vnet_name = vm.get("vnet") or f"vnet-{rg}"
-    subnet = vm.get("subnet") or "default"
-    vnet_id = _ids(sub, vnet_rg, "virtualNetworks", vnet_name)
-    if sim.store.get_resource(cloud, vnet_id) is None:
-        seed_vnet(sim, cloud, sub, {"name": vnet_name, "resource_group": vnet_rg, "location": loc,
-                                    "subnets": [{"name": subnet, "address_prefix": vm.get("subnet_prefix",
-                                                                                          "10.0.0.0/24")}]})
-    nic_name = vm.get("nic_name") or f"{name}-nic"
-    nic_id = _ids(sub, rg, "networkInterfaces", nic_name)
-    mac = _hexid(nic_id)[:12].upper()
-    nic = {"name": nic_name, "id": nic_id, "etag": f'W/"{_guid(nic_id)}"', "type": NIC_TYPE, "location": loc,
-           "tags": vm.get("tags") or {},
-           "properties": {
-               "provisioningState": "Succeeded", "resourceGuid": _guid(nic_id, "guid"),
-               "ipConfigurations": [{
-                   "name": "ipconfig1", "id": f"{nic_id}/ipConfigurations/ipconfig1",
-                   "etag": f'W/"{_guid(nic_id)}"', "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
-                   "properties": {"provisioningState": "Succeeded", "privateIPAddress": vm["private_ip"],
-                                  "privateIPAllocationMethod": vm.get("ip_allocation", "Static"),
-                                  "subnet": {"id": f"{vnet_id}/subnets/{subnet}"}, "primary": True,
-                                  "privateIPAddressVersion": "IPv4"}}],
-               "dnsSettings": {"dnsServers": [], "appliedDnsServers": [],
-                               "internalDomainNameSuffix": f"{_hexid(vnet_id)[:26]}.bx.internal.cloudapp.net"},
-               "macAddress": "-".join(mac[i:i + 2] for i in range(0, 12, 2)),
-               "enableAcceleratedNetworking": False, "vnetEncryptionSupported": False,
-               "enableIPForwarding": False, "primary": True, "virtualMachine": {"id": vm_id},
-               "hostedWorkloads": [], "tapConfigurations": [], "nicType": "Standard",
-               "allowPort25Out": False, "auxiliaryMode": "None", "auxiliarySku": "None"}}
-    sim.store.put_resource(cloud, nic_id, NIC_TYPE, sub, rg, nic)
+    specs = nic_specs(vm)
+    nic_ids = [_seed_nic(sim, cloud, sub, vm, vm_id, loc, spec) for spec in specs]
+    vm.setdefault("private_ip", next(n["private_ip"] for n in specs if n["primary"]))  # the host facts' key
 
     disk_name = f"{name}_OsDisk_1_{_hexid(vm_id)[:32]}"
     disk_id = _ids(sub, rg.upper(), "disks", disk_name)
@@ -134,7 +172,8 @@ def seed_vm(sim, cloud, sub, vm):
     sim.store.put_resource(cloud, disk_id, DISK_TYPE, sub, rg, disk)
 
     admin_user = vm.get("admin_username", "azureuser")
-    os_profile = {"computerName": vm.get("computer_name", name), "adminUsername": admin_user, "secrets": [],
+    os_profile = {"computerName": vm.get("computer_name") or default_computer_name(name, os_type),
+                  "adminUsername": admin_user, "secrets": [],
                   "allowExtensionOperations": True, "requireGuestProvisionSignal": True}
     if os_type == "Windows":
         os_profile["windowsConfiguration"] = {"provisionVMAgent": True, "enableAutomaticUpdates": True,
@@ -166,7 +205,8 @@ def seed_vm(sim, cloud, sub, vm):
                 "dataDisks": data_disks, "diskControllerType": "SCSI"},
             "osProfile": os_profile,
             "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {
-                "primary": True, "deleteOption": vm.get("delete_option", "Detach")}}]},
+                "primary": spec["primary"], "deleteOption": vm.get("delete_option", "Detach")}}
+                for nic_id, spec in zip(nic_ids, specs)]},
             "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}},
             "timeCreated": created,
         },
@@ -319,11 +359,12 @@ def vm_by_private_ip(store, cloud, ip):
 
 
 # -- VMs created by the simulator (Site Recovery test failover / failover) --------------------------------------
-def free_ip(store, cloud, vnet, subnet_name, wanted=None):
-    """`wanted` if it is in the subnet and unused, else the lowest unused address from .4 (Azure reserves .0-.3)."""
+def free_ip(store, cloud, vnet, subnet_name, wanted=None, taken=()):
+    """`wanted` if it is in the subnet and unused, else the lowest unused address from .4 (Azure reserves .0-.3).
+    `taken`: addresses already given to other NICs of the VM being built."""
     subnet = next(s for s in vnet["properties"]["subnets"] if s["name"].lower() == subnet_name.lower())
     net = ipaddress.ip_network(subnet["properties"]["addressPrefix"], strict=False)
-    used = set()
+    used = set(taken)
     for row in store.query("SELECT body FROM resources WHERE cloud=? AND type_lower=?", (cloud, NIC_TYPE.lower())):
         for cfg in json.loads(row["body"])["properties"].get("ipConfigurations", []):
             used.add(cfg["properties"].get("privateIPAddress"))
@@ -335,29 +376,46 @@ def free_ip(store, cloud, vnet, subnet_name, wanted=None):
     raise ValueError(f"subnet {subnet['id']} is full")
 
 
+def ip_owner(store, cloud, vnet_id, ip):
+    """The id of the IP configuration holding private IP `ip` in VNet `vnet_id`, or None (addresses are unique per
+    VNet, not per cloud)."""
+    prefix = vnet_id.lower() + "/subnets/"
+    for row in store.query("SELECT body FROM resources WHERE cloud=? AND type_lower=?", (cloud, NIC_TYPE.lower())):
+        for cfg in json.loads(row["body"])["properties"].get("ipConfigurations", []):
+            props = cfg["properties"]
+            if props.get("privateIPAddress") == ip and props["subnet"]["id"].lower().startswith(prefix):
+                return cfg["id"]
+    return None
+
+
 def create_vm(sim, cloud, spec):
     """A VM built from replicated (specialized) disks, the way Site Recovery creates it: OS disk attached (no image,
-    no osProfile), one NIC with a dynamic private IP in `spec["subnet_id"]`, managed OS and data disks, power state
-    running. spec: name, resource_group_id, location, size, os_type, os_name, subnet_id, static_ip?, os_disk_size_gb,
-    disk_type, data_disks [GiB], tags, nic_tags, disk_tags. Returns the VM id."""
+    no osProfile), NICs with a private IP each (Static when the requested static IP was given, else Dynamic), managed
+    OS and data disks, power state running. spec: name, resource_group_id, location, size, os_type, os_name,
+    subnet_id + static_ip? (one NIC) or nics [{subnet_id, static_ip?, primary?}], os_disk_size_gb, disk_type,
+    data_disks [GiB], tags, nic_tags, disk_tags. Returns the VM id."""
     sub, rg = spec["resource_group_id"].split("/")[2], spec["resource_group_id"].split("/")[4]
-    vnet_id = spec["subnet_id"].split("/subnets/")[0]
-    vnet = sim.store.get_resource(cloud, vnet_id)
-    subnet = spec["subnet_id"].split("/subnets/")[1]
-    ip = free_ip(sim.store, cloud, vnet, subnet, spec.get("static_ip"))
+    plan = spec.get("nics") or [{"subnet_id": spec["subnet_id"], "static_ip": spec.get("static_ip"), "primary": True}]
+    nics, taken = [], []
+    for n in plan:
+        vnet_id, subnet = n["subnet_id"].split("/subnets/")
+        vnet = sim.store.get_resource(cloud, vnet_id)
+        ip = free_ip(sim.store, cloud, vnet, subnet, n.get("static_ip"), taken)
+        taken.append(ip)
+        nics.append({"vnet": vnet["name"], "vnet_resource_group": vnet_id.split("/")[4], "subnet": subnet,
+                     "private_ip": ip, "allocation": "Static" if n.get("static_ip") == ip else "Dynamic",
+                     "primary": bool(n.get("primary")), "name": n.get("name")})
     name = spec["name"]
     body = seed_vm(sim, cloud, sub, {
         "name": name, "resource_group": rg, "location": spec["location"], "size": spec["size"],
-        "os_type": spec["os_type"], "os_name": spec.get("os_name"), "private_ip": ip,
-        "ip_allocation": "Static" if spec.get("static_ip") == ip else "Dynamic", "power_state": "running",
-        "vnet": vnet["name"], "vnet_resource_group": vnet_id.split("/")[4], "subnet": subnet,
+        "os_type": spec["os_type"], "os_name": spec.get("os_name"), "nics": nics, "power_state": "running",
         "os_disk_size_gb": spec["os_disk_size_gb"], "os_disk_type": spec.get("disk_type") or "Standard_LRS",
         "tags": spec.get("tags") or {}})
     vm_id = body["id"]
-    nic_id = body["properties"]["networkProfile"]["networkInterfaces"][0]["id"]
-    nic = sim.store.get_resource(cloud, nic_id)
-    nic["tags"] = spec.get("nic_tags") or {}
-    sim.store.put_resource(cloud, nic_id, NIC_TYPE, sub, rg, nic)
+    for ref in body["properties"]["networkProfile"]["networkInterfaces"]:
+        nic = sim.store.get_resource(cloud, ref["id"])
+        nic["tags"] = spec.get("nic_tags") or {}
+        sim.store.put_resource(cloud, ref["id"], NIC_TYPE, sub, rg, nic)
     prof = body["properties"]["storageProfile"]
     os_disk = sim.store.get_resource(cloud, prof["osDisk"]["managedDisk"]["id"])
     os_disk["properties"]["creationData"] = {"createOption": "Import"}

@@ -19,7 +19,7 @@ import json
 
 from ..arm import ROUTER, ArmError, normalize_location
 from ..httpbase import Response
-from .compute import NETWORK_VERSIONS, NIC_TYPE, P, VNET_TYPE, _guid, _hexid
+from .compute import NETWORK_VERSIONS, NIC_TYPE, P, VNET_TYPE, _guid, _hexid, nic_specs
 from .resources import require_rg
 
 NSG_TYPE = "Microsoft.Network/networkSecurityGroups"
@@ -1078,40 +1078,47 @@ def seed_subnet_refs(sim, cloud, sub, vnet_spec):
 
 
 def seed_vm_refs(sim, cloud, sub, vm):
-    """The seeded VM's NIC-level references: `network_security_group`, `public_ip`, and
-    `load_balancer_backend_pools` ([{load_balancer, pool, resource_group?}] or ["lb/pool"])."""
+    """The seeded VM's NIC-level references: `network_security_group` and `public_ip` (per NIC, from `nics` or the
+    single-NIC keys), and `load_balancer_backend_pools` ([{load_balancer, pool, resource_group?}] or ["lb/pool"]) on
+    the primary NIC. Returns the primary NIC."""
     rg = vm["resource_group"]
     vm_id = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm['name']}"
     body = sim.store.get_resource(cloud, vm_id)
     if body is None:
         return None
-    nic_id = body["properties"]["networkProfile"]["networkInterfaces"][0]["id"]
-    nic = sim.store.get_resource(cloud, nic_id)
-    ipc = nic["properties"]["ipConfigurations"][0]["properties"]
-    changed = False
-    nsg = _ref_id(sub, rg, vm.get("network_security_group"), "networkSecurityGroups")
-    if nsg:
-        nic["properties"]["networkSecurityGroup"] = {"id": nsg}
-        changed = True
-    pip = _ref_id(sub, rg, vm.get("public_ip"), "publicIPAddresses")
-    if pip:
-        ipc["publicIPAddress"] = {"id": pip}
-        changed = True
-    pools = []
-    for item in vm.get("load_balancer_backend_pools") or []:
-        if isinstance(item, str):
-            lb_name, _unused, pool = item.partition("/")
-            item = {"load_balancer": lb_name, "pool": pool}
-        lb_id = net_id(sub, item.get("resource_group", rg), "loadBalancers", item["load_balancer"])
-        pools.append({"id": f"{lb_id}/backendAddressPools/{item['pool']}"})
-    if pools:
-        ipc["loadBalancerBackendAddressPools"] = pools
-        changed = True
-    for ref in [nsg, pip] + [p_["id"].rsplit("/backendAddressPools/", 1)[0] for p_ in pools]:
-        if ref and sim.store.get_resource(cloud, ref) is None:
-            raise ValueError(f"VM {vm['name']}: {ref} is not seeded")
-    if changed:
-        meta = parse_id(nic_id)
-        sim.store.put_resource(cloud, nic_id, NIC_TYPE, meta[0], meta[1], nic)
+    primary = None
+    refreshed = False
+    for ref, spec in zip(body["properties"]["networkProfile"]["networkInterfaces"], nic_specs(vm)):
+        nic = sim.store.get_resource(cloud, ref["id"])
+        ipc = nic["properties"]["ipConfigurations"][0]["properties"]
+        changed = False
+        nsg = _ref_id(sub, rg, spec.get("network_security_group"), "networkSecurityGroups")
+        if nsg:
+            nic["properties"]["networkSecurityGroup"] = {"id": nsg}
+            changed = True
+        pip = _ref_id(sub, rg, spec.get("public_ip"), "publicIPAddresses")
+        if pip:
+            ipc["publicIPAddress"] = {"id": pip}
+            changed = True
+        pools = []
+        for item in (vm.get("load_balancer_backend_pools") or []) if spec["primary"] else []:
+            if isinstance(item, str):
+                lb_name, _unused, pool = item.partition("/")
+                item = {"load_balancer": lb_name, "pool": pool}
+            lb_id = net_id(sub, item.get("resource_group", rg), "loadBalancers", item["load_balancer"])
+            pools.append({"id": f"{lb_id}/backendAddressPools/{item['pool']}"})
+        if pools:
+            ipc["loadBalancerBackendAddressPools"] = pools
+            changed = True
+        for ref_id in [nsg, pip] + [p_["id"].rsplit("/backendAddressPools/", 1)[0] for p_ in pools]:
+            if ref_id and sim.store.get_resource(cloud, ref_id) is None:
+                raise ValueError(f"VM {vm['name']}: {ref_id} is not seeded")
+        if changed:
+            meta = parse_id(ref["id"])
+            sim.store.put_resource(cloud, ref["id"], NIC_TYPE, meta[0], meta[1], nic)
+            refreshed = True
+        if spec["primary"]:
+            primary = nic
+    if refreshed:
         refresh(sim.store, cloud)
-    return nic
+    return primary

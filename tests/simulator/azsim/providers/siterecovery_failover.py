@@ -13,7 +13,7 @@ Names and shapes: README "Site Recovery" (failover section) and its deviations l
 import time
 
 from ..sim import iso
-from . import compute, compute_catalog
+from . import compute, compute_catalog, siterecovery_rcm_items
 from .siterecovery import ACTIONS, ITEM, T_ITEM, Scope, bad, job_error, route, schedule, task
 from .siterecovery_cs import host_facts
 from .siterecovery_items import (PROTECTED_OPS, _current, _require_allowed, _start_item_op, item_view, need_item,
@@ -59,6 +59,8 @@ def capacity_error(scope, spec):
     """The job error of a VM creation the target region would refuse, or None: a size restricted in the location
     (SkuNotAvailable), or the size's family or the regional vCPUs over the subscription's limit (OperationNotAllowed,
     compute's quota error). Usage and limits are those the Compute usages API reports (compute_catalog)."""
+    if spec.get("ip_error"):  # InMageRcm: a NIC's static IP is taken (siterecovery_rcm_items.failover_nics)
+        return spec["ip_error"]
     location, sub = spec["location"], spec["resource_group_id"].split("/")[2]
     size = next((s for s in compute_catalog.SIZES if s.lower() == spec["size"].lower()), None)
     if size is None:
@@ -174,7 +176,7 @@ def _target_settings(item, test):
             psd["recoveryAzureVMName"])
 
 
-def _vm_spec(scope, item, name, vnet, subnet, static_ip):
+def _vm_spec(scope, item, name, vnet, subnet, static_ip, test=False):
     psd = item["properties"]["providerSpecificDetails"]
     names = [s["name"] for s in vnet["properties"]["subnets"]]
     subnet = next((n for n in names if subnet and n.lower() == subnet.lower()), names[0])
@@ -189,7 +191,9 @@ def _vm_spec(scope, item, name, vnet, subnet, static_ip):
                 "data_disks": disks[1:], "disk_type": protected[0].get("diskType"),
                 "tags": _tags(psd.get("targetVmTags")), "nic_tags": _tags(psd.get("targetNicTags")),
                 "disk_tags": _tags(psd.get("targetManagedDiskTags")),
-                "computer_name": item["properties"]["friendlyName"]}
+                "computer_name": item["properties"]["friendlyName"],
+                # one NIC per selected vmNic; ip_error: a static IP already in use (checked by capacity_error)
+                **dict(zip(("nics", "ip_error"), siterecovery_rcm_items.failover_nics(scope, item, vnet, test)))}
     rg = target_resource(scope, psd["recoveryAzureResourceGroupId"], "Microsoft.Resources/resourceGroups",
                          "TargetResourceGroupNotFound", "target resource group")
     disks = [d["diskCapacityInBytes"] // 1024 ** 3 for d in psd["protectedDisks"]]
@@ -252,7 +256,7 @@ def test_failover(ctx, req, p):
     _require_allowed(scope, item, "TestFailover", view, why)
     vnet, _unused = target_network(scope, network_id, what="test failover network")
     _net, subnet, static_ip, name = _target_settings(item, test=True)
-    spec = _vm_spec(scope, item, name, vnet, subnet, static_ip)
+    spec = _vm_spec(scope, item, name, vnet, subnet, static_ip, test=True)
     point = _recovery_point(scope, item, view, psd.get("recoveryPointId"), now)
     quota = capacity_error(scope, spec)
     custom = {"instanceType": "TestFailoverJobDetails", "testFailoverStatus": "Active", "comments": None,

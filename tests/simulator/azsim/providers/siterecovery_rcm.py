@@ -46,9 +46,22 @@ T_SITE = "Microsoft.OffAzure/serverSites"
 T_RUNAS = T_SITE + "/runAsAccounts"
 T_MACHINE = T_SITE + "/machines"
 SITE = OFF + "/serverSites/{site}"
+# The appliance's VMware site (VmwareSite.tsp, VmwareRunAsAccountResource.tsp, MachineResource.tsp: segments
+# vmwareSites / runAsAccounts / machines; ids spelled VMwareSites as TestV2ARCMCommit's vmwareSiteId).
+T_VSITE = "Microsoft.OffAzure/VMwareSites"
+T_VRUNAS = T_VSITE + "/runAsAccounts"
+T_VMACHINE = T_VSITE + "/machines"
+VSITE = OFF + "/VMwareSites/{site}"
+# site kind -> (site type, run-as account type, machine type, azsim fabric key, credential types by OS)
+SITE_KINDS = {"physical": (T_SITE, T_RUNAS, T_MACHINE, "site_id", {"windows": ("Windows", "WindowsServer"),
+                                                                  "linux": ("Linux", "LinuxServer")}),
+              "vmware": (T_VSITE, T_VRUNAS, T_VMACHINE, "vmware_site_id", {"windows": ("Windows", "WindowsGuest"),
+                                                                          "linux": ("Linux", "LinuxGuest")})}
+# The guests' DNS domain: every discovered Gov machine's fqdn is <computer name>.DNS_SUFFIX (invented; one AD domain
+# for the Government estate, whatever the VNet).
+DNS_SUFFIX = "gov.contoso.internal"
 DISCOVERY_SECONDS = 120  # a server added to the appliance is discovered after 2 real minutes × time factor (invented)
 APPLIANCE_VERSION = "9.62.7172.1"  # component versions (invented, RCM-era numbering)
-CREDENTIAL_TYPES = {"windows": ("Windows", "WindowsServer"), "linux": ("Linux", "LinuxServer")}  # OffAzure example
 # fabric customDetails list key -> InMageRcmApplianceDetails key (the components of one appliance)
 COMPONENTS = {"processServers": "processServer", "rcmProxies": "rcmProxy", "pushInstallers": "pushInstaller",
               "replicationAgents": "replicationAgent", "reprotectAgents": "reprotectAgent", "marsAgents": "marsAgent",
@@ -70,6 +83,17 @@ def _key(vault):
 
 def site_id_of(sub, rg, vault):
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.OffAzure/serverSites/{_key(vault)}serversite"
+
+
+def vmware_site_id_of(sub, rg, vault):
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.OffAzure/VMwareSites/{_key(vault)}vmwaresite"
+
+
+def _site_kind(site):
+    kind = (site or "physical").strip().lower()
+    if kind not in SITE_KINDS:
+        raise ApplianceError(f"site '{site}' is not valid: physical or vmware")
+    return kind
 
 
 def fabric_name_of(vault):
@@ -172,6 +196,9 @@ def register_appliance(sim, name, ip, subscription=None, resource_group=None, va
     fid = scope.rid("replicationFabrics", fabric_name_of(vault_body))
     fabric = scope.get(fid) or _new_fabric(sim, scope, vault_body, fid, now)
     az = fabric["azsim"]
+    if not az.get("vmware_site_id"):
+        az["vmware_site_id"] = vmware_site_id_of(scope.sub, scope.rg, vault_body)
+        fabric["properties"]["customDetails"]["vmwareSiteId"] = az["vmware_site_id"]
     app = next((a for a in az["appliances"] if a["name"].lower() == name.lower()), None)
     new = app is None
     if new:
@@ -202,7 +229,7 @@ def describe(scope, fabric, app):
             "cloud": scope.cloud, "fabric_name": fabric["name"], "fabric_id": fabric["id"],
             "container_name": az["container_id"].rsplit("/", 1)[-1], "container_id": az["container_id"],
             "process_server_id": app["ids"]["processServer"], "recovery_services_provider_id": app["provider_id"],
-            "physical_site_id": az["site_id"]}
+            "physical_site_id": az["site_id"], "vmware_site_id": az["vmware_site_id"]}
 
 
 def _new_fabric(sim, scope, vault, fid, now):
@@ -211,7 +238,8 @@ def _new_fabric(sim, scope, vault, fid, now):
     site_id = site_id_of(scope.sub, scope.rg, vault)
     container_id = f"{fid}/replicationProtectionContainers/{key}replicationcontainer"
     region = vault["location"]
-    details = {"instanceType": "InMageRcm", "vmwareSiteId": None, "physicalSiteId": site_id,
+    vmware_site_id = vmware_site_id_of(scope.sub, scope.rg, vault)
+    details = {"instanceType": "InMageRcm", "vmwareSiteId": vmware_site_id, "physicalSiteId": site_id,
                "serviceEndpoint": f"https://{region}-rcm.hypervrecoverymanager.windowsazure.com",
                "serviceResourceId": guid(fid, "service"), "serviceContainerId": guid(fid, "service-container"),
                "dataPlaneUri": f"https://{region}-rcm-dp.hypervrecoverymanager.windowsazure.com",
@@ -224,7 +252,7 @@ def _new_fabric(sim, scope, vault, fid, now):
                              "bcdrState": "Valid", "customDetails": details, "healthErrorDetails": [],
                              "health": "Normal"},
               "azsim": {"registered": now, "appliances": [], "container_id": container_id, "site_id": site_id,
-                        "accounts": []}}
+                        "vmware_site_id": vmware_site_id, "accounts": []}}
     container = {"id": container_id, "name": container_id.rsplit("/", 1)[-1], "type": T_CONTAINER,
                  "properties": {"fabricFriendlyName": fabric["name"], "friendlyName": container_id.rsplit("/", 1)[-1],
                                 "fabricType": "InMageRcm", "protectedItemCount": 0, "pairingStatus": "NotPaired",
@@ -254,18 +282,20 @@ def _put_provider(sim, scope, fabric, app):
 
 
 def _put_site(sim, scope, vault, fabric):
-    """The Microsoft.OffAzure physical-server site (ServerSiteResource), in the vault's resource group and region."""
-    site_id = fabric["azsim"]["site_id"]
-    old = sim.store.get_resource("public", site_id)
-    ident = _identity(sim, "public", vault["location"], vault["name"], site_id, "site")
-    body = {"id": site_id, "name": site_id.rsplit("/", 1)[-1], "type": T_SITE, "location": vault["location"],
-            "tags": {}, "properties": {
-                "servicePrincipalIdentityDetails": ident, "discoveryScenario": "DR",
-                "discoverySolutionId": f"{vault['id']}/replicationFabrics/{fabric['name']}",
-                "serviceEndpoint": fabric["properties"]["customDetails"]["serviceEndpoint"],
-                "provisioningState": "Succeeded"},
-            "azsim": {"created": old["azsim"]["created"] if old else time.time(), "fabric_id": fabric["id"]}}
-    sim.store.put_resource("public", site_id, T_SITE, scope.sub, scope.rg, body)
+    """The appliance's two Microsoft.OffAzure sites, in the vault's resource group and region: the physical-server
+    site (ServerSiteResource) and the VMware site (VmwareSite); the fabric names both."""
+    for site_type, key in ((T_SITE, "site_id"), (T_VSITE, "vmware_site_id")):
+        site_id = fabric["azsim"][key]
+        old = sim.store.get_resource("public", site_id)
+        ident = _identity(sim, "public", vault["location"], vault["name"], site_id, "site")
+        body = {"id": site_id, "name": site_id.rsplit("/", 1)[-1], "type": site_type, "location": vault["location"],
+                "tags": {}, "properties": {
+                    "servicePrincipalIdentityDetails": ident, "discoveryScenario": "DR",
+                    "discoverySolutionId": f"{vault['id']}/replicationFabrics/{fabric['name']}",
+                    "serviceEndpoint": fabric["properties"]["customDetails"]["serviceEndpoint"],
+                    "provisioningState": "Succeeded"},
+                "azsim": {"created": old["azsim"]["created"] if old else time.time(), "fabric_id": fabric["id"]}}
+        sim.store.put_resource("public", site_id, site_type, scope.sub, scope.rg, body)
 
 
 # -- health knob ---------------------------------------------------------------------------------------------------
@@ -392,40 +422,53 @@ def list_appliances(ctx, req, p):
     return ctx.page(out)
 
 
-# -- credentials (run-as accounts of the site) -----------------------------------------------------------------
-def add_credential(sim, name, username, os_type, appliance=None):
-    """A credential of the appliance's configuration manager = a run-as account of the physical site. The password
-    is neither needed nor accepted. Idempotent by name (the username / OS type are updated)."""
+# -- credentials (run-as accounts of a site) -------------------------------------------------------------------
+def add_credential(sim, name, username, os_type, appliance=None, site="physical"):
+    """A credential of the appliance's configuration manager = a run-as account of its physical site (or, with
+    site="vmware", of its VMware site). The password is neither needed nor accepted. Idempotent by name (the
+    username / OS type are updated)."""
     name, username = (name or "").strip(), (username or "").strip()
     if not name or not username:
         raise ApplianceError("a credential needs a friendly name and a username")
-    os_name, cred_type = CREDENTIAL_TYPES.get((os_type or "").lower(), (None, None))
+    kind = _site_kind(site)
+    _site_type, runas_type, _machine_type, key, cred_types = SITE_KINDS[kind]
+    os_name, cred_type = cred_types.get((os_type or "").lower(), (None, None))
     if os_name is None:
         raise ApplianceError(f"os type '{os_type}' is not valid: Windows or Linux")
     scope, fabric, app = _locate(sim, appliance)
-    site_id = fabric["azsim"]["site_id"]
+    site_id = fabric["azsim"][key]
     rid = f"{site_id}/runAsAccounts/{guid(site_id, 'runas', name.lower())}"
     old = sim.store.get_resource("public", rid)
     now = time.time()
-    body = {"id": rid, "name": rid.rsplit("/", 1)[-1], "type": T_RUNAS, "properties": {
+    body = {"id": rid, "name": rid.rsplit("/", 1)[-1], "type": runas_type, "properties": {
         "displayName": name, "credentialType": cred_type, "applianceName": app["name"],
         "createdTimestamp": old["properties"]["createdTimestamp"] if old else iso(now), "updatedTimestamp": iso(now),
         "provisioningState": "Created"},
         "azsim": {"username": username, "os": os_name}}
-    sim.store.put_resource("public", rid, T_RUNAS, scope.sub, scope.rg, body)
-    return {"run_as_account_id": rid, "name": name, "credential_type": cred_type, "physical_site_id": site_id,
-            "appliance_name": app["name"]}
+    sim.store.put_resource("public", rid, runas_type, scope.sub, scope.rg, body)
+    return {"run_as_account_id": rid, "name": name, "credential_type": cred_type, "site": kind, "site_id": site_id,
+            "physical_site_id": fabric["azsim"]["site_id"], "appliance_name": app["name"]}
 
 
 def run_as_account(sim, rid):
     body = sim.store.get_resource("public", rid or "")
-    return body if body and body.get("type") == T_RUNAS else None
+    return body if body and body.get("type") in (T_RUNAS, T_VRUNAS) else None
 
 
-# -- servers (discovered machines + protectable items) --------------------------------------------------------------
+# -- servers (discovered machines) -------------------------------------------------------------------------------
+def _vm_nics(sim, vm):
+    return [sim.store.get_resource("gov", ref["id"]) for ref in vm["properties"]["networkProfile"]["networkInterfaces"]]
+
+
+def _computer_name(vm):
+    """The guest's host name (what the appliance discovers), never the Azure VM name (FACTS §10)."""
+    return (vm["properties"].get("osProfile") or {}).get("computerName") or vm["azsim"].get("computer_name") \
+        or vm["name"]
+
+
 def _resolve(sim, address):
-    """(ip or None, Gov VM or None) of an IP address or FQDN. An FQDN resolves to the Gov VM whose computer name or
-    name is its first label (the simulator has no DNS); otherwise to nothing (unreachable)."""
+    """(ip or None, Gov VM or None) of an IP address or FQDN. An FQDN resolves to the Gov VM whose computer name is
+    its first label (the simulator has no DNS; the Azure VM name is not a host name); otherwise to nothing."""
     try:
         ipaddress.IPv4Address(address)
         return address, compute.vm_by_private_ip(sim.store, "gov", address)
@@ -438,74 +481,114 @@ def _resolve(sim, address):
     for row in sim.store.query("SELECT body FROM resources WHERE cloud='gov' AND type_lower=?",
                                (compute.VM_TYPE.lower(),)):
         vm = json.loads(row["body"])
-        names = {vm["name"].lower(), ((vm["properties"].get("osProfile") or {}).get("computerName") or "").lower()}
-        if label in names:
-            nic = sim.store.get_resource("gov", vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"])
+        if label == _computer_name(vm).lower():
+            nics = _vm_nics(sim, vm)
+            nic = next((n for n in nics if n["properties"].get("primary")), nics[0])
             return nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"], vm
     return None, None
 
 
 def _machine_facts(sim, address, os_name):
-    """What discovery finds on the machine: name, OS, disks, CPU, memory, NIC (from the Gov VM when there is one)."""
+    """What discovery finds on the machine: host name, FQDN, OS, disks, CPU, memory, NICs (from the Gov VM when there
+    is one). facts["nics"]: one entry per NIC {mac, ips, network, subnet, primary, allocation}."""
     ip, vm = _resolve(sim, address)
     if vm is None:  # nothing answers there: the machine is known by the address it was added with
-        host = address
-        disks = [128]
-        return {"ip": ip, "vm_id": None, "host": host, "os": os_name, "os_name": os_name, "disks": disks,
-                "cpu": 2, "ram": 4096, "size": None, "mac": None, "network": "", "subnet": None}
+        return {"ip": ip, "vm_id": None, "host": address, "fqdn": address if ip != address else None, "os": os_name,
+                "os_name": os_name, "disks": [128], "cpu": 2, "ram": 4096, "size": None,
+                "nics": [{"mac": None, "ips": [ip] if ip else [], "network": "", "subnet": None, "primary": True,
+                          "allocation": "Static"}]}
     prof = vm["properties"]["storageProfile"]
     size = vm["properties"]["hardwareProfile"]["vmSize"]
     from .siterecovery_items import VM_SIZES
     cpu, ram = VM_SIZES.get(size.lower(), (2, 4096))
-    nic = sim.store.get_resource("gov", vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"])
-    subnet_id = nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"]
-    return {"ip": ip, "vm_id": vm["id"], "host": (vm["properties"].get("osProfile") or {}).get("computerName")
-            or vm["name"], "os": prof["osDisk"].get("osType") or os_name, "os_name": vm["azsim"].get("os_name"),
+    nics = []
+    for nic in _vm_nics(sim, vm):
+        cfgs = [c["properties"] for c in nic["properties"]["ipConfigurations"]]
+        subnet_id = cfgs[0]["subnet"]["id"]
+        nics.append({"mac": nic["properties"]["macAddress"].replace("-", ":").lower(),
+                     "ips": [c["privateIPAddress"] for c in cfgs], "network": subnet_id.split("/")[-3],
+                     "subnet": subnet_id.rsplit("/", 1)[-1], "primary": bool(nic["properties"].get("primary")),
+                     "allocation": cfgs[0].get("privateIPAllocationMethod") or "Static"})
+    if not any(n["primary"] for n in nics):
+        nics[0]["primary"] = True
+    host = _computer_name(vm)
+    return {"ip": ip, "vm_id": vm["id"], "host": host, "fqdn": f"{host}.{DNS_SUFFIX}",
+            "os": prof["osDisk"].get("osType") or os_name, "os_name": vm["azsim"].get("os_name"),
             "disks": [prof["osDisk"]["diskSizeGB"]] + [d["diskSizeGB"] for d in prof["dataDisks"]],
-            "cpu": cpu, "ram": ram, "size": size, "mac": nic["properties"]["macAddress"].replace("-", ":"),
-            "network": subnet_id.split("/")[-3], "subnet": subnet_id.rsplit("/", 1)[-1]}
+            "cpu": cpu, "ram": ram, "size": size, "nics": nics}
 
 
-def add_server(sim, address, credential, appliance=None):
-    """Add a physical server (IP address or FQDN + credential friendly name) to an appliance. The server is discovered
-    after DISCOVERY_SECONDS × time factor: an OffAzure machine of the site and a protectable item of the container.
-    Idempotent per address (the credential is updated)."""
+def _machine_id(sim, site_id, address):
+    """The id of the live (not deleted) machine discovered at this address, or a new one: a server removed and added
+    again is a new machine, the deleted entry stays listed."""
+    for n in range(100):
+        parts = ("machine", address.lower()) + ((str(n),) if n else ())
+        mid = f"{site_id}/machines/{guid(site_id, *parts)}"
+        old = sim.store.get_resource("public", mid)
+        if old is None or not old["properties"].get("isDeleted"):
+            return mid, old
+    raise ApplianceError(f"server '{address}' was removed too many times")
+
+
+def add_server(sim, address, credential, appliance=None, site="physical"):
+    """Add a server (IP address or FQDN + credential friendly name) to an appliance, in its physical site (or its
+    VMware site with site="vmware"). After DISCOVERY_SECONDS x time factor the server is a discovered machine of the
+    site, and only there (Microsoft.OffAzure): no protectable item, unless the simulator runs with
+    --mirror-rcm-protectable-items (a leniency). Idempotent per address (the credential is updated)."""
     address = (address or "").strip()
+    kind = _site_kind(site)
+    _site_type, _runas_type, machine_type, key, _cred = SITE_KINDS[kind]
     scope, fabric, app = _locate(sim, appliance)
-    site_id = fabric["azsim"]["site_id"]
+    site_id = fabric["azsim"][key]
     account = sim.store.get_resource("public",
                                      f"{site_id}/runAsAccounts/{guid(site_id, 'runas', (credential or '').lower())}")
     if account is None:
-        raise ApplianceError(f"credential '{credential}' is not known to the appliance '{app['name']}'; add it first")
+        raise ApplianceError(f"credential '{credential}' is not known to the appliance '{app['name']}' ({kind} "
+                             "site); add it first")
     facts = _machine_facts(sim, address, account["azsim"]["os"])
-    mname = guid(site_id, "machine", address.lower())
-    mid = f"{site_id}/machines/{mname}"
-    container_id = fabric["azsim"]["container_id"]
-    pid = f"{container_id}/replicationProtectableItems/{mname}"
-    old = sim.store.get_resource("public", mid)
+    mid, old = _machine_id(sim, site_id, address)
+    mname = mid.rsplit("/", 1)[-1]
+    mirror = bool(getattr(sim, "mirror_rcm_protectable_items", False))
+    pid = f"{fabric['azsim']['container_id']}/replicationProtectableItems/{mname}" if mirror else None
     now = time.time()
     visible_at = old["azsim"]["visible_at"] if old else now + DISCOVERY_SECONDS * sim.time_factor
     os_name = facts["os"]
     disks = [{"name": (f"\\\\.\\PHYSICALDRIVE{i}" if os_name == "Windows" else f"/dev/sd{chr(97 + i)}"),
               "diskId": "{%s}" % guid(mid, "disk", str(i)).upper(), "maxSizeInBytes": gb * 1024 ** 3, "lun": i,
               "isOSDisk": i == 0} for i, gb in enumerate(facts["disks"])]
-    machine = {"id": mid, "name": mname, "type": T_MACHINE, "properties": {
-        "displayName": facts["host"], "fqdn": address if facts["ip"] != address else None,
+    props = {
+        "displayName": facts["host"], "fqdn": facts["fqdn"],
         "biosGuid": guid(mid, "bios").upper(), "firmware": "BIOS", "numberOfProcessorCore": facts["cpu"],
         "allocatedMemoryInMb": float(facts["ram"]),
         "operatingSystemDetails": {"osType": os_name, "osName": facts["os_name"], "osVersion": None},
         "disks": [{"name": d["name"], "maxSizeInBytes": d["maxSizeInBytes"], "lun": d["lun"], "uuid": d["diskId"]}
                   for d in disks],
-        "networkAdapters": [{"nicId": facts["mac"] or guid(mid, "nic"), "macAddress": facts["mac"],
-                             "ipAddressList": [facts["ip"]] if facts["ip"] else [],
-                             "networkName": facts["network"], "ipAddressType": "Static"}],
+        "networkAdapters": [{"nicId": n["mac"] or guid(mid, "nic", str(i)), "macAddress": n["mac"],
+                             "ipAddressList": n["ips"], "networkName": n["network"],
+                             "ipAddressType": n["allocation"]} for i, n in enumerate(facts["nics"])],
         "runAsAccountId": account["id"], "applianceNames": [app["name"]], "isDeleted": False, "errors": [],
         "createdTimestamp": old["properties"]["createdTimestamp"] if old else iso(visible_at),
-        "updatedTimestamp": iso(max(now, visible_at))},
-        "azsim": {"visible_at": visible_at, "address": address, "facts": facts, "disks": disks,
-                  "appliance": app["name"], "protectable_id": pid}}
-    sim.store.put_resource("public", mid, T_MACHINE, scope.sub, scope.rg, machine)
-    protectable = {"id": pid, "name": mname, "type": T_PROTECTABLE, "properties": {
+        "updatedTimestamp": iso(max(now, visible_at))}
+    if kind == "vmware":  # a VMware machine names no account: clients take the site's run-as accounts by name
+        del props["runAsAccountId"]
+    machine_body = {"id": mid, "name": mname, "type": machine_type, "properties": props,
+                    "azsim": {"visible_at": visible_at, "address": address, "facts": facts, "disks": disks,
+                              "appliance": app["name"], "protectable_id": pid, "site": kind}}
+    sim.store.put_resource("public", mid, machine_type, scope.sub, scope.rg, machine_body)
+    if mirror:
+        _put_protectable(scope, app, facts, address, pid, mname, mid, visible_at)
+    return {"machine_name": mname, "fabric_discovery_machine_id": mid, "protectable_item_id": pid,
+            "friendly_name": facts["host"], "fqdn": facts["fqdn"], "ip_address": facts["ip"],
+            "run_as_account_id": account["id"], "site": kind, "site_id": site_id,
+            "physical_site_id": fabric["azsim"]["site_id"], "discovered_at": iso(visible_at),
+            "appliance_name": app["name"]}
+
+
+def _put_protectable(scope, app, facts, address, pid, mname, mid, visible_at):
+    """Leniency (--mirror-rcm-protectable-items only): the machine mirrored as a protectable item of the InMageRcm
+    container. Real Azure keeps appliance-discovered machines in Microsoft.OffAzure only."""
+    os_name = facts["os"]
+    scope.put({"id": pid, "name": mname, "type": T_PROTECTABLE, "properties": {
         "friendlyName": facts["host"], "protectionStatus": "Unprotected", "replicationProtectedItemId": None,
         "recoveryServicesProviderId": app["provider_id"], "protectionReadinessErrors": [],
         "supportedReplicationProviders": ["InMageRcm"],
@@ -513,19 +596,39 @@ def add_server(sim, address, credential, appliance=None):
                           "agentInstalled": "NotInstalled", "osType": os_name.upper(), "agentVersion": None,
                           "ipAddress": facts["ip"] or address, "poweredOn": "On", "vCenterInfrastructureId": "",
                           "discoveryType": "PhysicalMachine", "diskDetails": [], "validationErrors": []}},
-        "azsim": {"os": os_name, "ip": facts["ip"], "visible_at": visible_at, "machine_id": mid}}  # noqa: E128
-    scope.put(protectable, T_PROTECTABLE)
-    return {"machine_name": mname, "fabric_discovery_machine_id": mid, "protectable_item_id": pid,
-            "friendly_name": facts["host"], "ip_address": facts["ip"], "run_as_account_id": account["id"],
-            "physical_site_id": site_id, "discovered_at": iso(visible_at), "appliance_name": app["name"]}
+        "azsim": {"os": os_name, "ip": facts["ip"], "visible_at": visible_at, "machine_id": mid}}, T_PROTECTABLE)
+
+
+def remove_server(sim, address, appliance=None, site="physical"):
+    """Remove a server from an appliance: its discovered machine stays listed with isDeleted true (as Azure keeps
+    deleted entries); adding the address again discovers a new machine."""
+    address = (address or "").strip()
+    kind = _site_kind(site)
+    machine_type, key = SITE_KINDS[kind][2], SITE_KINDS[kind][3]
+    scope, fabric, app = _locate(sim, appliance)
+    mid, old = _machine_id(sim, fabric["azsim"][key], address)
+    if old is None:
+        raise ApplianceError(f"server '{address}' is not a server of the {kind} site of the appliance '{app['name']}'")
+    old["properties"].update(isDeleted=True, updatedTimestamp=iso(time.time()))
+    sim.store.put_resource("public", mid, machine_type, scope.sub, scope.rg, old)
+    return {"machine_name": old["name"], "fabric_discovery_machine_id": mid, "is_deleted": True}
 
 
 def machine(sim, rid, now=None):
-    """The discovered machine (stored body) with this ARM id, if it has been discovered by now."""
+    """The discovered machine (stored body) with this ARM id, if it has been discovered by now (deleted or not)."""
     body = sim.store.get_resource("public", rid or "")
-    if body is None or body.get("type") != T_MACHINE:
+    if body is None or body.get("type") not in (T_MACHINE, T_VMACHINE):
         return None
     return body if body["azsim"]["visible_at"] <= (time.time() if now is None else now) else None
+
+
+def site_of_machine(fabric, mid):
+    """The fabric's site (physical or VMware) a machine id belongs to, or None."""
+    for key in ("site_id", "vmware_site_id"):
+        site_id = fabric["azsim"].get(key)
+        if site_id and (mid or "").lower().startswith(site_id.lower() + "/machines/"):
+            return site_id
+    return None
 
 
 # -- Microsoft.OffAzure reads ---------------------------------------------------------------------------------------
@@ -533,12 +636,13 @@ def _off_route(template, rtype):
     return ROUTER.route("GET", template, rtype=rtype, api_versions=OFFAZURE_VERSIONS)
 
 
-def _site(ctx, p):
+def _site(ctx, p, site_type=T_SITE):
     require_rg(ctx, p["sub"], p["rg"])
+    segment = site_type.split("/")[1]
     body = ctx.store.get_resource(ctx.cloud, f"/subscriptions/{p['sub']}/resourceGroups/{p['rg']}/providers/"
-                                             f"Microsoft.OffAzure/serverSites/{p['site']}")
-    if body is None:
-        raise ArmError(404, "ResourceNotFound", f"The Resource '{T_SITE}/{p['site']}' under resource group "
+                                             f"Microsoft.OffAzure/{segment}/{p['site']}")
+    if body is None or body.get("type") != site_type:
+        raise ArmError(404, "ResourceNotFound", f"The Resource '{site_type}/{p['site']}' under resource group "
                                                 f"'{p['rg']}' was not found. For more details please go to "
                                                 "https://aka.ms/ARMResourceNotFoundFix")
     return body
@@ -558,55 +662,61 @@ def render_site(ctx, body, now):
     return out
 
 
-@_off_route(SITE, T_SITE)
-def get_site(ctx, req, p):
-    return Response(200, render_site(ctx, _site(ctx, p), time.time()))
-
-
-@_off_route(OFF + "/serverSites", T_SITE)
-def list_sites(ctx, req, p):
-    require_rg(ctx, p["sub"], p["rg"])
-    now = time.time()
-    return ctx.page([render_site(ctx, b, now) for b in ctx.store.list_resources(ctx.cloud, T_SITE, p["sub"], p["rg"])])
-
-
-def _children(ctx, p, rtype):
-    site = _site(ctx, p)
+def _children(ctx, p, site_type, rtype):
+    site = _site(ctx, p, site_type)
     prefix = site["id"].lower() + "/"
     return [b for b in ctx.store.list_resources(ctx.cloud, rtype, p["sub"], p["rg"])
             if b["id"].lower().startswith(prefix)]
 
 
-@_off_route(SITE + "/runAsAccounts", T_RUNAS)
-def list_run_as_accounts(ctx, req, p):
-    return ctx.page([public(b) for b in _children(ctx, p, T_RUNAS)])
+def _site_routes(site_template, site_type, runas_type, machine_type):
+    """GET routes of one site kind: the site, the sites of the RG, run-as accounts and machines (lists page with
+    the server's page size and nextLink; `top` answers one page of at most that many; deleted machines are listed,
+    isDeleted true)."""
+    @_off_route(site_template, site_type)
+    def get_site(ctx, req, p):
+        return Response(200, render_site(ctx, _site(ctx, p, site_type), time.time()))
+
+    @_off_route(site_template.rsplit("/", 1)[0], site_type)
+    def list_sites(ctx, req, p):
+        require_rg(ctx, p["sub"], p["rg"])
+        now = time.time()
+        return ctx.page([render_site(ctx, b, now) for b in ctx.store.list_resources(ctx.cloud, site_type, p["sub"],
+                                                                                     p["rg"])])
+
+    @_off_route(site_template + "/runAsAccounts", runas_type)
+    def list_run_as_accounts(ctx, req, p):
+        return ctx.page([public(b) for b in _children(ctx, p, site_type, runas_type)])
+
+    @_off_route(site_template + "/runAsAccounts/{account}", runas_type)
+    def get_run_as_account(ctx, req, p):
+        for body in _children(ctx, p, site_type, runas_type):
+            if body["name"].lower() == p["account"].lower():
+                return Response(200, public(body))
+        raise ArmError(404, "ResourceNotFound", f"The run as account '{p['account']}' was not found in site "
+                                                f"'{p['site']}'.")
+
+    @_off_route(site_template + "/machines", machine_type)
+    def list_machines(ctx, req, p):
+        """Discovered machines (`filter`, `top` and `continuationToken` of the spec are accepted; `top` pages)."""
+        if (req.query.get("top") or "").isdigit():
+            req.query["$top"] = req.query["top"]
+        now = time.time()
+        return ctx.page([public(b) for b in _children(ctx, p, site_type, machine_type)
+                         if b["azsim"]["visible_at"] <= now])
+
+    @_off_route(site_template + "/machines/{machine}", machine_type)
+    def get_machine(ctx, req, p):
+        now = time.time()
+        for body in _children(ctx, p, site_type, machine_type):
+            if body["name"].lower() == p["machine"].lower() and body["azsim"]["visible_at"] <= now:
+                return Response(200, public(body))
+        raise ArmError(404, "ResourceNotFound", f"The machine '{p['machine']}' was not found in site '{p['site']}'.")
 
 
-@_off_route(SITE + "/runAsAccounts/{account}", T_RUNAS)
-def get_run_as_account(ctx, req, p):
-    for body in _children(ctx, p, T_RUNAS):
-        if body["name"].lower() == p["account"].lower():
-            return Response(200, public(body))
-    raise ArmError(404, "ResourceNotFound", f"The run as account '{p['account']}' was not found in site '{p['site']}'.")
+_site_routes(SITE, T_SITE, T_RUNAS, T_MACHINE)
+_site_routes(VSITE, T_VSITE, T_VRUNAS, T_VMACHINE)
 
 
-@_off_route(SITE + "/machines", T_MACHINE)
-def list_machines(ctx, req, p):
-    """Discovered machines (`filter`, `top` and `continuationToken` of the spec are accepted; `top` pages)."""
-    if (req.query.get("top") or "").isdigit():
-        req.query["$top"] = req.query["top"]
-    now = time.time()
-    return ctx.page([public(b) for b in _children(ctx, p, T_MACHINE) if b["azsim"]["visible_at"] <= now])
-
-
-@_off_route(SITE + "/machines/{machine}", T_MACHINE)
-def get_machine(ctx, req, p):
-    now = time.time()
-    for body in _children(ctx, p, T_MACHINE):
-        if body["name"].lower() == p["machine"].lower() and body["azsim"]["visible_at"] <= now:
-            return Response(200, public(body))
-    raise ArmError(404, "ResourceNotFound", f"The machine '{p['machine']}' was not found in site '{p['site']}'.")
-
-
-__all__ = ["ApplianceError", "register_appliance", "appliance_key", "add_credential", "add_server",
-           "set_appliance_health", "machine", "run_as_account", "process_server"]
+__all__ = ["ApplianceError", "register_appliance", "appliance_key", "add_credential", "add_server", "remove_server",
+           "set_appliance_health", "machine", "run_as_account", "process_server", "site_of_machine"]

@@ -5,22 +5,26 @@ ENABLE_FAILED_ERRORS by providerSpecificDetails.instanceType); the state machine
 and the failover actions (siterecovery_failover) are shared with the classic provider.
 
 Inputs as PowerShell fills them (FACTS §8): fabricDiscoveryMachineId = the discovered machine's ARM id
-(Microsoft.OffAzure/serverSites/{site}/machines/{machine}); runAsAccountId = the site's run-as account whose
-displayName is the credential name; processServerId = the id of the process server named like the appliance in the
-fabric's InMageRcmFabricSpecificDetails.processServers. Details: InMageRcmReplicationDetails with the keys of the
+(Microsoft.OffAzure/serverSites/{site}/machines/{machine} or VMwareSites/{site}/machines/{machine}); runAsAccountId =
+a run-as account of the machine's site (physical: the machine's runAsAccountId; VMware: matched on displayName);
+protectableItemId null or empty (appliance-discovered machines are not protectable items); processServerId = the
+id of the process server named like the appliance in the fabric's InMageRcmFabricSpecificDetails.processServers. Details: InMageRcmReplicationDetails with the keys of the
 TestV2ARCMCommit recording; the failed-enable item looks like the recording's (health error 310056, protectedDisks []).
 """
+import ipaddress
 import math
 
 from ..sim import iso
 from .siterecovery import AZURE, AZURE_CONTAINER, AZURE_FABRIC, T_ITEM, T_MAPPING, accepted, bad, find_policy, guid, \
-    heartbeat, protecting_item
+    heartbeat
 from .siterecovery_cs import AGENT_VERSION, host_facts
 from .siterecovery_items import (DISK_TYPES, ENABLE_FAILED_ERRORS, ENABLE_HOOKS, ENABLE_TASKS, IR_SECONDS_PER_128GB,
                                  LICENSES, PSD_RENDERERS, PUSH_TASK, UPDATE_HOOKS, UPDATE_TASKS, _start_item_op,
                                  check_choice, check_vm_name, item_job, push_error_code, push_error_details,
                                  render_point, target_network, target_resource)
-from .siterecovery_rcm import machine, process_server, run_as_account
+from . import compute
+from .siterecovery import job_error
+from .siterecovery_rcm import machine, process_server, run_as_account, site_of_machine
 
 LINUX_LICENSES = ("NotSpecified", "NoLicenseType", "LinuxServer")
 SQL_LICENSES = ("NotSpecified", "NoLicenseType", "PAYG", "AHUB")
@@ -131,25 +135,29 @@ def enable_protection(scope, req, container, fabric, iid):
                for m in scope.children(T_MAPPING, container["id"])):
         raise bad("PolicyNotAssociated", f"The replication policy '{policy['name']}' is not associated with the "
                                          f"protection container '{container['name']}' for replication to Azure.")
-    site_id = fabric["azsim"]["site_id"]
     mid = inp.get("fabricDiscoveryMachineId") or ""
     if not mid:
         raise bad("InvalidParameter", "fabricDiscoveryMachineId (the ARM id of the discovered machine) is required.")
+    site_id = site_of_machine(fabric, mid) or fabric["azsim"]["site_id"]
     if "/replicationprotectableitems/" in mid.lower():
         raise bad("InvalidParameter", f"fabricDiscoveryMachineId must be the ARM id of the discovered machine "
                                       f"({site_id}/machines/{mid.rstrip('/').rsplit('/', 1)[-1]}), not a "
                                       "replicationProtectableItems id.")
-    found = machine(scope.sim, mid) if mid.lower().startswith(site_id.lower() + "/machines/") else None
-    if found is None:
+    found = machine(scope.sim, mid) if site_of_machine(fabric, mid) else None
+    if found is None or found["properties"].get("isDeleted"):
         raise bad("ProtectableItemNotFound", f"The machine '{mid}' has not been discovered by a replication appliance "
-                                             f"of the fabric '{fabric['name']}' (site {site_id}).")
-    protectable = scope.get(found["azsim"]["protectable_id"])
-    if props.get("protectableItemId") and props["protectableItemId"].lower() != protectable["id"].lower():
+                                             f"of the fabric '{fabric['name']}' (sites {fabric['azsim']['site_id']}, "
+                                             f"{fabric['azsim'].get('vmware_site_id')})"
+                                             + (" or it was deleted." if found else "."))
+    friendly = found["properties"]["displayName"]
+    mirrored = found["azsim"].get("protectable_id")  # only with --mirror-rcm-protectable-items
+    if props.get("protectableItemId") and (not mirrored or props["protectableItemId"].lower() != mirrored.lower()):
         raise bad("InvalidParameter", f"protectableItemId '{props['protectableItemId']}' is not the protectable item "
-                                      f"of the machine '{mid}' (PowerShell sends null for InMageRcm).")
-    if protecting_item(scope, protectable):
-        raise bad("ProtectableItemAlreadyProtected", f"The machine '{protectable['properties']['friendlyName']}' is "
-                                                     "already protected.")
+                                      f"of the machine '{mid}'; send null or empty for InMageRcm (the machine is "
+                                      "fabricDiscoveryMachineId).")
+    if any((i["azsim"].get("machine_id") or "").lower() == found["id"].lower()
+           for i in scope.children(T_ITEM, container["id"])):
+        raise bad("ProtectableItemAlreadyProtected", f"The machine '{friendly}' is already protected.")
     app, health = process_server(scope, fabric, inp.get("processServerId"))
     if app is None:
         raise bad("ProcessServerNotFound", f"The process server '{inp.get('processServerId')}' is not a process "
@@ -175,7 +183,7 @@ def enable_protection(scope, req, container, fabric, iid):
                                       "fails over to).")
     vnet, subnet = target_network(scope, inp["targetNetworkId"], inp["targetSubnetName"])
     test_id, test_subnet = _test_network(scope, inp, subnet)
-    vm_name = check_vm_name(inp.get("targetVmName") or protectable["properties"]["friendlyName"], os_type)
+    vm_name = check_vm_name(inp.get("targetVmName") or friendly, os_type)
     check_choice(inp.get("licenseType"), LICENSES, "licenseType")
     check_choice(inp.get("linuxLicenseType"), LINUX_LICENSES, "linuxLicenseType")
     check_choice(inp.get("sqlServerLicenseType"), SQL_LICENSES, "sqlServerLicenseType")
@@ -197,7 +205,7 @@ def enable_protection(scope, req, container, fabric, iid):
         "processServerId": app["ids"]["processServer"], "processorCoreCount": facts["cpu"],
         "allocatedMemoryInMB": float(facts["ram"]), "processServerName": app["name"],
         "runAsAccountId": account["id"] if account else None, "osType": os_type, "firmwareType": "BIOS",
-        "primaryNicIpAddress": ip, "targetGeneration": "V1", "licenseType": inp.get("licenseType") or "NotSpecified",
+        "primaryNicIpAddress": next((n["ips"][0] for n in facts["nics"] if n["primary"] and n["ips"]), ip), "targetGeneration": "V1", "licenseType": inp.get("licenseType") or "NotSpecified",
         "linuxLicenseType": inp.get("linuxLicenseType") or "NotSpecified", "storageAccountId": None,
         "targetVmName": vm_name, "targetVmSize": inp.get("targetVmSize") or facts["size"] or "Standard_D2s_v3",
         "targetResourceGroupId": rg["id"], "targetLocation": scope.vault["location"],
@@ -215,17 +223,18 @@ def enable_protection(scope, req, container, fabric, iid):
         "agentUpgradeAttemptToVersion": None, "protectedDisks": [], "unprotectedDisks": unprotected,
         "isLastUpgradeSuccessful": "false", "isAgentRegistrationSuccessfulAfterFailover": False,
         "mobilityAgentDetails": None, "lastAgentUpgradeErrorDetails": [], "agentUpgradeBlockingErrorDetails": [],
-        "vmNics": [{"nicId": facts["mac"] or guid(internal, "nic"), "isPrimaryNic": "true",
-                    "isSelectedForFailover": "true", "sourceIPAddress": ip, "sourceIPAddressType": "Static",
-                    "sourceNetworkId": facts["network"], "sourceSubnetName": facts["subnet"], "targetIPAddress": "",
-                    "targetIPAddressType": "Dynamic", "targetSubnetName": subnet, "testSubnetName": test_subnet,
-                    "testIPAddress": None, "testIPAddressType": "Dynamic", "targetNicName": None}],
+        "vmNics": [{"nicId": n["mac"] or guid(internal, "nic", str(i)), "isPrimaryNic": str(n["primary"]).lower(),
+                    "isSelectedForFailover": "true", "sourceIPAddress": n["ips"][0] if n["ips"] else None,
+                    "sourceIPAddressType": n["allocation"], "sourceNetworkId": n["network"],
+                    "sourceSubnetName": n["subnet"], "targetIPAddress": "", "targetIPAddressType": "Dynamic",
+                    "targetSubnetName": subnet, "testSubnetName": test_subnet, "testIPAddress": None,
+                    "testIPAddressType": "Dynamic", "targetNicName": None} for i, n in enumerate(facts["nics"])],
         "discoveredVmDetails": None, **tags,
         "sqlServerLicenseType": inp.get("sqlServerLicenseType") or "NotSpecified", "supportedOSVersions": [],
         "osName": facts["os_name"], "targetVmSecurityProfile": inp.get("targetVmSecurityProfile"),
         "targetCapacityReservationGroupId": inp.get("targetCapacityReservationGroupId")}
     props_out = {
-        "friendlyName": protectable["properties"]["friendlyName"], "protectedItemType": "", "protectableItemId": None,
+        "friendlyName": friendly, "protectedItemType": "", "protectableItemId": None,
         "primaryFabricFriendlyName": fabric["properties"]["friendlyName"], "primaryFabricProvider": "InMageRcmFabric",
         "recoveryFabricFriendlyName": AZURE, "recoveryFabricId": AZURE,
         "primaryProtectionContainerFriendlyName": container["properties"]["friendlyName"],
@@ -239,7 +248,7 @@ def enable_protection(scope, req, container, fabric, iid):
     item = {"id": iid, "name": iid.rsplit("/", 1)[-1], "type": T_ITEM, "properties": props_out,
             "azsim": {"vm_id": internal, "ops": [], "factor": scope.sim.time_factor,
                       "ir_seconds": IR_SECONDS_PER_128GB * gb / 128.0, "disks": protected,
-                      "protectable_id": protectable["id"], "address": found["azsim"]["address"],
+                      "protectable_id": mirrored, "address": found["azsim"]["address"],
                       "machine_id": found["id"], "gov_vm_id": facts["vm_id"]}}
     fail = (PUSH_TASK, push_error_details(code, ip or found["azsim"]["address"])) if code else None
     job = item_job(scope, req, item, "EnableDr", "Enable replication", ENABLE_TASKS, fail=fail)
@@ -390,26 +399,92 @@ def update_item(scope, req, item):
             "test": patch.get("testNetworkId", psd.get("testNetworkId"))}
     nics = [dict(n) for n in psd["vmNics"]]
     for upd in inp.get("vmNics") or []:
+        upd = upd if isinstance(upd, dict) else {}
         nic = next((n for n in nics if n["nicId"].lower() == str(upd.get("nicId")).lower()), None)
         if nic is None:
-            raise bad("InvalidParameter", f"The NIC '{upd.get('nicId')}' is not a NIC of the replicated item.")
+            raise bad("InvalidParameter", f"The NIC '{upd.get('nicId')}' is not a NIC of the replicated item "
+                                          f"(nicIds: {', '.join(n['nicId'] for n in nics)}).")
+        if str(upd.get("isPrimaryNic")).lower() not in ("true", "false"):  # InMageRcmNicInput: nicId, isPrimaryNic
+            raise bad("InvalidParameter", f"vmNics[].isPrimaryNic is required ('true' or 'false') for the NIC "
+                                          f"'{nic['nicId']}'.")
         for side in ("target", "test"):
             if upd.get(f"{side}SubnetName"):
                 if not nets[side]:
                     raise bad("InvalidParameter", f"{side}SubnetName needs the item's {side}NetworkId.")
                 nic[f"{side}SubnetName"] = target_network(scope, nets[side], upd[f"{side}SubnetName"],
                                                           what=f"{side} network")[1]
-            if upd.get(f"{side}StaticIPAddress") is not None:
-                nic[f"{side}IPAddress"] = upd[f"{side}StaticIPAddress"]
-                nic[f"{side}IPAddressType"] = "Static" if upd[f"{side}StaticIPAddress"] else "Dynamic"
-        for key in ("isPrimaryNic", "isSelectedForFailover", "targetNicName"):
-            if upd.get(key) is not None:
-                nic[key] = upd[key]
+            wanted = upd.get(f"{side}StaticIPAddress")
+            if wanted:
+                _check_static_ip(scope, nets[side], nic.get(f"{side}SubnetName") or nic.get("targetSubnetName"),
+                                 wanted, f"{side}StaticIPAddress")
+            if wanted is not None:
+                nic[f"{side}IPAddress"] = wanted
+                nic[f"{side}IPAddressType"] = "Static" if wanted else "Dynamic"
+        if str(upd["isPrimaryNic"]).lower() == "true":
+            for other in nics:
+                other["isPrimaryNic"] = "false"
+        nic["isPrimaryNic"] = str(upd["isPrimaryNic"]).lower()
+        # the SDK's isSelectedForFailover; Microsoft's REST article calls it isSelectedForMigration
+        selected = upd.get("isSelectedForFailover", upd.get("isSelectedForMigration"))
+        if selected is not None:
+            nic["isSelectedForFailover"] = str(selected).lower()
+        if upd.get("targetNicName") is not None:
+            nic["targetNicName"] = upd["targetNicName"]
+    if inp.get("vmNics") and not any(n["isPrimaryNic"] == "true" and n["isSelectedForFailover"] == "true"
+                                     for n in nics):
+        raise bad("InvalidParameter", "Exactly one NIC selected for failover must be the primary NIC.")
     patch["vmNics"] = nics
     action = {"name": "merge_resource", "rid": item["id"], "patch": {"properties": {"providerSpecificDetails": patch}},
               "meta": {"type": T_ITEM, "sub": scope.sub, "rg": scope.rg}}
     return _start_item_op(scope, req, item, "UpdateProtection", "UpdateVmProperties",
                           "Update the virtual machine properties", UPDATE_TASKS, action)
+
+
+def _check_static_ip(scope, network_id, subnet_name, ip, what):
+    """A static IP must be an address of the NIC's subnet (Azure reserves the first four and the last)."""
+    vnet, name = target_network(scope, network_id, subnet_name)
+    subnet = next(s for s in vnet["properties"]["subnets"] if s["name"].lower() == name.lower())
+    net = ipaddress.ip_network(subnet["properties"]["addressPrefix"], strict=False)
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        addr = None
+    if addr is None or addr not in net or addr in list(net)[:4] or addr == net.broadcast_address:
+        raise bad("InvalidParameter", f"{what} '{ip}' is not a usable address of the subnet '{name}' "
+                                      f"({subnet['properties']['addressPrefix']}).")
+
+
+# -- failover: the target VM's NICs ---------------------------------------------------------------------------------
+def failover_nics(scope, item, vnet, test):
+    """(NIC plan, job error or None) of the VM a (test) failover creates: one NIC per vmNic selected for failover,
+    each in its target (test) subnet of `vnet` (the VNet's first subnet when the name is gone), with its static IP
+    when one is set; the error is PrivateIPAddressInUse when a static IP is already held in that VNet."""
+    psd = item["properties"]["providerSpecificDetails"]
+    names = [s["name"] for s in vnet["properties"]["subnets"]]
+    plan, error = [], None
+    for nic in psd.get("vmNics") or [{}]:
+        if str(nic.get("isSelectedForFailover", "true")).lower() != "true":
+            continue
+        wanted = (nic.get("testSubnetName") or nic.get("targetSubnetName")) if test else nic.get("targetSubnetName")
+        subnet = next((n for n in names if wanted and n.lower() == wanted.lower()), names[0])
+        static = (nic.get("testIPAddress") if test else nic.get("targetIPAddress")) or None
+        subnet_id = f"{vnet['id']}/subnets/{subnet}"
+        owner = compute.ip_owner(scope.store, scope.cloud, vnet["id"], static) if static else None
+        if static and owner is None and static in [p["static_ip"] for p in plan]:
+            owner = "another NIC of the same virtual machine"
+        if owner and error is None:
+            error = job_error("PrivateIPAddressInUse",
+                              f"IP configuration {subnet_id} is using the private IP address {static} which is "
+                              f"already allocated to resource {owner}.",
+                              causes="The static IP address chosen for the NIC of the failed-over virtual machine is "
+                                     "in use in the target network.",
+                              action="Choose a free IP address for the NIC (update the replicated item's vmNics) or "
+                                     "free the address, then retry the operation.")
+        plan.append({"subnet_id": subnet_id, "static_ip": static, "primary": nic.get("isPrimaryNic") == "true",
+                     "name": nic.get("targetNicName")})
+    if plan and not any(p["primary"] for p in plan):
+        plan[0]["primary"] = True
+    return plan, error
 
 
 ENABLE_HOOKS["InMageRcm"] = enable_protection
