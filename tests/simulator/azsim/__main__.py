@@ -19,6 +19,9 @@ def _add_serve_args(p):
     p.add_argument("--faults", help="JSON list of fault rules applied at start")
     p.add_argument("--token-lifetime", type=int, default=3600)
     p.add_argument("--page-size", type=int, default=100)
+    p.add_argument("--mirror-rcm-protectable-items", action="store_true",
+                   help="leniency: also list appliance-discovered machines as InMageRcm protectable items (real Azure "
+                        "keeps them in Microsoft.OffAzure only)")
     p.add_argument("--port-base", type=int, default=None,
                    help="fixed ports: gov arm, gov login, public arm, public login, admin = base..base+4")
 
@@ -167,28 +170,28 @@ def _appliance_commands(sub):
     p.add_argument("--username", required=True)
     p.add_argument("--os", required=True, choices=["Windows", "Linux"])
     p.add_argument("--appliance", help="appliance name (needed when several are registered)")
+    p.add_argument("--site", choices=["physical", "vmware"], default="physical", help="the appliance's site")
     p = sub.add_parser("add-server", help="add a physical server to a replication appliance")
     p.add_argument("--state-dir", required=True)
     p.add_argument("--ip", required=True, metavar="IP_OR_FQDN", help="IPv4 address or FQDN of the server")
     p.add_argument("--credential", required=True, help="friendly name of a credential added with add-credential")
     p.add_argument("--appliance", help="appliance name (needed when several are registered)")
-    p = sub.add_parser("appliance-health", help="mark a component of an appliance unhealthy / healthy")
-    p.add_argument("--state-dir", required=True)
-    p.add_argument("--name", required=True, help="appliance name")
-    p.add_argument("--component", required=True,
-                   help="processServer | rcmProxy | pushInstaller | replicationAgent | reprotectAgent | marsAgent | "
-    p.add_argument("--site", choices=["physical", "vmware"], default="physical", help="the appliance's site")
-                        "dra")
-    p.add_argument("--healthy", action="store_true", help="healthy again (default: unhealthy)")
-    p.add_argument("--error-code")
-    p.add_argument("--message")
-
     p.add_argument("--site", choices=["physical", "vmware"], default="physical", help="the appliance's site")
     p = sub.add_parser("remove-server", help="remove a server (its discovered machine stays, isDeleted true)")
     p.add_argument("--state-dir", required=True)
     p.add_argument("--ip", required=True, metavar="IP_OR_FQDN", help="the address the server was added with")
     p.add_argument("--appliance", help="appliance name (needed when several are registered)")
     p.add_argument("--site", choices=["physical", "vmware"], default="physical", help="the appliance's site")
+    p = sub.add_parser("appliance-health", help="mark a component of an appliance unhealthy / healthy")
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--name", required=True, help="appliance name")
+    p.add_argument("--component", required=True,
+                   help="processServer | rcmProxy | pushInstaller | replicationAgent | reprotectAgent | marsAgent | "
+                        "dra")
+    p.add_argument("--healthy", action="store_true", help="healthy again (default: unhealthy)")
+    p.add_argument("--error-code")
+    p.add_argument("--message")
+
 
 def _appliance_command(args):
     if args.cmd == "register-appliance":

@@ -303,11 +303,11 @@ def test_enable_validation_creates_nothing(w):
     other = enable_input(w, srv)
     other["properties"]["policyId"] = w.policy.id.replace("policy-rcm", "policy-none")
     assert refused(lambda: items(w).begin_create(RG, VAULT, w.f, w.c, "rcm-win02", other))[0] == "InvalidParameter"
-    assert "rcm-win02" not in [i.name for i in items(w).list_by_replication_protection_containers(RG, VAULT, w.f, w.c)]
     given_pi = enable_input(w, srv)
     given_pi["properties"]["protectableItemId"] = pi_id  # the machine is no protectable item: null or empty only
     code, msg = refused(lambda: items(w).begin_create(RG, VAULT, w.f, w.c, "rcm-win02", given_pi))
     assert code == "InvalidParameter" and "null or empty" in msg
+    assert "rcm-win02" not in [i.name for i in items(w).list_by_replication_protection_containers(RG, VAULT, w.f, w.c)]
 
 
 def test_enable_progress_points_update_disable(w, admin):
