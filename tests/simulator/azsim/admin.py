@@ -115,6 +115,10 @@ class AdminApp:
                 return Response(200, {"time_factor": self.sim.time_factor})
             if parts == ["time-factor"] and m == "GET":
                 return Response(200, {"time_factor": self.sim.time_factor})
+            if parts == ["strict-bodies"] and m in ("GET", "POST"):  # off only for the simulator's own tests
+                if m == "POST":
+                    self.sim.strict_bodies = bool(req.json()["enabled"])
+                return Response(200, {"enabled": getattr(self.sim, "strict_bodies", True)})
             if parts == ["seed"] and m == "POST":
                 return Response(200, apply_seed(self.sim, req.json()))
             if len(parts) == 3 and parts[0] == "apps" and parts[1] in CLOUDS and m == "POST":

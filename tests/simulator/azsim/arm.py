@@ -14,7 +14,7 @@ import json
 import time
 import urllib.parse
 
-from . import jwtutil
+from . import jwtutil, strict
 from .clouds import CLOUDS, audience_matches, metadata_2015, metadata_2022
 from .httpbase import Response
 
@@ -33,7 +33,7 @@ class ArmError(Exception):
         err = {"code": self.code, "message": self.message}
         if self.target:
             err["target"] = self.target
-        if self.details:
+        if self.details is not None:  # an explicit [] is sent as ARM sends it (strict bodies, Network)
             err["details"] = self.details
         return Response(self.status, {"error": err}, self.headers)
 
@@ -183,8 +183,19 @@ class ArmApp:
             raise self.bad_api_version(req, route)
         for check in REQUEST_CHECKS:
             check(self, req, parts)
+        self.check_body(req, route)
         self.sim.apply_due()
         return route.handler(ArmContext(self, req), req, extra)
+
+    def check_body(self, req, route):
+        """Strict request bodies (strict.py): a vault / Site Recovery write body must fit the SDK's model of the
+        operation, before the handler (and its specific Azure checks) runs. Only the simulator's own tests turn it
+        off (admin `strict-bodies`), to send a raw malformed body."""
+        if not getattr(self.sim, "strict_bodies", True):
+            return
+        found = strict.problem(req.method, route.template, req)
+        if found is not None:
+            raise ArmError(400, "InvalidParameter", f"{found.path}: {found.problem}", target=found.path, details=[])
 
     def metadata(self, req):
         arm_url = self.sim.urls[(self.cloud, "arm")] + "/"

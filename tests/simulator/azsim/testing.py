@@ -133,6 +133,11 @@ class AdminClient:
     def set_time_factor(self, factor):
         return self._call("POST", "/time-factor", {"time_factor": factor})
 
+    def set_strict_bodies(self, enabled):
+        """Strict request bodies on (the default) or off. Only the simulator's own tests that must send a raw
+        malformed body turn it off (and back on); a test of the collection never does."""
+        return self._call("POST", "/strict-bodies", {"enabled": enabled})["enabled"]
+
     def seed(self, doc):
         return self._call("POST", "/seed", doc)
 

@@ -33,3 +33,4 @@ def _no_leftover_faults(request):
     if "admin" in request.fixturenames:
         request.getfixturevalue("admin").clear_faults()
         request.getfixturevalue("admin").set_time_factor(0)
+        request.getfixturevalue("admin").set_strict_bodies(True)  # a test that turned it off never leaks that

@@ -1,4 +1,5 @@
 """Helpers shared by the simulator self-tests (kept out of conftest.py so imports are unambiguous)."""
+import contextlib
 import os
 import sys
 
@@ -7,6 +8,17 @@ SIM_ROOT = os.path.dirname(HERE)
 if SIM_ROOT not in sys.path:
     sys.path.insert(0, SIM_ROOT)
 DEMO_SEED = os.path.join(SIM_ROOT, "seed", "demo.json")
+
+
+@contextlib.contextmanager
+def lenient_bodies(admin):
+    """Strict request bodies off, for a test of a handler's own check that must send a raw malformed body (a missing
+    required field, an unknown property): the strict check (azsim/strict.py) would answer first."""
+    admin.set_strict_bodies(False)
+    try:
+        yield
+    finally:
+        admin.set_strict_bodies(True)
 
 
 def credential(ep, cloud="gov", secret=None, **kw):
