@@ -40,8 +40,15 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - Friendly name of the replicated machine.
+      - The machine's name in the move (its source VM's name, which names its replicated item), or Site Recovery's
+        friendly name of the replicated machine.
       - One of O(name) and O(machines) is required.
+    type: str
+  computer_name:
+    description:
+      - The guest's host name, where it differs from O(name) (the inventory's C(azmove_computer_name)). Site Recovery's
+        job history knows a machine by the name the appliance discovered; once the machine's replication is removed
+        (its migration complete), this is how a re-run finds that the move is over.
     type: str
   state:
     description: V(failed_over) - the machine runs in Azure; V(committed) - its failover is committed.
@@ -69,9 +76,12 @@ options:
     elements: dict
     suboptions:
       name:
-        description: Friendly name of the replicated machine.
+        description: The machine's name (see O(name)).
         type: str
         required: true
+      computer_name:
+        description: The guest's host name, where it differs (see O(computer_name)).
+        type: str
       recovery_point:
         description: This machine's recovery point (default O(recovery_point)).
         type: str
@@ -239,7 +249,7 @@ class Failover(Step):
         return item if self.module.check_mode else reread(self.sr, item)
 
 
-PER_MACHINE = ("name", "recovery_point")
+PER_MACHINE = ("name", "computer_name", "recovery_point")
 
 
 def check(module):
@@ -256,7 +266,7 @@ def act(module):
         step = Failover(module, sr)
         item = find_item(sr, p["name"])
         if item is None:
-            if committed_earlier(sr, p["name"]):  # moved, committed and migrated: nothing left to do
+            if committed_earlier(sr, p["name"], p["computer_name"]):  # moved, committed and migrated: nothing left to do
                 module.exit(False, machine={"friendly_name": p["name"], "phase": "migrated"}, connection=module.connection().describe())
             module.fail("Machine %s does not replicate in vault %s (nothing to fail over or commit)." % (p["name"], p["vault"]))
         before = item_summary(item)
@@ -276,6 +286,7 @@ def main():
     run_module(
         vault_spec(
             name=dict(type="str"),
+            computer_name=dict(type="str"),
             state=dict(type="str", choices=["failed_over", "committed"], default="failed_over"),
             recovery_point=dict(type="str", default="latest"),
             shutdown_source=dict(type="bool", default=True),
