@@ -1,5 +1,5 @@
-"""CLI: serve | start | stop | wait | register-cs | register-appliance | appliance-key | add-credential | add-server |
-appliance-health  (see README.md)."""
+"""CLI: serve | start | stop | wait | register-cs | mark-classic-vault | register-appliance | appliance-key |
+add-credential | add-server | appliance-health  (see README.md)."""
 import argparse
 import json
 import os
@@ -24,6 +24,13 @@ def _add_serve_args(p):
                         "keeps them in Microsoft.OffAzure only)")
     p.add_argument("--port-base", type=int, default=None,
                    help="fixed ports: gov arm, gov login, public arm, public login, admin = base..base+4")
+    p.add_argument("--lro-style", choices=["both", "location", "mixed"], default=None,
+                   help="Site Recovery protected-item actions: Azure-AsyncOperation + Location (both), Location "
+                        "only (location), or about half each by item and action (mixed, the default); kept from "
+                        "the last run if omitted")
+    p.add_argument("--transient-health-ratio", type=float, default=None,
+                   help="share of replicated items whose health turns Critical for a while during initial "
+                        "replication (default 0.33; kept from the last run if omitted)")
 
 
 def _health(state_dir):
@@ -114,7 +121,7 @@ def register_cs(args):
         with open(args.vault_credentials, encoding="utf-8-sig") as fh:
             creds = fh.read()
         result = AdminClient(read_endpoints(os.path.abspath(args.state_dir))).register_configuration_server(
-            creds, args.name, args.ip, accounts, args.process_server_ip)
+            creds, args.name, args.ip, accounts, args.process_server_ip, args.existing_classic)
     except AdminError as err:
         try:
             reason = json.loads(err.body)["error"]["message"]
@@ -230,6 +237,15 @@ def main(argv=None):
     p.add_argument("--ip", required=True)
     p.add_argument("--account", action="append", metavar="NAME=USERNAME", help="run-as account (repeatable)")
     p.add_argument("--process-server-ip", help="IP of the process server (default: --ip)")
+    p.add_argument("--existing-classic", action="store_true",
+                   help="the vault is an existing classic vault: enabling classic replication stays allowed after "
+                        "the retirement (January 31, 2026)")
+    p = sub.add_parser("mark-classic-vault", help="mark a vault as an existing classic vault (classic enables allowed)")
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--subscription", required=True)
+    p.add_argument("--resource-group", required=True)
+    p.add_argument("--vault", required=True)
+    p.add_argument("--unmark", action="store_true", help="remove the mark")
     _appliance_commands(sub)
     args = parser.parse_args(argv)
     if args.cmd == "serve":
@@ -243,6 +259,9 @@ def main(argv=None):
         return 0 if wait(os.path.abspath(args.state_dir), args.timeout) else 1
     if args.cmd == "register-cs":
         return register_cs(args)
+    if args.cmd == "mark-classic-vault":
+        return _admin_call(args, "mark", lambda a: a.mark_classic_vault(args.subscription, args.resource_group,
+                                                                         args.vault, not args.unmark))
     if args.cmd in ("register-appliance", "appliance-key", "add-credential", "add-server", "appliance-health"):
         return _appliance_command(args)
     return 2

@@ -11,7 +11,7 @@ from .clouds import CLOUDS
 from .httpbase import Response
 from .providers import compute, siterecovery_cs, storage
 from .providers import authorization, compute_catalog, network
-from .providers import siterecovery_rcm
+from .providers import siterecovery, siterecovery_rcm
 from .providers import compute_runcommand
 from .providers import backup
 
@@ -148,7 +148,14 @@ class AdminApp:
         if parts == ["configuration-servers"] and m == "POST":
             return Response(200, siterecovery_cs.register_configuration_server(
                 self.sim, body["vault_credentials"], body["name"], body["ip"], body.get("accounts") or [],
-                body.get("process_server_ip")))
+                body.get("process_server_ip"), bool(body.get("existing_classic", False))))
+        if parts == ["classic-vaults"] and m == "POST":  # an existing classic vault: classic enables still allowed
+            return Response(200, siterecovery_cs.mark_classic_vault(
+                self.sim, body["subscription"], body["resource_group"], body["vault"],
+                bool(body.get("existing_classic", True))))
+        if parts == ["settings"] and m in ("GET", "POST"):  # --lro-style / --transient-health-ratio at run time
+            return Response(200, siterecovery.configure(self.sim, body.get("lro_style"),
+                                                        body.get("transient_health_ratio")))
         if parts == ["hosts"] and m == "POST":
             facts = dict(body)
             return Response(200, siterecovery_cs.set_host(self.sim, facts.pop("ip"), **facts))

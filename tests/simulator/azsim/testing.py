@@ -47,15 +47,17 @@ def read_endpoints(state_dir):
 
 
 def start(state_dir, time_factor=0, seed=None, faults=None, token_lifetime=None, page_size=None,
-          port_base=None, python=None, timeout=30):
-    """Start `python -m azsim serve` as a subprocess, wait until ready, return the endpoints."""
+          port_base=None, python=None, timeout=30, lro_style=None, transient_health_ratio=None):
+    """Start `python -m azsim serve` as a subprocess, wait until ready, return the endpoints. lro_style /
+    transient_health_ratio: the Site Recovery settings (None keeps the stored value, or the default)."""
     state_dir = os.path.abspath(str(state_dir))
     os.makedirs(state_dir, exist_ok=True)
     cmd = [python or sys.executable, "-m", "azsim", "serve", "--state-dir", state_dir]
     if time_factor is not None:
         cmd += ["--time-factor", str(time_factor)]
     for flag, val in (("--seed", seed), ("--faults", faults), ("--token-lifetime", token_lifetime),
-                      ("--page-size", page_size), ("--port-base", port_base)):
+                      ("--page-size", page_size), ("--port-base", port_base), ("--lro-style", lro_style),
+                      ("--transient-health-ratio", transient_health_ratio)):
         if val is not None:
             cmd += [flag, str(val)]
     env = dict(os.environ)
@@ -150,14 +152,30 @@ class AdminClient:
         return self._call("POST", f"/apps/{cloud}/federated-credentials",
                           {"issuer": issuer, "subject": subject, "audiences": audiences})
 
-    def register_configuration_server(self, vault_credentials, name, ip, accounts=None, process_server_ip=None):
+    def register_configuration_server(self, vault_credentials, name, ip, accounts=None, process_server_ip=None,
+                                      existing_classic=False):
         """Register a Site Recovery configuration server. vault_credentials: the .VaultCredentials text;
-        accounts: {name: username} or [{"name", "username"}]. Returns the fabric/container/process server ids."""
+        accounts: {name: username} or [{"name", "username"}]; existing_classic: also mark the vault as an existing
+        classic vault (see mark_classic_vault). Returns the fabric/container/process server ids."""
         if isinstance(accounts, dict):
             accounts = [{"name": k, "username": v} for k, v in accounts.items()]
         return self._call("POST", "/asr/configuration-servers",
                           {"vault_credentials": vault_credentials, "name": name, "ip": ip,
-                           "accounts": accounts or [], "process_server_ip": process_server_ip})
+                           "accounts": accounts or [], "process_server_ip": process_server_ip,
+                           "existing_classic": existing_classic})
+
+    def mark_classic_vault(self, subscription, resource_group, vault, existing_classic=True):
+        """Mark a vault as an existing classic vault: enabling classic (InMageAzureV2) replication stays allowed in
+        it after the classic retirement (January 31, 2026). existing_classic=False removes the mark."""
+        return self._call("POST", "/asr/classic-vaults", {"subscription": subscription, "resource_group":
+                                                          resource_group, "vault": vault,
+                                                          "existing_classic": existing_classic})
+
+    def asr_settings(self, lro_style=None, transient_health_ratio=None):
+        """Read or change the Site Recovery settings (lro_style both|location|mixed, transient_health_ratio 0..1);
+        they apply to requests (and enables) from then on. Returns the current values."""
+        return self._call("POST", "/asr/settings", {"lro_style": lro_style,
+                                                    "transient_health_ratio": transient_health_ratio})
 
     def appliance_key(self, subscription, resource_group, vault):
         """The vault's "Azure Site Recovery replication appliance key" (what the portal shows)."""

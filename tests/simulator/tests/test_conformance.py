@@ -199,7 +199,18 @@ def load(kind, name):
 
 @pytest.fixture(scope="module")
 def world(env, admin):  # noqa: F811
-    """One protected item, one failed enable, and the initial 202 answers of each LRO kind."""
+    """One protected item, one failed enable, and the initial 202 answers of each LRO kind. The examples list
+    Azure-AsyncOperation on every 202: the protected-item actions answer in the `both` style here (test_realism checks
+    the Location-only one)."""
+    before = admin.asr_settings()
+    admin.asr_settings(lro_style="both")
+    try:
+        return _world(env, admin)
+    finally:
+        admin.asr_settings(**before)
+
+
+def _world(env, admin):  # noqa: F811
     tok = admin.mint_token("public")
     arm = env.ep["clouds"]["public"]["resource_manager"].rstrip("/")
 

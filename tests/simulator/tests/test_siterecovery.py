@@ -28,7 +28,8 @@ def env(ep, admin):
                                                  "identity": {"type": "SystemAssigned"}, "tags": {"wave": "1"},
                                                  "properties": {"publicNetworkAccess": "Enabled"}}).result()
     creds, pfx = vault_credentials(rs, RG, VAULT)
-    cs = admin.register_configuration_server(creds, "cs-gov-01", "10.10.1.10", ACCOUNTS)
+    # an existing classic vault: enabling classic replication is refused elsewhere since January 31, 2026
+    cs = admin.register_configuration_server(creds, "cs-gov-01", "10.10.1.10", ACCOUNTS, existing_classic=True)
     asr = asr_client(ep)
     policy = asr.replication_policies.begin_create(
         RG, VAULT, "policy-v2a", {"properties": {"providerSpecificInput": V2A_POLICY}}).result()

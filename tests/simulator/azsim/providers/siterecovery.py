@@ -247,10 +247,59 @@ def affected_objects(fabric, container, vm_id="", vm_name=""):
         "recoveryFabricProviderId": "Azure"}}
 
 
+# -- server settings (stored in the state's meta, so they survive restarts; see README "Long-running operations") --
+LRO_STYLES = ("both", "location", "mixed")
+DEFAULT_LRO_STYLE = "mixed"
+DEFAULT_TRANSIENT_HEALTH_RATIO = 0.33
+
+
+def lro_style(sim):
+    return sim.store.get_meta("asr_lro_style") or DEFAULT_LRO_STYLE
+
+
+def transient_health_ratio(sim):
+    value = sim.store.get_meta("asr_transient_health_ratio")
+    return DEFAULT_TRANSIENT_HEALTH_RATIO if value is None else float(value)
+
+
+def configure(sim, lro=None, transient_ratio=None):
+    """Change the Site Recovery server settings (None keeps a value); returns them all."""
+    if lro is not None:
+        if lro not in LRO_STYLES:
+            raise ValueError(f"lro_style must be one of {', '.join(LRO_STYLES)}, not '{lro}'")
+        sim.store.set_meta("asr_lro_style", lro)
+    if transient_ratio is not None:
+        ratio = float(transient_ratio)
+        if not 0 <= ratio <= 1:
+            raise ValueError(f"transient_health_ratio must be between 0 and 1, not {ratio}")
+        sim.store.set_meta("asr_transient_health_ratio", ratio)
+    return {"lro_style": lro_style(sim), "transient_health_ratio": transient_health_ratio(sim)}
+
+
+def name_hash(*parts):
+    """A stable number in [0, 1) from names (case-insensitive): per-item choices that repeat across runs."""
+    return int(hashlib.sha1("/".join(parts).lower().encode()).hexdigest()[:8], 16) / 16 ** 8
+
+
+def location_only(scope, job_id, resource_id):
+    """Whether this protected-item action answers the way the 2025-08-01 spec declares it (a Location-header LRO,
+    no Azure-AsyncOperation): always (`location`), never (`both`), or for about half of the (item, action) pairs
+    (`mixed`, by a hash of the item name and the job's scenario)."""
+    if "/replicationprotecteditems/" not in resource_id.lower():
+        return False
+    style = lro_style(scope.sim)
+    if style != "mixed":
+        return style == "location"
+    job = scope.get(scope.rid("replicationJobs", job_id)) or {}
+    return name_hash(resource_id.rsplit("/", 1)[-1], (job.get("azsim") or {}).get("scenario", "")) < 0.5
+
+
 def accepted(scope, job_id, resource_id):
-    """202, empty body, Azure-AsyncOperation (replicationOperationStatus) + Location (operationresults)."""
+    """202, empty body, Azure-AsyncOperation (replicationOperationStatus) + Location (operationresults); protected-item
+    actions may answer with Location only (location_only)."""
     return scope.ctx.accepted(job_id, scope.prefix + "/replicationOperationStatus", resource_id + "/operationresults",
-                              integer_retry_after=True)
+                              integer_retry_after=True,
+                              async_header=not location_only(scope, job_id, resource_id))
 
 
 def find_job(scope, name):
@@ -273,11 +322,16 @@ def operation_status(ctx, req, p):
     else:
         body["endTime"] = job["endTime"]
     if job["state"] == "Failed":
-        svc = job["errors"][-1]["serviceErrorDetails"]
-        prov = job["errors"][-1].get("providerErrorDetails") or {}
-        body["error"] = {"code": str(prov.get("errorCode") or svc["code"]),
-                         "message": prov.get("errorMessage") or svc["message"]}
+        body["error"] = job_failure(job)
     return Response(200, body, headers)
+
+
+def job_failure(job):
+    """{code, message} of a failed job: the provider error when there is one (e.g. 95107), else the service error.
+    The same for the operation status and the operationresults 400, so both LRO styles raise the same code."""
+    svc = job["errors"][-1]["serviceErrorDetails"]
+    prov = job["errors"][-1].get("providerErrorDetails") or {}
+    return {"code": str(prov.get("errorCode") or svc["code"]), "message": prov.get("errorMessage") or svc["message"]}
 
 
 def operation_result(ctx, req, p):
@@ -288,8 +342,7 @@ def operation_result(ctx, req, p):
     if state == "InProgress":
         return Response(202, b"", {"Location": ctx.url(req.path), "Retry-After": ctx.sim.retry_after(30)})
     if state == "Failed":
-        err = render_job(doc)["properties"]["errors"][-1]["serviceErrorDetails"]
-        return Response(400, {"error": {"code": err["code"], "message": err["message"]}})
+        return Response(400, {"error": job_failure(render_job(doc)["properties"])})
     resource_path = req.path[:req.path.lower().rfind("/operationresults/")]
     found, params = ROUTER.resolve("GET", resource_path)
     try:

@@ -178,8 +178,32 @@ def _identity(sim, cloud, *parts):
             sim.urls.get((cloud, "login"), "")}
 
 
-def register_configuration_server(sim, vault_credentials, name, ip, accounts=(), process_server_ip=None):
-    """Create or update the VMware fabric of a configuration server. Returns the ids the collection needs."""
+# -- classic retirement (FACTS §8): new classic replication is refused unless the vault is an existing classic one ----
+def _classic_key(vault_id_):
+    return "asr_classic_vault:" + vault_id_.lower()
+
+
+def mark_classic_vault(sim, subscription, resource_group, vault, existing=True):
+    """Mark (or unmark) a vault as an existing classic vault: classic (InMageAzureV2) enables stay allowed there after
+    the retirement. The vault must exist (in the cloud that owns the subscription)."""
+    cloud = _cloud_of_subscription(sim, subscription or "")
+    rid = vault_id(subscription, resource_group, vault)
+    body = sim.store.get_resource(cloud, rid) if cloud else None
+    if body is None:
+        raise ValueError(f"vault '{vault}' not found in resource group '{resource_group}' of subscription "
+                         f"'{subscription}'")
+    sim.store.set_meta(_classic_key(body["id"]), bool(existing))
+    return {"vault_id": body["id"], "cloud": cloud, "existing_classic": bool(existing)}
+
+
+def is_classic_vault(sim, vault_id_):
+    return bool(sim.store.get_meta(_classic_key(vault_id_)))
+
+
+def register_configuration_server(sim, vault_credentials, name, ip, accounts=(), process_server_ip=None,
+                                  existing_classic=False):
+    """Create or update the VMware fabric of a configuration server. Returns the ids the collection needs.
+    existing_classic: also mark the vault as an existing classic vault (mark_classic_vault)."""
     name = (name or "").strip()
     if not name:
         raise RegistrationError("the configuration server name is required")
@@ -234,6 +258,8 @@ def register_configuration_server(sim, vault_credentials, name, ip, accounts=(),
                 "azsim": {"registered": registered}}
     for body, rtype in ((fabric, T_FABRIC), (container, T_CONTAINER), (provider, T_PROVIDER)):
         scope.put(body, rtype)
+    if existing_classic:
+        sim.store.set_meta(_classic_key(vault["id"]), True)
     start_job(scope, types.SimpleNamespace(method="POST", path=fid), "RegisterDra",
               "Register the Azure Site Recovery Provider",
               [task("RegisterDraTask", "RegisterDra", "Registering the configuration server", 30)],
@@ -241,4 +267,5 @@ def register_configuration_server(sim, vault_credentials, name, ip, accounts=(),
     return {"fabric_name": fname, "fabric_id": fid, "fabric_friendly_name": name, "container_name": container["name"],
             "container_id": container_id, "recovery_services_provider_id": provider_id, "process_server_id": ps_id,
             "master_target_id": ps_id, "vault_id": vault["id"], "cloud": cloud,
+            "existing_classic": is_classic_vault(sim, vault["id"]),
             "run_as_accounts": [{"account_id": a["id"], "account_name": a["name"]} for a in accounts_out]}

@@ -93,6 +93,23 @@ def capacity_error(scope, spec):
     return None
 
 
+def name_conflict(scope, spec):
+    """The job error of a (test) failover whose VM name is already taken in the target resource group, or None. Azure
+    fails the job rather than touching the existing VM; the code is Compute's answer to a PUT that would replace an
+    existing VM's OS disk (PropertyChangeNotAllowed), the message's first sentence is invented."""
+    vm_id = _vm_id(spec)
+    if scope.store.get_resource(scope.cloud, vm_id) is None:
+        return None
+    rg = spec["resource_group_id"].rsplit("/", 1)[-1]
+    return job_error("PropertyChangeNotAllowed",
+                     f"A virtual machine named '{spec['name']}' already exists in the resource group '{rg}'. Changing "
+                     "property 'osDisk.name' is not allowed.",
+                     causes="The target virtual machine name is used by another virtual machine in the target "
+                            "resource group.",
+                     action="Delete or rename the existing virtual machine, or change the target virtual machine name "
+                            "of the replicated item, then retry the operation.")
+
+
 # -- completion actions --------------------------------------------------------------------------------------------
 def _create_vm(sim, cloud, action):
     compute.create_vm(sim, cloud, action["spec"])
@@ -258,7 +275,7 @@ def test_failover(ctx, req, p):
     _net, subnet, static_ip, name = _target_settings(item, test=True)
     spec = _vm_spec(scope, item, name, vnet, subnet, static_ip, test=True)
     point = _recovery_point(scope, item, view, psd.get("recoveryPointId"), now)
-    quota = capacity_error(scope, spec)
+    quota = name_conflict(scope, spec) or capacity_error(scope, spec)
     custom = {"instanceType": "TestFailoverJobDetails", "testFailoverStatus": "Active", "comments": None,
               "networkName": vnet["name"], "networkFriendlyName": vnet["name"],
               "networkType": props.get("networkType") or "VmNetworkAsInput",
@@ -341,7 +358,7 @@ def unplanned_failover(ctx, req, p):
         elif running:
             shutdown = vm["id"]
     tasks += FO_REST
-    quota = capacity_error(scope, spec)
+    quota = name_conflict(scope, spec) or capacity_error(scope, spec)
     custom = {"instanceType": "FailoverJobDetails",
               "protectedItemDetails": _item_details(item, vnet, spec, point, test=False)}
     response = _start_item_op(

@@ -21,8 +21,9 @@ from ..httpbase import Response
 from ..sim import iso
 from .siterecovery import (AZURE, AZURE_CONTAINER, AZURE_FABRIC, CONTAINER, ITEM, T_ITEM, T_MAPPING, T_POINT,
                            VAULT, Scope, accepted, affected_objects, bad, find_policy, guid, heartbeat, job_error,
-                           job_state, list_of, listing, not_found, protecting_item, public, route, start_job, task)
-from .siterecovery_cs import AGENT_VERSION, host_facts
+                           job_state, list_of, listing, name_hash, not_found, protecting_item, public, route,
+                           start_job, task, transient_health_ratio)
+from .siterecovery_cs import AGENT_VERSION, host_facts, is_classic_vault
 
 ENABLE_TASKS = [  # V2ACreateRPI.excerpt.json (EnableDr job of an InMageAzureV2 item); seconds ~ the recording's
     task("EnableProtectionPreflightChecksTask", "EnableProtectionPrerequisitesCheck",
@@ -48,6 +49,41 @@ LICENSES = ("NotSpecified", "NoLicenseType", "WindowsServer")
 DISK_TYPES = ("Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "PremiumV2_LRS", "UltraSSD_LRS", "StandardSSD_ZRS",
               "Premium_ZRS")
 VM_SIZES = {"standard_d4s_v3": (4, 16384), "standard_d2s_v3": (2, 8192), "standard_b2ms": (2, 8192)}
+
+# FACTS §8: enabling replication through a configuration server (classic) is blocked as of January 31, 2026 (00:00 UTC
+# here); vaults marked as existing classic vaults (admin knob) keep it. Code invented, dates quoted from FACTS §8.
+CLASSIC_ENABLE_BLOCKED = 1769817600.0
+CLASSIC_RETIRED_MESSAGE = (
+    "Enabling replication through a configuration server (classic experience, InMageAzureV2) is blocked as of January "
+    "31, 2026: Azure Site Recovery no longer supports the classic experience for VMware and physical machines (as of "
+    "March 15, 2026). Vault '{vault}' is not an existing classic vault. Use the modernized experience: a replication "
+    "appliance (InMageRcm) registered with a new Recovery Services vault.")
+
+# Transient Critical health during initial replication (README "Protected item state machine"): about
+# transient_health_ratio of the items (by a hash of the item name) turn Critical between these fractions of their
+# initial replication, with one of these health errors. 78169 and 78188 are the documented VMware/physical error IDs
+# (troubleshoot-replication article; messages paraphrased); the cache upload one paraphrases the process server's
+# Critical alert and its code is invented.
+TRANSIENT_WINDOW = (0.3, 0.6)
+TRANSIENT_ERRORS = [
+    ("78169", "No crash consistent recovery point available for the VM in the last 60 minutes",
+     "No crash consistent recovery point is available for the virtual machine '{name}' in the last 60 minutes: the "
+     "RPO threshold is exceeded.",
+     "Initial replication is slow: network bandwidth between the source machine, the process server and Azure, time "
+     "synchronisation, or anti-virus software blocking Azure Site Recovery.",
+     "Check connectivity and bandwidth from the source machine to the process server and to Azure, and exclude the "
+     "Azure Site Recovery folders from anti-virus scanning."),
+    ("78188", "Data change rate beyond supported limits",
+     "The data change rate (write bytes/sec) on the disks of the virtual machine '{name}' is higher than the Azure "
+     "Site Recovery supported limits for the replication target storage type.",
+     "A sudden spike in the churn rate left a large amount of data pending upload.",
+     "If the churn is temporary, wait for the pending data to be uploaded; otherwise use Premium target disks or "
+     "exclude disks with non-critical data from replication."),
+    ("ProcessServerCacheUploadDelayed", "Process server cache upload is throttled",
+     "Data of the virtual machine '{name}' in the process server cache cannot be uploaded to Azure within 45 minutes: "
+     "the cache storage account is throttling the uploads.",
+     "The process server's upload to the cache storage account is slower than the data change rate.",
+     "Check the process server's upload bandwidth and the cache storage account; the upload resumes on its own.")]
 
 # FACTS §1 push-install errors: (meaning used in the message, likely cause, recommended action)
 PUSH_ERRORS = {
@@ -203,9 +239,30 @@ def _enable(view, item, job, state, end, now):
     if now < ir_end:
         view.update(state=("InitialReplicationInProgress", "Initial replication in progress"), stage="Resync",
                     progress=int(100 * (now - end) / (ir_end - end)), allowed=["DisableProtection"], rpo=int(now - end))
+        blip = az.get("transient_health")
+        if blip and end + blip[0] * (ir_end - end) <= now < end + blip[1] * (ir_end - end):
+            view.update(health="Critical", errors=[_transient_error(item, blip[2], end + blip[0] * (ir_end - end))])
     else:
         view.update(state=("Protected", "Protected"), stage="DifferentialSync", progress=0, since=ir_end,
                     allowed=list(PROTECTED_OPS), rpo=25 + int(now) % 30)
+
+
+def _transient_error(item, index, since):
+    code, summary, message, causes, action = TRANSIENT_ERRORS[index]
+    return {"innerHealthErrors": [], "errorSource": "ProtectedEntitySystemError", "errorType": "6",
+            "errorLevel": "Error", "errorCategory": "Replication", "errorCode": code, "summaryMessage": summary,
+            "errorMessage": message.format(name=item["properties"]["friendlyName"]), "possibleCauses": causes,
+            "recommendedAction": action, "creationTimeUtc": iso(since), "recoveryProviderErrorMessage": None,
+            "entityId": item["azsim"]["vm_id"], "errorId": f"0:{code}", "customerResolvability": "Allowed"}
+
+
+def transient_health(scope, item):
+    """[from, to, error index] of the item's transient Critical window (fractions of its initial replication), or
+    None: decided at enable time from the item name and the transient_health_ratio setting, stored in the item."""
+    name = item["id"].rsplit("/", 1)[-1]
+    if name_hash(name, "transient-health") >= transient_health_ratio(scope.sim):
+        return None
+    return [TRANSIENT_WINDOW[0], TRANSIENT_WINDOW[1], int(name_hash(name, "transient-error") * len(TRANSIENT_ERRORS))]
 
 
 @scenario("DisableProtection")
@@ -393,6 +450,8 @@ def item_job(scope, req, item, job_scenario, friendly, tasks, action=None, fail=
     details = affected_objects(fabric, container, az["vm_id"], name)
     if custom:
         details = dict(custom, affectedObjectDetails=details["affectedObjectDetails"])
+    if job_scenario == "EnableDr":  # both enable paths (classic, InMageRcm) store the item after this
+        az["transient_health"] = transient_health(scope, item)
     return start_job(scope, req, job_scenario, friendly, tasks, {"id": az["vm_id"], "name": name,
                                                                  "type": "ProtectionEntity"},
                      action=action, fail=fail, custom=details, warn=warn)
@@ -416,6 +475,8 @@ def enable_protection(ctx, req, p):
     if inp.get("instanceType") != "InMageAzureV2":
         raise bad("InvalidParameter", f"The replication provider '{inp.get('instanceType')}' is not supported for a "
                                       "configuration server (VMware) fabric; use InMageAzureV2.")
+    if time.time() >= CLASSIC_ENABLE_BLOCKED and not is_classic_vault(scope.sim, scope.vault["id"]):
+        raise bad("ClassicExperienceRetired", CLASSIC_RETIRED_MESSAGE.format(vault=scope.vault["name"]))
     pi_name = (props.get("protectableItemId") or "").rstrip("/").rsplit("/", 1)[-1]
     pid = container["id"] + "/replicationProtectableItems/" + pi_name
     protectable = scope.get(pid)
