@@ -19,6 +19,10 @@ description:
   - Authenticates exactly as the modules do (same options, credentials-file profiles and C(AZURE_*) environment
     variables); see the modules' connection options.
   - The configuration file's name must end in C(azure_vms.yml) or C(azure_vms.yaml).
+  - An option this plugin does not know (a misspelling such as C(tag) for O(tags)) and a filter given without a value
+    are errors, never a wider selection of VMs.
+  - Every value read from Azure (names, tags, anything else) is marked unsafe, so a tag such as
+    C({{ lookup('pipe', 'id') }}) stays literal text and is never templated on the controller.
 author:
   - azmove maintainers (@azmove)
 requirements:
@@ -41,7 +45,9 @@ options:
       - Falls back to the profile, then E(AZURE_CLOUD_ENVIRONMENT), then V(AzureCloud).
     type: str
   ca_bundle:
-    description: A PEM file of certificate authorities to trust for the cloud's endpoints. TLS is always verified.
+    description:
+      - A PEM file of certificate authorities to trust for the cloud's endpoints. TLS is always verified.
+      - A file that cannot be read or holds no PEM certificate is refused before any request.
     type: path
   auth_source:
     description:
@@ -50,10 +56,11 @@ options:
     type: str
     choices: [auto, client_secret, certificate, workload_identity, env, credential_file, cli, msi]
   subscription_id:
-    description: The subscription. Falls back to the profile, then E(AZURE_SUBSCRIPTION_ID).
+    description: The subscription (a GUID). Falls back to the profile, then E(AZURE_SUBSCRIPTION_ID).
     type: str
   subscription_ids:
-    description: Several subscriptions of the same cloud, read with the same credential, instead of O(subscription_id).
+    description:
+      - Several subscriptions (GUIDs) of the same cloud, read with the same credential, instead of O(subscription_id).
     type: list
     elements: str
   tenant_id:
@@ -153,8 +160,9 @@ import os
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._auth import AuthError
+from ansible_collections.azmove.site_recovery.plugins.module_utils._auth import AuthError, subscription_problem
 from ansible_collections.azmove.site_recovery.plugins.module_utils._discovery import (
     Discovery,
     discover,
@@ -162,6 +170,10 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._discovery im
 )
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import AzureFailure, translate
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import CONNECTION_OPTIONS, Connection
+
+
+# The selection filters: given, each must narrow the selection; given empty, it cannot be applied.
+FILTERS = ("resource_groups", "tags", "names", "exclude_names")
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -172,7 +184,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        self._check_config(path, self._read_config_data(path))
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache")
         facts = None
@@ -186,6 +198,24 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if use_cache:
                 self._cache[cache_key] = facts
         self._populate(facts)
+
+    def _check_config(self, path, config):
+        """Refuse an option this plugin does not know and a filter without a value: either would silently select more
+        VMs than meant (a misspelt ``tag:`` once moved every VM of the resource groups)."""
+        from ansible import constants as C  # pylint: disable=import-outside-toplevel
+
+        known = set()
+        for name, definition in (C.config.get_configuration_definitions("inventory", self._load_name) or {}).items():
+            known.add(name)
+            known.update((definition or {}).get("aliases") or [])
+        unknown = sorted(str(key) for key in config if key not in known)
+        if unknown:
+            raise AnsibleError("azure_vms inventory %s: unknown option%s %s; the options are: %s."
+                               % (path, "s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(sorted(known))))
+        empty = [key for key in FILTERS if key in config and not config[key]]
+        if empty:
+            raise AnsibleError("azure_vms inventory %s: %s given without a value; a filter must name what it selects "
+                               "(leave the option out to select every VM)." % (path, ", ".join(empty)))
 
     def _connection_params(self):
         params = {"name": "azure_vms"}
@@ -202,6 +232,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             conn = Connection(self._connection_params(), os.environ)
             subscriptions = self.get_option("subscription_ids") or [conn.subscription_id]
+            for sub in subscriptions:
+                problem = subscription_problem(sub, "subscription_ids entry")
+                if problem:
+                    raise AuthError(problem)
             discoveries = [Discovery.for_connection(conn, sub) for sub in subscriptions]
             filters = {key: self.get_option(key) for key in ("resource_groups", "tags", "names", "exclude_names")}
             facts, _analysis = discover(discoveries, filters, with_power_state=self.get_option("power_state"),
@@ -233,9 +267,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 host = "%s_%s" % (vm["name"], vm["resource_group"])
             names.add(host)
             self.inventory.add_host(host)
-            hostvars = {prefix + key: value for key, value in vm.items()}
+            # Everything read from Azure is untrusted: marked unsafe, a tag's "{{ ... }}" is never templated.
+            hostvars = {prefix + key: wrap_var(value) for key, value in vm.items()}
             if vm.get("private_ips"):
-                hostvars["ansible_host"] = vm["private_ips"][0]
+                hostvars["ansible_host"] = wrap_var(vm["private_ips"][0])
             for key, value in hostvars.items():
                 self.inventory.set_variable(host, key, value)
             if vm.get("wave") not in (None, ""):

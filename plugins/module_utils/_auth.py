@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 import shutil
 import subprocess
 
@@ -77,6 +78,19 @@ DEFAULT_CREDENTIALS_FILE = "~/.azure/credentials"
 
 class AuthError(Exception):
     """Settings that cannot make a credential; the message is safe to show (no secrets)."""
+
+
+# Azure subscription ids are GUIDs; anything else is refused before a request is sent (ARM would answer
+# InvalidSubscriptionId or SubscriptionNotFound, and a 404 must never be taken for "absent").
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def subscription_problem(value, what="subscription_id"):
+    """Why ``value`` is not a subscription id (a GUID), or None."""
+    if isinstance(value, str) and GUID_RE.match(value.strip()):
+        return None
+    return ("%s %r is not a subscription id: an Azure subscription id is a GUID like "
+            "00000000-0000-0000-0000-000000000000 (az account show --query id)." % (what, value))
 
 
 def read_profile(path, profile):
@@ -303,8 +317,30 @@ def build_credential(settings, cloud, identity=None):
     return kind.name, kind.build(identity, settings, credential_kwargs(settings, cloud))
 
 
+def ca_bundle_problem(path):
+    """Why ``path`` cannot be the CA bundle (unreadable, or no PEM certificate in it), or None.
+
+    Checked before the first request: otherwise a bad bundle surfaces as a TLS error of the metadata read, retried
+    for seconds and named only as "cannot read the cloud metadata"."""
+    if os.path.isdir(path):
+        return None  # a directory of hashed certificates (c_rehash), as requests and OpenSSL accept
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return "ca_bundle %s cannot be read: %s." % (path, exc.strerror or exc)
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        return ("ca_bundle %s is not a PEM file of certificates (no -----BEGIN CERTIFICATE----- block): give the "
+                "certificate authorities to trust in PEM format." % path)
+    return None
+
+
 def cloud_for(settings):
     """Resolve the connection's cloud; raise AuthError with a readable message."""
+    if settings.get("ca_bundle"):
+        problem = ca_bundle_problem(settings["ca_bundle"])
+        if problem:
+            raise AuthError(problem)
     try:
         return resolve_cloud(settings.get("cloud"), ca_bundle=settings.get("ca_bundle"))
     except CloudError as exc:

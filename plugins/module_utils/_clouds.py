@@ -15,6 +15,7 @@ air-gapped clouds and ``az cloud register --endpoint-resource-manager`` describe
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -217,3 +218,18 @@ def resolve_cloud(value, ca_bundle=None, fetch=fetch_metadata):
         "Unknown cloud %r: use AzureCloud, AzureUSGovernment, AzureChinaCloud, or the https URL of an "
         "ARM metadata endpoint (https://<arm-host>/metadata/endpoints?api-version=%s)." % (value, METADATA_API_VERSION)
     )
+
+
+def normalize_location(name):
+    """ARM's spelling of a region: 'US Gov Virginia', 'usgov-virginia' and 'usgovvirginia' are the same."""
+    return re.sub(r"[\s_-]", "", name or "").lower()
+
+
+def location_problem(value, offered, option, where):
+    """Why ``value`` is not one of the ``offered`` locations (ARM's subscriptions/{id}/locations entries, each
+    with name and displayName) of ``where`` (a cloud and subscription, in words), or None."""
+    names = {normalize_location(entry.get(key)) for entry in offered for key in ("name", "displayName")} - {""}
+    if not names or normalize_location(value) in names:
+        return None
+    return ("%s %r is not a region of %s; its regions are: %s."
+            % (option, value, where, ", ".join(sorted(entry.get("name") for entry in offered if entry.get("name")))))

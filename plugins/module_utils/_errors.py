@@ -16,7 +16,15 @@ import re
 
 # Site Recovery answers 202 with an Azure-AsyncOperation URL that names the job.
 _JOB_RE = re.compile(r"/(?:replicationJobs|replicationOperationStatus|operationresults)/([^/?]+)", re.IGNORECASE)
-NOT_FOUND_CODES = {"ResourceNotFound", "ResourceGroupNotFound", "NotFound", "SubscriptionNotFound"}
+NOT_FOUND_CODES = {"ResourceNotFound", "NotFound"}
+# A 404 (or 400) with one of these codes says the scope the resource was looked up in is wrong or missing
+# (subscription, resource group, provider, type, access), not that the resource is absent: treating it as
+# "absent" once made recovery_vault send a PUT to a subscription that does not exist. These are errors.
+SCOPE_ERROR_CODES = {
+    "SubscriptionNotFound", "ResourceGroupNotFound", "InvalidSubscriptionId", "InvalidResourceType",
+    "InvalidResourceNamespace", "NoRegisteredProviderFound", "MissingSubscriptionRegistration",
+    "AuthorizationFailed", "LinkedAuthorizationFailed", "InvalidAuthenticationToken", "InvalidApiVersionParameter",
+}
 
 
 class AzureFailure(Exception):
@@ -142,12 +150,16 @@ def _parse_body(response):
 
 
 def is_not_found(exc):
+    """True when Azure says the resource itself does not exist (a 404 without a scope error code).
+
+    The SDKs raise ResourceNotFoundError for every 404, whatever its code, so the code decides: a missing
+    subscription or resource group (SCOPE_ERROR_CODES) is an error, not an absent resource."""
     from azure.core.exceptions import ResourceNotFoundError  # pylint: disable=import-outside-toplevel
 
-    if isinstance(exc, ResourceNotFoundError):
-        return True
     failure = translate(exc)
-    return failure.status == 404 or failure.code in NOT_FOUND_CODES
+    if failure.code in SCOPE_ERROR_CODES:
+        return False
+    return isinstance(exc, ResourceNotFoundError) or failure.status == 404 or failure.code in NOT_FOUND_CODES
 
 
 def none_if_not_found(func):

@@ -18,7 +18,17 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ._auth import AUTH_SOURCES, SECRET_KEYS, AuthError, build_credential, cli_subscription, cloud_for, resolve_settings
+from ._auth import (
+    AUTH_SOURCES,
+    SECRET_KEYS,
+    AuthError,
+    build_credential,
+    cli_subscription,
+    cloud_for,
+    resolve_settings,
+    subscription_problem,
+)
+from ._clouds import location_problem
 from ._errors import AzureFailure, translate
 from ._version import COLLECTION_VERSION
 
@@ -71,6 +81,9 @@ CLIENTS = {
 # exponential backoff, honouring Retry-After. These bound it: at most 6 retries, 60 s apart
 # at the most, so a persistent fault fails in minutes instead of hanging a maintenance window.
 RETRY_KWARGS = dict(retry_total=6, retry_backoff_factor=0.8, retry_backoff_max=60)
+# GET subscriptions/{id}/locations: the regions the cloud offers the subscription (Microsoft.Resources).
+LOCATIONS_API = "2022-12-01"
+RESOURCE_GROUPS_API = "2021-04-01"
 
 
 class Connection:
@@ -104,6 +117,9 @@ class Connection:
                 "Connection %r has no subscription id: set subscription_id, a credentials-file profile with "
                 "subscription_id, or AZURE_SUBSCRIPTION_ID." % self.name
             )
+        problem = subscription_problem(sub, "Connection %r: subscription_id" % self.name)
+        if problem:
+            raise AuthError(problem)
         return sub
 
     @property
@@ -133,8 +149,42 @@ class Connection:
                 cls = getattr(importlib.import_module(path), cls_name)
                 if self.pool_size:  # threads will share this client
                     guard_model_setup(path)
-                self._clients[kind] = cls(self.credential, self.subscription_id, **self.client_kwargs())
+                sub = self.subscription_id  # checked (a GUID) before the cloud's metadata is read
+                self._clients[kind] = cls(self.credential, sub, **self.client_kwargs())
             return self._clients[kind]
+
+    def locations(self, kind="recoveryservices"):
+        """The regions the cloud offers this subscription ({name, displayName} each), read once, through the
+        pipeline of a client of ``kind`` (azure-mgmt-resource is not a runtime requirement)."""
+        from ._offazure import list_all  # pylint: disable=import-outside-toplevel
+
+        with self._lock:
+            if getattr(self, "_locations", None) is None:
+                path = "/subscriptions/%s/locations" % self.subscription_id
+                self._locations = list_all(self.client(kind), path, LOCATIONS_API)
+            return self._locations
+
+    def resource_group(self, name, kind="recoveryservices"):
+        """The resource group ``name`` (ARM's JSON), or None when it does not exist, read through the pipeline of a
+        client of ``kind``. A missing subscription or any other error is raised, never taken for "absent"."""
+        from urllib.parse import quote  # pylint: disable=import-outside-toplevel
+
+        from azure.core.exceptions import HttpResponseError  # pylint: disable=import-outside-toplevel
+        from azure.core.rest import HttpRequest  # pylint: disable=import-outside-toplevel
+
+        path = "/subscriptions/%s/resourcegroups/%s?api-version=%s" % (self.subscription_id, quote(name, safe=""),
+                                                                       RESOURCE_GROUPS_API)
+        response = self.client(kind).send_request(HttpRequest("GET", path))
+        if response.status_code >= 400:
+            failure = translate(HttpResponseError(response=response))
+            if response.status_code == 404 and failure.code in (None, "ResourceGroupNotFound", "NotFound"):
+                return None
+            raise failure
+        return response.json()
+
+    def where(self):
+        """The cloud and subscription, in words, for messages."""
+        return "cloud %s (connection %r, subscription %s)" % (self.cloud.name, self.name, self.subscription_id)
 
     def describe(self):
         return {
@@ -201,6 +251,15 @@ def select_connection_params(params):
     """
     chosen = params.get("use_connection")
     base = {}
+    listed = [c["name"] for c in params.get("connections") or []]
+    twice = sorted({n for n in listed if listed.count(n) > 1})
+    if twice:
+        # Otherwise the last entry of a name would win silently.
+        raise AuthError("connections defines %s more than once; give each connection its own name."
+                        % ", ".join(repr(n) for n in twice))
+    if not chosen and len(listed) > 1:
+        raise AuthError("connections defines %s and the task does not say which one it uses: set use_connection "
+                        "(usually in module_defaults, or on the task)." % ", ".join(repr(n) for n in listed))
     if chosen:
         entries = {c["name"]: c for c in params.get("connections") or []}
         if chosen not in entries:
@@ -218,6 +277,41 @@ def select_connection_params(params):
     return base
 
 
+# The ranges of the numeric options the modules share by name: (minimum, minimum excluded, unit). Checked once, for
+# every module, at the task level and in each entry of a list of dicts (a batch's machines), before any request.
+OPTION_RANGES = {
+    "wait_timeout": (0, False, "seconds"),
+    "timeout": (0, False, "seconds"),
+    "poll_interval": (0, True, "seconds"),
+    "concurrency": (1, False, ""),
+    "retention_hours": (0, True, "hours"),
+    "rpo_threshold_minutes": (0, True, "minutes"),
+    "app_consistent_frequency_minutes": (0, False, "minutes"),
+    "crash_consistent_frequency_minutes": (0, False, "minutes"),
+    "vcpus": (1, False, ""),
+    "memory_gb": (0, True, "GB"),
+}
+
+
+def range_problems(params, spec, where=""):
+    """Every numeric option of ``spec`` (an argument spec) whose value in ``params`` is out of OPTION_RANGES."""
+    out = []
+    for name, option in spec.items():
+        value = params.get(name)
+        if value is None:
+            continue
+        if option.get("type") in ("int", "float") and name in OPTION_RANGES:
+            low, excluded, unit = OPTION_RANGES[name]
+            if value < low or (excluded and value == low):
+                bound = "more than %s" % low if excluded else ("%s or more" % low if low == 0 else "at least %s" % low)
+                out.append("%s%s must be %s%s, not %s." % (where, name, bound, " " + unit if unit else "", value))
+        elif option.get("type") == "list" and option.get("elements") == "dict" and option.get("options"):
+            for i, entry in enumerate(value):
+                if isinstance(entry, dict):
+                    out += range_problems(entry, option["options"], "%s%s[%d]." % (where, name, i))
+    return out
+
+
 class AzureModule:
     """AnsibleModule plus the connection and client layer. Does not run anything itself."""
 
@@ -226,6 +320,9 @@ class AzureModule:
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self.params = self.module.params
+        problems = range_problems(self.params, spec)
+        if problems:
+            self.fail(" ".join(problems))
         self._environ = os.environ if environ is None else environ
         self._connections = {}
         self._lock = threading.RLock()
@@ -261,6 +358,26 @@ class AzureModule:
                         self.module.no_log_values.add(conn.settings[secret_key])
                 self._connections[key] = conn
             return self._connections[key]
+
+    def same_resource(self, first, second):
+        """Whether two (connection name, resource group, name) triples name the same resource: the same subscription
+        (a subscription id is unique across clouds), resource group and name, compared as Azure does (no case)."""
+        subs = [self.connection(conn).subscription_id.lower() for conn, _rg, _name in (first, second)]
+        return subs[0] == subs[1] and all((a or "").lower() == (b or "").lower() for a, b in zip(first[1:], second[1:]))
+
+    def location_problem(self, option, value, connection=None, kind="recoveryservices"):
+        """Why ``value`` is not a region of the connection's cloud (from the cloud's own list), or None. Read before
+        any write, so a region the cloud does not offer (eastus3) fails with the list instead of half a change."""
+        if not value:
+            return None
+        conn = self.connection(connection)
+        try:
+            offered = conn.locations(kind)
+        except ImportError:
+            self.module.fail_json(msg=missing_required_lib(CLIENTS[kind][2]), exception=traceback.format_exc())
+        except AuthError as exc:
+            self.fail(str(exc))
+        return location_problem(value, offered, option, conn.where())
 
     def client(self, kind, connection=None):
         try:

@@ -216,6 +216,16 @@ def check_regions(source_location, target_location, vault):
     return out
 
 
+def missing_group(what, rg, location, vault=None):
+    """The finding (as finding()'s arguments) for a resource group of the move that does not exist."""
+    why = ("the vault %s is created in it" % vault if what.startswith("vault") else
+           "Site Recovery creates the failed-over VMs in it")
+    return ("resource_groups", BLOCKER, rg,
+            "The %s %s does not exist: %s, and no playbook of the collection creates it." % (what, rg, why),
+            "Create it in %s (az group create --name %s --location %s; this needs "
+            "Microsoft.Resources/subscriptions/resourceGroups/write), or name an existing one." % (location, rg, location))
+
+
 WHY_IN_REGION = {
     "storage account": "Site Recovery caches the replicated data in it, in the vault's region",
     "virtual network": "the failed-over VMs are attached to it, and they are created in the vault's region",

@@ -269,8 +269,12 @@ def main():
     if p["old_data"] == "delete" and not p["confirm_delete_old_data"]:
         module.fail("old_data=delete deletes the recovery points of %s in vault %s; set confirm_delete_old_data=true "
                     "to confirm, or keep them with old_data=retain." % (p["source_vm"], p["source_vault"]))
-    if p["wait_timeout"] < 0:
-        module.fail("wait_timeout must be 0 or more seconds.")
+    if module.same_resource((p["source_connection"], p["source_vault_resource_group"], p["source_vault"]),
+                            (None, p["resource_group"], p["vault"])):
+        # Relocating into the same vault would stop protection there and, with old_data=delete, delete its recovery points.
+        module.fail("source_vault and vault are the same vault (%s in resource group %s of the same subscription): backup "
+                    "is relocated from the old vault to a vault in the target; name that one as vault. Nothing was "
+                    "changed." % (p["vault"], p["resource_group"]))
 
     def body():
         target = module.connection()

@@ -461,8 +461,6 @@ class CacheStorageAccount:
         if not NAME_RE.match(p["name"]):
             module.fail("name %r is not a valid storage account name: 3 to 24 characters, lower-case letters and "
                         "digits only." % p["name"])
-        if p["wait_timeout"] < 0:
-            module.fail("wait_timeout must be 0 or more seconds.")
         conn = module.connection()
         self.result["connection"] = conn.describe()
         account_id = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/%s" % (

@@ -20,7 +20,9 @@ description:
     regional vCPU quota against the sizes planned; the vault in the target region and not in the source region;
     the cache storage account and the target network in the vault's region; a test network apart from the
     production one; the recovery point retention against the provider's limit for the chosen storage; the
-    source and target regions not the same."
+    source and target regions not the same, and the target region one that the target cloud offers the subscription
+    (its C(subscriptions/{id}/locations) list); the target resource group and the vault's resource group existing
+    (no playbook of the collection creates them, and Azure refuses a failover or a vault in a missing one)."
   - With O(fail_on_blockers=true) (the default) a run that finds blockers fails, listing every one of them with its
     fix in one message, instead of stopping at the first.
   - Only reads. The caller's permissions come from Azure's C(Microsoft.Authorization/permissions) API, which
@@ -120,7 +122,8 @@ options:
     description: Run only these checks.
     type: list
     elements: str
-    choices: [permissions, regions, vault_region, vm_size, quota, storage, target_network, test_network, retention]
+    choices: [resource_groups, permissions, regions, vault_region, vm_size, quota, storage, target_network, test_network,
+              retention]
   fail_on_blockers:
     description: Fail when there is at least one blocker, listing all of them. With V(false), only report.
     type: bool
@@ -262,7 +265,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._errors impor
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import InputError, provider
 
-ALL_CHECKS = ["permissions", "regions", "vault_region", "vm_size", "quota", "storage", "target_network", "test_network", "retention"]
+ALL_CHECKS = ["resource_groups", "permissions", "regions", "vault_region", "vm_size", "quota", "storage", "target_network", "test_network", "retention"]
 
 
 def _split(value, default_rg):
@@ -279,6 +282,9 @@ class Checks:
         self.p = module.params
         self.findings = []
         self.ran = []
+        # Resource groups found missing by the resource_groups check: nothing is read in them afterwards (Azure would
+        # answer ResourceGroupNotFound, which is an error, not an absent resource).
+        self.missing_groups = set()
 
     def client(self, kind):
         return self.module.client(kind)
@@ -304,7 +310,7 @@ class Checks:
 
     # -- reads --------------------------------------------------------------------------------------------
     def vault(self):
-        if not self.p["vault"]:
+        if not self.p["vault"] or self.missing(self.vault_rg):
             return None
         vault = get_or_none(self.client("recoveryservices").vaults.get, self.vault_rg, self.p["vault"])
         return rest(vault) if vault is not None else None
@@ -313,8 +319,13 @@ class Checks:
     def vault_rg(self):
         return self.p["vault_resource_group"] or self.p["resource_group"]
 
+    def missing(self, rg):
+        return (rg or "").lower() in self.missing_groups
+
     def network(self, value, rg):
         rg, name = _split(value, rg or self.p["resource_group"])
+        if self.missing(rg):
+            return None
         vnet = get_or_none(self.client("network").virtual_networks.get, rg, name)
         if vnet is None:
             return None
@@ -324,18 +335,28 @@ class Checks:
         return body
 
     # -- checks ---------------------------------------------------------------------------------------------
+    def resource_groups(self):
+        """The target resource group and the vault's must exist: no playbook creates them."""
+        conn = self.module.connection()
+        wanted = [("target resource group", self.p["resource_group"])]
+        if self.p["vault"] and self.vault_rg.lower() != self.p["resource_group"].lower():
+            wanted.append(("vault's resource group", self.vault_rg))
+        for what, rg in wanted:
+            if conn.resource_group(rg, "compute") is None:
+                self.missing_groups.add(rg.lower())
+                self.findings.append(pre.finding(*pre.missing_group(what, rg, self.p["target_location"], self.p["vault"])))
+
     def permissions(self):
         authz = self.client("authorization")
         rg = self.p["resource_group"]
-        perms = get_or_none(lambda: [rest(x) for x in authz.permissions.list_for_resource_group(rg)])
+        perms = None if self.missing(rg) else get_or_none(lambda: [rest(x) for x in authz.permissions.list_for_resource_group(rg)])
         if perms is None:
             self.findings.append(pre.finding(
-                "permissions", pre.WARNING, rg, "The target resource group %s does not exist yet, so the permissions "
-                "in it cannot be read." % rg, "Create it first (this needs Microsoft.Resources/subscriptions/"
-                "resourceGroups/write on the subscription), then run the check again."))
+                "permissions", pre.INFO, rg, "The target resource group %s does not exist, so the permissions "
+                "in it cannot be read." % rg, "Create it first, then run the check again."))
         else:
             self.findings.extend(pre.check_permissions("resource_group", "resource group " + rg, perms))
-        if not self.p["vault"]:
+        if not self.p["vault"] or self.missing(self.vault_rg):
             return
         vault_perms = get_or_none(lambda: [rest(x) for x in authz.permissions.list_for_resource(
             self.vault_rg, "Microsoft.RecoveryServices", "", "vaults", self.p["vault"])])
@@ -348,6 +369,10 @@ class Checks:
 
     def regions(self):
         self.findings.extend(pre.check_regions(self.p["source_location"], self.p["target_location"], None))
+        problem = self.module.location_problem("target_location", self.p["target_location"], kind="compute")
+        if problem:
+            self.findings.append(pre.finding("regions", pre.BLOCKER, self.p["target_location"], problem,
+                                             "Set target_location to one of the regions listed."))
 
     def vault_region(self):
         """Reads the vault and checks where it is; returns it (None when it does not exist yet)."""
@@ -379,7 +404,7 @@ class Checks:
         if not self.p["storage_account"]:
             return
         rg, name = _split(self.p["storage_account"], self.p["storage_account_resource_group"] or self.p["resource_group"])
-        account = get_or_none(self.client("storage").storage_accounts.get_properties, rg, name)
+        account = None if self.missing(rg) else get_or_none(self.client("storage").storage_accounts.get_properties, rg, name)
         account = rest(account) if account is not None else None
         self.findings.extend(pre.check_in_region(
             "storage", "storage account", account, name, region,
@@ -419,6 +444,7 @@ class Checks:
         return not self.p["checks"] or name in self.p["checks"]
 
     def all(self):
+        self.guarded("resource_groups", self.resource_groups)
         vault = self.guarded("vault_region", self.vault_region) if self.p["vault"] else self.skip("vault_region")
         region = vault.get("location") if vault else self.p["target_location"]
         self.guarded("permissions", self.permissions)

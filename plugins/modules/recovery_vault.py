@@ -41,13 +41,23 @@ options:
   location:
     description:
       - The vault's region, for example V(eastus) or V(East US). Required to create a vault.
+      - It must be one of the regions the target cloud offers the subscription (its C(subscriptions/{id}/locations)
+        list); another one (a typing error such as V(eastus3)) is refused before anything is changed.
       - A vault cannot move; asking for another region than the existing vault's is an error.
     type: str
   source_region:
     description:
       - The region the machines move B(from). The module fails, before changing anything, if O(location)
         is that region.
+      - It must be a region of the source cloud: the one of the O(source_connection) entry of O(connections), or,
+        when there is no such entry, of the task's own connection. Another value is refused before anything is
+        changed, since it would silently turn the check above off.
     type: str
+  source_connection:
+    description:
+      - The entry of O(connections) that reaches the source cloud, used to check O(source_region).
+    type: str
+    default: source
   state:
     description: V(present) to create or update the vault, V(absent) to delete it.
     type: str
@@ -218,6 +228,7 @@ def main():
             resource_group=dict(type="str", required=True),
             location=dict(type="str"),
             source_region=dict(type="str"),
+            source_connection=dict(type="str", default="source"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             sku=dict(type="str", choices=["Standard", "RS0"]),
             storage_redundancy=dict(type="str", choices=list(REDUNDANCY)),
@@ -234,8 +245,6 @@ def main():
     problem = vault_name_problem(p["name"])
     if problem:
         module.fail(problem)
-    if p["wait_timeout"] < 0:
-        module.fail("wait_timeout must be 0 or more seconds.")
     spec = VaultSpec(
         p["name"], p["resource_group"], location=p["location"], tags=p["tags"], purge_tags=p["purge_tags"],
         sku=p["sku"], system_assigned_identity=p["system_assigned_identity"],
@@ -248,8 +257,25 @@ def main():
         if problems:
             module.fail(" ".join(problems))
 
+    def regions_problem():
+        """A location or source_region the clouds do not offer (GETs only, before any write)."""
+        if p["state"] != "present":
+            return None
+        problem = module.location_problem("location", p["location"])
+        if problem or not p["source_region"]:
+            return problem
+        names = [c["name"] for c in p["connections"] or []]
+        if p["source_connection"] in names:
+            return module.location_problem("source_region", p["source_region"], p["source_connection"])
+        problem = module.location_problem("source_region", p["source_region"])
+        return problem and problem + (" There is no connection %r to check it in the source cloud: add it to "
+                                      "connections, or set source_connection." % p["source_connection"])
+
     def body():
         conn = module.connection()
+        problem = regions_problem()
+        if problem:
+            module.fail(problem)
         manager = VaultManager(module.client("recoveryservices"), check_mode=module.check_mode,
                                wait=p["wait"], wait_timeout=p["wait_timeout"])
         try:

@@ -258,6 +258,9 @@ class Decommission:
     def orphaned_vm_ids(self):
         """The VMs named by azmove-decommission tags whose VM is gone: an interrupted run's leftovers."""
         tagged = sorted({dc.lower((doc.get("tags") or {}).get(dc.TAG)) for docs in self.listing().values() for doc in docs} - {""})
+        # Only VMs of the source subscription: an id is never looked up by its resource group and name elsewhere.
+        prefix = "/subscriptions/%s/" % self.module.connection(self.src).subscription_id.lower()
+        tagged = [vm_id for vm_id in tagged if vm_id.startswith(prefix)]
         return [vm_id for vm_id in tagged if not get_or_none(self.compute.virtual_machines.get, *rg_name(vm_id))]
 
     def gather(self, vm_id):
@@ -397,6 +400,16 @@ def main():
     problem = resource_id_problem("vm_id", p["vm_id"], "Microsoft.Compute/virtualMachines", name_allowed=False)
     if problem:
         module.fail(problem)
+    if p["vm_id"]:
+        # The id is used whole: a VM of another subscription (the target's, another cloud's) is refused, never looked
+        # up by its resource group and name in the source subscription, where a VM of that name could be deleted.
+        src = module.connection(p["source_connection"])
+        wanted = [x for x in p["vm_id"].split("/") if x][1]
+        if wanted.lower() != src.subscription_id.lower():
+            module.fail("vm_id %s is in subscription %s, but the source connection %r is subscription %s (cloud %s): give "
+                        "the id of the source VM in that subscription, or set source_connection to the connection of its "
+                        "subscription. Nothing was read or deleted." % (p["vm_id"], wanted, src.name, src.subscription_id,
+                                                                         src.settings.get("cloud") or "AzureCloud"))
     vm_name = p["name"] or dc.name_of(p["vm_id"]) or "the leftovers of interrupted runs"
     if not p["confirm"] and not module.check_mode:
         module.fail("Refusing to decommission %s: deleting a source VM cannot be undone, so set confirm to true "

@@ -531,8 +531,6 @@ def main():
             wait_timeout=dict(type="int", default=900),
         ),
     )
-    if module.params["wait_timeout"] < 0:
-        module.fail("wait_timeout must be 0 or more seconds.")
     manager = TargetNetwork(module)
 
     def body():

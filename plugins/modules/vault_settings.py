@@ -220,10 +220,13 @@ def main():
         ),
     )
     p = module.params
-    if p["wait_timeout"] < 0:
-        module.fail("wait_timeout must be 0 or more seconds.")
     settings = chosen_settings(p["settings"], p["exclude"])
     src, dst = p["source_vault"], p["target_vault"]
+    if module.same_resource((src["use_connection"], src["resource_group"], src["name"]),
+                            (dst["use_connection"], dst["resource_group"], dst["name"])):
+        module.fail("source_vault and target_vault are the same vault (%s in resource group %s of the same subscription): "
+                    "settings are carried from the old vault to the new one; name the vault that replaces it as "
+                    "target_vault." % (dst["name"], dst["resource_group"]))
     for old, new in p["diagnostic_destinations"].items():
         if not (isinstance(new, str) and old.startswith("/subscriptions/") and new.startswith("/subscriptions/")):
             module.fail("diagnostic_destinations maps resource ids to resource ids (/subscriptions/...); got %r: %r."
@@ -243,6 +246,8 @@ def main():
             if doc is None:
                 module.fail("Vault %s was not found in resource group %s (connection %s)."
                             % (spec["name"], spec["resource_group"], spec["use_connection"] or "default"))
+        if old["vault"]["id"].lower() == new["vault"]["id"].lower():  # two connections to one subscription
+            module.fail("source_vault and target_vault are the same vault %s; nothing was changed." % old["vault"]["id"])
         plan = make_plan(old, new, settings, p["diagnostic_destinations"], dst["name"])
         if not module.check_mode:
             for kind in ordered_writes(plan.writes):

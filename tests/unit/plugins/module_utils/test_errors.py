@@ -83,3 +83,24 @@ def test_non_json_error_body():
     resp._body = b"<html>Bad Gateway</html>"
     failure = errors.translate(HttpResponseError(response=resp))
     assert failure.status == 502
+
+
+@pytest.mark.parametrize("code", ["SubscriptionNotFound", "ResourceGroupNotFound", "InvalidResourceType",
+                                  "NoRegisteredProviderFound", "InvalidSubscriptionId"])
+def test_a_missing_subscription_or_resource_group_is_an_error_not_absent(code):
+    """The SDKs raise ResourceNotFoundError for every 404: only the resource itself missing means absent."""
+    def getter():
+        raise ResourceNotFoundError(response=FakeResponse(404, {"error": {"code": code, "message": "no such scope"}}))
+
+    with pytest.raises(ResourceNotFoundError):
+        errors.get_or_none(getter)
+
+
+@pytest.mark.parametrize("code", ["ResourceNotFound", "NotFound", "BMSUserErrorPolicyNotExist", None])
+def test_the_resource_itself_missing_is_absent(code):
+    body = {"error": {"code": code, "message": "gone"}} if code else {}
+
+    def getter():
+        raise ResourceNotFoundError(response=FakeResponse(404, body))
+
+    assert errors.get_or_none(getter) is None
