@@ -3,9 +3,10 @@
 A replication appliance registers with a Recovery Services vault in the public cloud (admin API / CLI, the simulator's
 stand-in for the appliance configuration manager). Registration writes, idempotently:
 
-- the Microsoft.OffAzure physical-server site `{key}serversite` (ServerSiteResource; the run-as accounts and the
-  discovered machines live under it: `serverSites/{site}/runAsAccounts/{id}`, `serverSites/{site}/machines/{id}`,
-  REST paths of Azure/azure-rest-api-specs specification/migrate/resource-manager/Microsoft.OffAzure, 2023-06-06),
+- the Microsoft.OffAzure physical-server site `{key}serversite` (ServerSiteResource) and VMware site `{key}vmwaresite`
+  (VmwareSite); the run-as accounts and the discovered machines live under them: `{site}/runAsAccounts/{id}`,
+  `{site}/machines/{id}` (REST paths of Azure/azure-rest-api-specs specification/migrate/resource-manager/
+  Microsoft.OffAzure, 2023-06-06),
 - the InMageRcm fabric `{vault}-vmwarefabric` (InMageRcmFabricSpecificDetails: physicalSiteId, processServers,
   rcmProxies, pushInstallers, replicationAgents, reprotectAgents, marsAgents, dras, each with id / name / biosId /
   fabricObjectId / fqdn / version / lastHeartbeatUtc (computed on read) / health / healthErrors),
@@ -16,8 +17,9 @@ stand-in for the appliance configuration manager). Registration writes, idempote
 Names follow TestV2ARCMCommit (fabric `Rcm-Vault-150-vmwarefabric`, site `Rcm-Vault-4678vmwaresite`, container
 `Rcm-Vault-4678replicationcontainer`: `{key}` = the vault name's first 10 characters + 4 digits). Credentials
 (run-as accounts) and servers are added the way the configuration manager does; a server is discovered after a short
-scaled delay and then appears as an OffAzure machine and as a protectable item of the container. Protected items:
-siterecovery_rcm_items.py.
+scaled delay and then appears as an OffAzure machine of its site, named by the guest's computer name (and only there,
+as on Azure: a protectable item of the container only with the --mirror-rcm-protectable-items leniency). Protected
+items: siterecovery_rcm_items.py.
 """
 import base64
 import hashlib
