@@ -1,5 +1,5 @@
 """CLI: serve | start | stop | wait | register-cs | mark-classic-vault | register-appliance | appliance-key |
-add-credential | add-server | appliance-health  (see README.md)."""
+add-credential | add-server | remove-server | appliance-health  (see README.md)."""
 import argparse
 import json
 import os
@@ -262,7 +262,8 @@ def main(argv=None):
     if args.cmd == "mark-classic-vault":
         return _admin_call(args, "mark", lambda a: a.mark_classic_vault(args.subscription, args.resource_group,
                                                                          args.vault, not args.unmark))
-    if args.cmd in ("register-appliance", "appliance-key", "add-credential", "add-server", "appliance-health"):
+    if args.cmd in ("register-appliance", "appliance-key", "add-credential", "add-server", "remove-server",
+                    "appliance-health"):
         return _appliance_command(args)
     return 2
 

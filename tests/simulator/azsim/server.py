@@ -149,10 +149,10 @@ def serve(opts):
 
     sim = Sim(state_dir, time_factor=opts.time_factor, token_lifetime=opts.token_lifetime,
               page_size=opts.page_size)
-    from .providers import siterecovery  # Site Recovery settings: kept from the previous run when omitted
-    siterecovery.configure(sim, getattr(opts, "lro_style", None), getattr(opts, "transient_health_ratio", None))
     # leniency, off by default: appliance-discovered machines also appear as InMageRcm protectable items
     sim.mirror_rcm_protectable_items = bool(getattr(opts, "mirror_rcm_protectable_items", False))
+    from .providers import siterecovery  # Site Recovery settings: kept from the previous run when omitted
+    siterecovery.configure(sim, getattr(opts, "lro_style", None), getattr(opts, "transient_health_ratio", None))
     if opts.faults:
         with open(opts.faults) as fh:
             for rule in json.load(fh):

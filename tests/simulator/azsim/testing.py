@@ -47,7 +47,8 @@ def read_endpoints(state_dir):
 
 
 def start(state_dir, time_factor=0, seed=None, faults=None, token_lifetime=None, page_size=None,
-          port_base=None, python=None, timeout=30, lro_style=None, transient_health_ratio=None):
+          port_base=None, python=None, timeout=30, lro_style=None, transient_health_ratio=None,
+          mirror_protectable_items=False):
     """Start `python -m azsim serve` as a subprocess, wait until ready, return the endpoints. lro_style /
     transient_health_ratio: the Site Recovery settings (None keeps the stored value, or the default)."""
     state_dir = os.path.abspath(str(state_dir))
@@ -60,6 +61,8 @@ def start(state_dir, time_factor=0, seed=None, faults=None, token_lifetime=None,
                       ("--transient-health-ratio", transient_health_ratio)):
         if val is not None:
             cmd += [flag, str(val)]
+    if mirror_protectable_items:  # a leniency no default-path test uses (README "Replication appliance")
+        cmd.append("--mirror-rcm-protectable-items")
     env = dict(os.environ)
     env["PYTHONPATH"] = _PKG_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     log = open(os.path.join(state_dir, "azsim.log"), "ab")
