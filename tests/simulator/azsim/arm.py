@@ -11,6 +11,7 @@ A handler returns a Response or raises ArmError.
 """
 import base64
 import json
+import logging
 import time
 import urllib.parse
 
@@ -194,7 +195,9 @@ class ArmApp:
         if not getattr(self.sim, "strict_bodies", True):
             return
         found = strict.problem(req.method, route.template, req)
-        if found is not None:
+        if found is not None:  # logged with what was sent: azsim.log tells why a client's request was refused
+            logging.getLogger("azsim").warning("strict body refused: %s %s: %s: %s (sent: %s)", req.method, req.path,
+                                               found.path, found.problem, found.sent)
             raise ArmError(400, "InvalidParameter", f"{found.path}: {found.problem}", target=found.path, details=[])
 
     def metadata(self, req):

@@ -19,6 +19,7 @@ a misspelt property), the collection must not rely on that. Problems answer 400 
 import datetime
 import enum
 import importlib
+import json
 import re
 import typing
 
@@ -89,9 +90,16 @@ def route_key(method, template):
 
 
 class Problem(Exception):
-    def __init__(self, path, problem):
+    def __init__(self, path, problem, value=None):
         super().__init__(problem)
         self.path, self.problem = path or "(body)", problem
+        self.value = value
+
+    @property
+    def sent(self):
+        """What was sent at the path (for the log), shortened."""
+        text = json.dumps(self.value)
+        return text if len(text) <= 300 else text[:300] + "..."
 
 
 _MODEL_CACHE = {}
@@ -189,28 +197,28 @@ def _jtype(value):
 
 def check_model(cls, data, path="", strict_unknown=False):
     if not isinstance(data, dict):
-        raise Problem(path, f"expected an object ({cls.__name__}), got {_jtype(data)}")
+        raise Problem(path, f"expected an object ({cls.__name__}), got {_jtype(data)}", data)
     disc = _discriminator(cls)
     if disc is not None:
         name, mapping = disc
         value = data.get(name)
         if value is None:
-            raise Problem(_join(path, name), f"the required property is missing ({cls.__name__}.{name})")
+            raise Problem(_join(path, name), f"the required property is missing ({cls.__name__}.{name})", data)
         sub = mapping.get(value) if isinstance(value, str) else None
         if sub is None or not issubclass(sub, cls):
             known = sorted(k for k, v in mapping.items() if issubclass(v, cls))
             raise Problem(_join(path, name), f"'{value}' is not a known {name} of {cls.__name__} "
-                                             f"(known: {', '.join(known)})")
+                                             f"(known: {', '.join(known)})", value)
         cls, strict_unknown = sub, True
     spec = fields(cls)
     for name, (tp, required, _writable) in spec.items():
         if required and data.get(name) is None:
-            raise Problem(_join(path, name), f"the required property is missing ({cls.__name__}.{name})")
+            raise Problem(_join(path, name), f"the required property is missing ({cls.__name__}.{name})", data)
     for name, value in data.items():
         entry = spec.get(name)
         if entry is None:
             if strict_unknown:
-                raise Problem(_join(path, name), f"unknown property of {cls.__name__}")
+                raise Problem(_join(path, name), f"unknown property of {cls.__name__}", value)
             continue
         tp, _required, writable = entry
         if writable and not (disc is not None and name == disc[0]):
@@ -237,17 +245,17 @@ def check_value(tp, value, path, strict_unknown=False):
         raise errors[0]
     if origin is typing.Literal:
         if value not in args:
-            raise Problem(path, f"expected one of {', '.join(map(repr, args))}, got {value!r}")
+            raise Problem(path, f"expected one of {', '.join(map(repr, args))}, got {value!r}", value)
         return
     if origin in (list, typing.List):
         if not isinstance(value, list):
-            raise Problem(path, f"expected an array, got {_jtype(value)}")
+            raise Problem(path, f"expected an array, got {_jtype(value)}", value)
         for i, item in enumerate(value):
             check_value(args[0] if args else typing.Any, item, f"{path}[{i}]", strict_unknown)
         return
     if origin in (dict, typing.Dict):
         if not isinstance(value, dict):
-            raise Problem(path, f"expected an object, got {_jtype(value)}")
+            raise Problem(path, f"expected an object, got {_jtype(value)}", value)
         for k, item in value.items():
             check_value(args[1] if len(args) > 1 else typing.Any, item, f"{path}.{k}", strict_unknown)
         return
@@ -261,17 +269,17 @@ def check_value(tp, value, path, strict_unknown=False):
         return  # a type the JSON walk does not know: accept
     want, name = _EXPECT[tp]
     if isinstance(value, bool) and tp is not bool or not isinstance(value, want):
-        raise Problem(path, f"expected {name}, got {_jtype(value)}")
+        raise Problem(path, f"expected {name}, got {_jtype(value)}", value)
 
 
 def _check_enum(enum_cls, value, path):
     if not isinstance(value, str):
-        raise Problem(path, f"expected a string ({enum_cls.__name__}), got {_jtype(value)}")
+        raise Problem(path, f"expected a string ({enum_cls.__name__}), got {_jtype(value)}", value)
     values = [e.value for e in enum_cls]
     insensitive = type(enum_cls).__name__ == "CaseInsensitiveEnumMeta"
     if value in values or insensitive and value.lower() in {v.lower() for v in values}:
         return
-    raise Problem(path, f"'{value}' is not a valid {enum_cls.__name__} (one of: {', '.join(values)})")
+    raise Problem(path, f"'{value}' is not a valid {enum_cls.__name__} (one of: {', '.join(values)})", value)
 
 
 # -- the hook (arm.ArmApp._handle) ---------------------------------------------------------------------------------
