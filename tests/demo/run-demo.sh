@@ -39,9 +39,10 @@ for wave in wave_1 wave_2; do
     playbook test -l "$wave"
     playbook cutover -l "$wave"
 done
-# Deleting the sources needs its explicit confirmation; backup protection moves to the new vault first. Like every
-# phase, it ends by writing the report (the sources are gone after it: the inventory is empty on a second run).
-playbook decommission -e move_decommission_confirm=true
+# Deleting the sources needs its explicit confirmation, and, run on both waves at once, move_all_waves_confirm (a
+# destructive phase otherwise needs -l wave_N); backup protection moves to the new vault first. Like every phase, it
+# ends by writing the report (the sources are gone after it: the inventory is empty on a second run).
+playbook decommission -e move_decommission_confirm=true -e move_all_waves_confirm=true
 # Last, what the move itself created in the target: the test network, the policy, the cache storage account, the
 # appliance's registration and the vault (the backup vault and the moved VMs with their network stay).
 playbook cleanup -e move_cleanup_confirm=true -e move_cleanup_remove_registration=true -e move_cleanup_delete_vault=true

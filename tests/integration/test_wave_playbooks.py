@@ -54,6 +54,7 @@ def variables(runner, tmp_path, vault=VAULT, appliance=APPLIANCE, confirm=False)
         move_source_server=appliance, move_source_server_timeout=5, move_policy="waves-3d",
         move_target_resource_group=VM_RG, move_target_network_resource_group=NET_RG,
         move_test_network_resource_group=NET_RG, move_poll_interval=1, move_decommission_confirm=confirm,
+        move_all_waves_confirm=confirm,
         move_cache_storage_account=CACHE, move_cache_storage_account_resource_group=VAULT_RG, move_backup_vault=BACKUP_VAULT)
     path = tmp_path / ("move-confirmed.json" if confirm else "move.json")
     path.write_text(json.dumps(move))
@@ -164,6 +165,8 @@ def test_two_waves_through_every_phase_killed_and_resumed_then_again_with_no_cha
                 done = play(runner, fleet, move_vars, phase, limit=wave)
                 assert_ok(done)
                 assert set(recap(done.output)) == set(names), (phase, recap(done.output))
+                if not started:  # each machine's change shows on its own host, not all on the batch's first one
+                    assert all(c["changed"] >= 1 for c in recap(done.output).values()), (wave, phase, recap(done.output))
                 if started:  # the re-run followed what the killed run had started; it did not start it again
                     sent = [r for r in all_writes(admin, mark) if started(r)]
                     assert len(sent) == len(names), (wave, phase, [r["path"] for r in sent])
@@ -189,10 +192,10 @@ def test_two_waves_through_every_phase_killed_and_resumed_then_again_with_no_cha
     assert sorted(vm.name for vm in public.virtual_machines.list(VM_RG)) == sorted(SOURCE_RG)
 
     # Every phase again, on the whole fleet: nothing changes and nothing is written (the report, which now covers the
-    # whole fleet instead of the last wave, is left to status below).
+    # whole fleet instead of the last wave, is left to status below). cutover on every wave needs its confirmation.
     mark = last_request_id(admin)
     for phase in ("replicate", "test", "cutover"):
-        done = play(runner, fleet, move_vars, phase, extra=["-e", "move_report_each_phase=false"])
+        done = play(runner, fleet, move_vars, phase, extra=["-e", "move_report_each_phase=false", "-e", "move_all_waves_confirm=true"])
         assert_ok(done)
         assert all(c["changed"] == 0 and c["failed"] == 0 for c in recap(done.output).values()), (phase, done.output[-3000:])
     assert writes(admin, mark) == []
@@ -203,11 +206,12 @@ def test_two_waves_through_every_phase_killed_and_resumed_then_again_with_no_cha
     report = json.loads((tmp_path / "reports" / "wave-report.json").read_text())
     assert {m["name"]: m["phase"] for m in report["machines"]} == {name: "migrated" for name in SOURCE_RG}
 
-    # Decommission: refused without the confirmation, and nothing is deleted.
+    # Decommission: refused without the confirmation, before anything is read or written (backup relocation included).
     mark = last_request_id(admin)
-    done = play(runner, fleet, move_vars, "decommission", limit="wave_1", extra=["--skip-tags", "backup"])
-    assert done.returncode != 0 and "set decommission_confirm to true" in done.output
-    assert [r for r in admin.requests(since=mark, cloud="gov") if r["method"] == "DELETE"] == []
+    done = play(runner, fleet, move_vars, "decommission", limit="wave_1")
+    assert done.returncode != 0 and "set move_decommission_confirm to true" in done.output, done.output[-3000:]
+    # (only the inventory's reads of the source VMs: nothing reached the target, where the backup vault would be made)
+    assert all_writes(admin, mark) == [] and admin.requests(since=mark, cloud="public", limit=100000) == []
     # Confirmed: backup protection follows the machines to the new vault, then the sources are deleted.
     move_vars_confirmed = variables(runner, tmp_path, confirm=True)
     interrupted(runner, admin, fleet, move_vars_confirmed, "decommission", None,
