@@ -16,7 +16,9 @@ options:
       - Named connections, declared once (usually in C(module_defaults) for C(group/azmove.site_recovery.azure))
         so that one play can address the source cloud and the target cloud at the same time.
       - Each entry takes the same settings as the task-level connection options below, plus O(connections[].name).
-      - A task picks one with O(use_connection). With a single entry, that entry is used.
+      - A task picks one with O(use_connection). With a single entry, that entry is used; with several, a task
+        without O(use_connection) is refused.
+      - Each name must appear once; two entries with the same name are refused.
     type: list
     elements: dict
     suboptions:
@@ -81,6 +83,7 @@ options:
     description:
       - A PEM file of certificate authorities to trust for this cloud's endpoints (a custom cloud with a private
         CA). TLS is always verified.
+      - A file that cannot be read or holds no PEM certificate is refused before any request.
     type: path
   auth_source:
     description:
@@ -95,7 +98,9 @@ options:
     type: str
     choices: [auto, client_secret, certificate, workload_identity, env, credential_file, cli, msi]
   subscription_id:
-    description: The subscription. Falls back to the profile, then E(AZURE_SUBSCRIPTION_ID).
+    description:
+      - The subscription, a GUID; another value is refused before any request. Falls back to the profile, then
+        E(AZURE_SUBSCRIPTION_ID).
     type: str
   tenant_id:
     description: The Microsoft Entra tenant (directory) id. Falls back to the profile, then E(AZURE_TENANT_ID).

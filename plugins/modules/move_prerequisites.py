@@ -21,7 +21,7 @@ description:
     the cache storage account and the target network in the vault's region; a test network apart from the
     production one; the recovery point retention against the provider's limit for the chosen storage; the
     source and target regions not the same, and the target region one that the target cloud offers the subscription
-    (its C(subscriptions/{id}/locations) list); the target resource group and the vault's resource group existing
+    (its C(subscriptions/<id>/locations) list); the target resource group and the vault's resource group existing
     (no playbook of the collection creates them, and Azure refuses a failover or a vault in a missing one)."
   - With O(fail_on_blockers=true) (the default) a run that finds blockers fails, listing every one of them with its
     fix in one message, instead of stopping at the first.

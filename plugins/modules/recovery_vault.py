@@ -41,7 +41,7 @@ options:
   location:
     description:
       - The vault's region, for example V(eastus) or V(East US). Required to create a vault.
-      - It must be one of the regions the target cloud offers the subscription (its C(subscriptions/{id}/locations)
+      - It must be one of the regions the target cloud offers the subscription (its C(subscriptions/<id>/locations)
         list); another one (a typing error such as V(eastus3)) is refused before anything is changed.
       - A vault cannot move; asking for another region than the existing vault's is an error.
     type: str
@@ -49,7 +49,7 @@ options:
     description:
       - The region the machines move B(from). The module fails, before changing anything, if O(location)
         is that region.
-      - It must be a region of the source cloud: the one of the O(source_connection) entry of O(connections), or,
+      - It must be a region of the source cloud - the one of the O(source_connection) entry of O(connections), or,
         when there is no such entry, of the task's own connection. Another value is refused before anything is
         changed, since it would silently turn the check above off.
     type: str

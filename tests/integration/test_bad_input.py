@@ -59,6 +59,7 @@ def cases(endpoints, expired_key="/nonexistent.VaultCredentials"):
     enable = dict(vault, name="vm-app-win01", policy="gov-ok", run_as_account="winadmin", target_resource_group="rg-landing-eastus",
                   target_network="vnet-landing-eastus", target_subnet="snet-app", log_storage_account="stmovecacheeastus", wait=False)
     gov_sub = endpoints["clouds"]["gov"]["subscription_id"]
+    pub_sub = endpoints["clouds"]["public"]["subscription_id"]
     disk_id = "/subscriptions/%s/resourceGroups/rg-app-gov/providers/Microsoft.Compute/disks/vm-app-win01-osdisk" % gov_sub
     m = "module"
     table = [
@@ -85,6 +86,24 @@ def cases(endpoints, expired_key="/nonexistent.VaultCredentials"):
          dict(new_vault, connections=target_connection(endpoints, auth_source=None, client_secret=None, profile="prod",
                                                        credentials_file=str(HERE / "bad_input" / "credentials.ini"))),
          "has no profile [prod] (it has: dev)", True),
+        # Issue 18: connections checked before any request; a subscription or resource group that is not there is an
+        # error, never an absent vault (a PUT followed once).
+        ("connections_same_name_twice", m, "recovery_vault",
+         dict(new_vault, connections=target_connection(endpoints) + target_connection(endpoints)),
+         "connections defines 'target' more than once", True),
+        ("connections_several_without_use_connection", m, "recovery_vault", dict(new_vault, use_connection=""),
+         ("connections defines 'source', 'target'", "set use_connection"), True),
+        ("ca_bundle_not_pem", m, "recovery_vault",
+         dict(new_vault, connections=target_connection(endpoints, ca_bundle=str(HERE / "bad_input" / "credentials.ini"))),
+         ("ca_bundle", "credentials.ini", "is not a PEM file"), True),
+        ("subscription_not_a_guid", m, "recovery_vault",
+         dict(new_vault, connections=target_connection(endpoints, subscription_id="sub-prod-target")),
+         "'sub-prod-target' is not a subscription id", True),
+        ("subscription_unknown", m, "recovery_vault",
+         dict(new_vault, connections=target_connection(endpoints, subscription_id="12345678-1234-1234-1234-123456789012")),
+         "SubscriptionNotFound", False),
+        ("vault_resource_group_missing", m, "recovery_vault", new_vault,
+         ("ResourceGroupNotFound", "rg-bad-input-missing"), False),
         ("credentials_certificate_missing", m, "recovery_vault",
          dict(new_vault, connections=target_connection(endpoints, auth_source="certificate", client_secret=None,
                                                        certificate_path="/nonexistent/azmove-client.pem")),
@@ -92,6 +111,10 @@ def cases(endpoints, expired_key="/nonexistent.VaultCredentials"):
         # Regions.
         ("vault_in_source_region", m, "recovery_vault", dict(new_vault, location="usgovvirginia", source_region="usgovvirginia"),
          "usgovvirginia", True),
+        ("vault_location_not_offered", m, "recovery_vault", dict(new_vault, location="eastus3"),
+         ("location 'eastus3' is not a region of cloud", "eastus2"), False),
+        ("vault_source_region_not_offered", m, "recovery_vault", dict(new_vault, source_region="usgovvirginia3"),
+         ("source_region 'usgovvirginia3' is not a region of cloud", "connection 'source'"), False),
         ("vault_name_invalid", m, "recovery_vault", dict(new_vault, name="rsv bad!"),
          "rsv bad!", True),
         ("vault_wait_timeout_negative", m, "recovery_vault", dict(new_vault, wait_timeout=-1),
@@ -162,6 +185,10 @@ def cases(endpoints, expired_key="/nonexistent.VaultCredentials"):
          "nothing shows that it moved", False),
         ("decommission_vm_id_of_a_disk", m, "source_decommission", dict(vault, vm_id=disk_id, confirm=True),
          "is not the resource id of a virtual machine", True),
+        ("decommission_vm_of_another_subscription", m, "source_decommission",
+         dict(vault, vm_id=disk_id.replace(gov_sub, pub_sub).replace("disks/vm-app-win01-osdisk", "virtualMachines/vm-app-win02"),
+              confirm=True),
+         ("is in subscription %s" % pub_sub, "source connection 'source' is subscription %s" % gov_sub), True),
         ("decommission_unknown_kind", m, "source_decommission",
          dict(vault, name="vm-app-win02", source_resource_group="rg-app-gov", confirm=True, delete=["vms"]),
          "value of delete must be one or more of", True),
@@ -188,6 +215,22 @@ def cases(endpoints, expired_key="/nonexistent.VaultCredentials"):
          dict(vault, source_vault="rsv-backup-gov", source_vault_resource_group="rg-app-gov", source_vm="vm-app-win01",
               source_vm_resource_group="rg-app-gov", target_vm_resource_group="rg-landing-eastus", old_data="delete"),
          "set confirm_delete_old_data=true", True),
+        ("backup_same_vault", m, "backup_relocation",
+         dict(vault, source_connection="target", source_vault=VAULT, source_vault_resource_group="rg-landing-eastus",
+              source_vm="vm-app-win01", source_vm_resource_group="rg-app-gov", target_vm_resource_group="rg-landing-eastus"),
+         "source_vault and vault are the same vault", True),
+        ("settings_same_vault", m, "vault_settings",
+         {"source_vault": {"name": VAULT, "resource_group": "rg-landing-eastus", "use_connection": "target"},
+          "target_vault": {"name": VAULT.upper(), "resource_group": "RG-landing-eastus"}, "resource_group": None},
+         "source_vault and target_vault are the same vault", True),
+        # Option ranges (one table in _module, for every module).
+        ("policy_poll_interval_zero", m, "replication_policy", dict(vault, name="gov-ok", poll_interval=0),
+         "poll_interval must be more than 0 seconds, not 0", True),
+        ("job_wait_timeout_negative", m, "replication_job_info", dict(vault, name="job-x", wait=True, wait_timeout=-5),
+         "wait_timeout must be 0 or more seconds, not -5", True),
+        ("prerequisites_vcpus_zero", m, "move_prerequisites",
+         {"target_location": "eastus", "machines": [{"name": "vm-a", "size": "Standard_D2s_v3", "vcpus": 0}]},
+         "machines[0].vcpus must be at least 1, not 0", True),
         ("prerequisites_machine_without_size", m, "move_prerequisites",
          {"target_location": "eastus", "machines": [{"name": "vm-nosize"}]},
          "these have neither: vm-nosize", True),

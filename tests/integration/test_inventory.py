@@ -209,3 +209,86 @@ def test_hand_written_static_inventory(tmp_path):
     assert_ok(done)
     data = listing(tmp_path, source)
     assert groups_of(data)["wave_1"] == {"onprem-sql01"}
+
+
+# -- issue 18: options checked, Azure's data untrusted ------------------------------------------------------------------
+@pytest.mark.parametrize("options, words", [
+    ({"tag": {"move-wave": "1"}}, "unknown option tag"),
+    ({"resource_group": ["rg-app-gov"]}, "unknown option resource_group"),
+    ({"tags": {}}, "tags given without a value"),
+    ({"names": []}, "names given without a value"),
+    ({"subscription_ids": ["not-a-guid"]}, "'not-a-guid' is not a subscription id"),
+])
+def test_an_option_that_cannot_be_applied_is_an_error_not_a_wider_selection(simulator, tmp_path, options, words):
+    done = inventory(tmp_path, config(simulator, tmp_path, **options), "--list")
+    assert done.returncode != 0 and words in done.output, done.output[-3000:]
+
+
+def test_a_ca_bundle_that_is_not_pem_is_named_at_once(simulator, tmp_path):
+    bundle = tmp_path / "bundle.txt"
+    bundle.write_text("not a certificate\n")
+    done = inventory(tmp_path, config(simulator, tmp_path, ca_bundle=str(bundle)), "--list")
+    assert done.returncode != 0 and "ca_bundle %s is not a PEM file" % bundle in done.output, done.output[-3000:]
+    assert "cloud metadata" not in done.output
+
+
+JINJA_TAG = "{{ lookup('pipe', 'id') }}"
+UNSAFE_RG = "rg-unsafe-tags-gov"
+
+
+@pytest.fixture(scope="module")
+def unsafe_vm(simulator, admin):
+    """A VM whose tag is a Jinja expression, in the Government cloud's second subscription (the other tests read the
+    first one), in a resource group of its own."""
+    sub = simulator["clouds"]["gov"]["subscriptions"][1]
+    admin.seed({"gov": {"subscription_id": sub, "virtual_machines": [
+        {"name": "vm-unsafe-tag", "resource_group": UNSAFE_RG, "location": "usgovvirginia", "size": "Standard_D2s_v3",
+         "os_type": "Linux", "os_name": "Ubuntu 22.04", "private_ip": "10.77.1.4", "power_state": "running",
+         "vnet": "vnet-unsafe-gov", "vnet_resource_group": UNSAFE_RG, "subnet": "snet-unsafe",
+         "tags": {"move-wave": "9", "owner": JINJA_TAG}}]}})
+    return sub
+
+
+def check_tag_stays_literal(simulator, tmp_path, sub, bin_dir):
+    source = config(simulator, tmp_path, subscription_id=sub, resource_groups=[UNSAFE_RG],
+                    compose={"unsafe_owner": "azmove_tags.owner"})
+    result = tmp_path / "result.json"
+    done = subprocess.run([str(bin_dir / "ansible-playbook"), "-i", str(source), str(HERE / "playbooks" / "inventory_unsafe_tag.yml"),
+                           "-e", "result_file=%s" % result],
+                          capture_output=True, text=True, env=env(tmp_path, {"ANSIBLE_PYTHON_INTERPRETER": str(bin_dir / "python")}),
+                          timeout=300, check=False)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
+    written = json.loads(result.read_text())
+    assert written == {"tag": JINJA_TAG, "composed": JINJA_TAG, "message": "owner is " + JINJA_TAG}
+    assert "uid=" not in result.read_text()
+
+
+def test_a_tag_written_as_jinja_stays_literal(simulator, tmp_path, unsafe_vm):
+    check_tag_stays_literal(simulator, tmp_path, unsafe_vm, BIN)
+
+
+OLDEST_CORE = "2.17"  # meta/runtime.yml requires_ansible: >=2.17.0
+
+
+def oldest_core_venv():
+    """A venv with the oldest ansible-core the collection admits and requirements.txt, built once in .build/."""
+    venv = ROOT / ".build" / ("ansible-core-%s" % OLDEST_CORE)
+    marker = venv / ".installed"
+    if not marker.exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "ansible-core==%s.*" % OLDEST_CORE,
+                        "-r", str(ROOT / "requirements.txt")], check=True, timeout=1800)
+        marker.write_text(OLDEST_CORE + "\n")
+    return venv / "bin"
+
+
+def test_runtime_yml_admits_the_oldest_core_tested():
+    assert yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["requires_ansible"] == ">=%s.0" % OLDEST_CORE
+
+
+def test_a_tag_written_as_jinja_stays_literal_on_the_oldest_core(simulator, tmp_path, unsafe_vm):
+    """ansible-core 2.17 templates host variables that are not marked unsafe (2.19 trusts no inventory data)."""
+    bin_dir = oldest_core_venv()
+    version = subprocess.run([str(bin_dir / "ansible"), "--version"], capture_output=True, text=True, check=True).stdout
+    assert "core %s." % OLDEST_CORE in version, version
+    check_tag_stays_literal(simulator, tmp_path, unsafe_vm, bin_dir)

@@ -29,7 +29,7 @@ def test_ready_target_passes_and_only_reads(runner, tmp_path, admin, knobs):
     result, _done = check(runner, tmp_path)
     assert result["passed"] is True and result["blockers"] == 0 and not result.get("failed")
     assert {c["check"]: c["status"] for c in result["checks"]} == {
-        "permissions": "passed", "regions": "passed", "vault_region": "passed", "vm_size": "passed", "quota": "passed",
+        "resource_groups": "passed", "permissions": "passed", "regions": "passed", "vault_region": "passed", "vm_size": "passed", "quota": "passed",
         "storage": "passed", "target_network": "passed", "test_network": "passed", "retention": "passed"}
     assert [(s["name"], s["size"], s["substitute"]) for s in result["size_plan"]] == [
         ("vm-app-win01", "Standard_D4s_v3", None), ("vm-app-win02", "Standard_D2s_v3", None),
@@ -88,3 +88,23 @@ def test_bad_input_fails_before_any_request(runner, tmp_path, admin):
     assert done.returncode != 0
     assert "Each machine needs a size or a target_size; these have neither: vm-nosize." in done.output
     assert [r for r in admin.requests(cloud="public") if r["port"] != "login"] == []
+
+
+def test_missing_resource_groups_and_a_region_the_cloud_does_not_offer_are_blockers(runner, tmp_path, admin):
+    """Issue 18: the target resource group and the vault's are never created by a playbook, and Azure refuses a region
+    it does not offer: each is a blocker with its fix (the target's was a warning, the vault's nothing), read only."""
+    admin.clear_requests()
+    result, _done = check(runner, tmp_path, target_location="eastus3", resource_group="rg-prereq-missing",
+                          vault_resource_group="rg-prereq-vault-missing", expect_failure=True)
+    assert result["failed"] is True
+    blockers = {(f["check"], f["resource"]): f for f in result["findings"] if f["severity"] == "blocker"}
+    target = blockers[("resource_groups", "rg-prereq-missing")]
+    assert "target resource group rg-prereq-missing does not exist" in target["message"]
+    assert "az group create --name rg-prereq-missing" in target["fix"]
+    vault = blockers[("resource_groups", "rg-prereq-vault-missing")]
+    assert "vault's resource group rg-prereq-vault-missing does not exist" in vault["message"] and vault["fix"]
+    region = blockers[("regions", "eastus3")]
+    assert "target_location 'eastus3' is not a region of cloud" in region["message"] and "eastus2" in region["message"]
+    # Nothing is read in the missing groups, so no other check fails on ResourceGroupNotFound.
+    assert not any("ResourceGroupNotFound" in f["message"] for f in result["findings"]), result["findings"]
+    assert {r["method"] for r in admin.requests(cloud="public") if r["port"] != "login"} == {"GET"}
