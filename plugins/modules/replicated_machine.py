@@ -565,16 +565,19 @@ class Replication:
         accounts = server["run_as_accounts"]
         where = "%s %r" % (self.source_kind(), server["friendly_name"])
         if self.provider.name == "modernized":
+            site = self.protectable.get("site_id") or ""
+            accounts = [a for a in accounts if (a.get("site_id") or "").lower() == site.lower()]
+            where = "%s (its %s site)" % (where, self.protectable.get("site_kind") or "discovery")
             own = self.protectable.get("run_as_account_id")
             if own:
                 chosen = {"id": own, "name": next((a["name"] for a in accounts if (a["id"] or "").lower() == own.lower()), None)}
                 if p["run_as_account"] and (chosen["name"] or "").lower() != p["run_as_account"].lower():
+                    if not any((a["name"] or "").lower() == p["run_as_account"].lower() for a in accounts):
+                        self.fail("The %s has no run-as account %r (it has: %s)." % (
+                            where, p["run_as_account"], ", ".join(sorted(a["name"] or a["id"] for a in accounts)) or "none"))
                     self.module.warn("%s: the appliance reaches it with credentials %r, not %r; using the appliance's."
                                      % (p["name"], chosen["name"] or own, p["run_as_account"]))
                 return chosen
-            site = self.protectable.get("site_id") or ""
-            accounts = [a for a in accounts if (a.get("site_id") or "").lower() == site.lower()]
-            where = "the %s site of %s" % (self.protectable.get("site_kind") or "", where)
         if not p["run_as_account"]:
             self.fail("To enable replication of %s, set run_as_account (%s has: %s)."
                       % (p["name"], where, ", ".join(sorted(a["name"] or a["id"] for a in accounts)) or "none"))

@@ -66,7 +66,14 @@ def test_wave_from_fresh_vault_to_protected_and_second_run_changes_nothing(runne
     assert sorted(a["name"] for a in server["run_as_accounts"]) == ["linuxroot", "winadmin"]
     assert all(a["state"] == "Paired" for a in policy["associations"])
 
-    assert [r["machine"]["friendly_name"] for r in first["added"]["results"]] == ["vm-app-win01", "vm-app-win02", "vm-app-lnx01"]
+    # Modernized: the appliance discovered the guests, whose host names differ from the Azure VM names; each machine
+    # was matched by its address. Classic: the configuration server knows them by the names they were added with.
+    if provider == "modernized":
+        assert [r["machine"]["friendly_name"] for r in first["added"]["results"]] == ["APPWIN01", "APPWIN02", "app-lnx01"]
+        assert {r["machine"]["matched_by"] for r in first["added"]["results"]} == {"IP address"}
+        assert all("/Microsoft.OffAzure/" in r["discovered_machine"]["id"] for r in first["enabled"]["results"])
+    else:
+        assert [r["machine"]["friendly_name"] for r in first["added"]["results"]] == ["vm-app-win01", "vm-app-win02", "vm-app-lnx01"]
     assert all(r["changed"] for r in first["enabled"]["results"])
     assert all(r["job"]["state"] == "Succeeded" for r in first["enabled"]["results"])
 
@@ -74,7 +81,8 @@ def test_wave_from_fresh_vault_to_protected_and_second_run_changes_nothing(runne
     assert wave["counts"] == {"ready": 3, "failed": 0, "in_progress": 0, "missing": 0}
     assert all(v["phase"] == "protected" for v in wave["machines"].values())
 
-    machines = {m["friendly_name"]: m for m in first["status"]["machines"]}
+    # Every machine is known by the name it was enabled under (its source VM's), whatever Site Recovery's friendly name.
+    machines = {m["name"]: m for m in first["status"]["machines"]}
     assert set(machines) == {"vm-app-win01", "vm-app-win02", "vm-app-lnx01"}
     for machine in machines.values():
         assert machine["phase"] == "protected" and machine["provider"] == policy["policy"]["provider"]
@@ -86,7 +94,8 @@ def test_wave_from_fresh_vault_to_protected_and_second_run_changes_nothing(runne
         assert {"crash-consistent", "app-consistent"} <= kinds, machine["recovery_points"]
     assert first["status"]["phases"] == {"protected": 3}
     scenarios = {j["scenario"] for j in first["jobs"]["jobs"]}
-    assert len([j for j in first["jobs"]["jobs"] if j["target_object_name"] == "vm-app-win01"]) >= 1, scenarios
+    win01 = "APPWIN01" if provider == "modernized" else "vm-app-win01"  # jobs name the item by its friendly name
+    assert len([j for j in first["jobs"]["jobs"] if j["target_object_name"] == win01]) >= 1, scenarios
 
     # Second run: nothing changes, and not a single write reaches Azure.
     mark = last_request_id(admin)
@@ -160,7 +169,7 @@ def test_bad_input_is_refused_before_anything_changes(runner, simulator, admin, 
     # A configuration server is asked to add the machine; an appliance has discovered it already.
     assert len([s for s in sent if s[1].endswith("/discoverProtectableItem")]) == (1 if provider == "classic" else 0), sent
     discovered = results["discovered"]
-    assert discovered["machine"]["friendly_name"] == "vm-app-win01"
+    assert discovered["machine"]["friendly_name"] == ("vm-app-win01" if provider == "classic" else "APPWIN01")
 
 
 def test_a_foreign_vault_credentials_file_is_refused_by_the_configuration_server(runner, simulator, admin, tmp_path):
