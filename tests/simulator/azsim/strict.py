@@ -42,8 +42,9 @@ ROUTE_OPERATIONS = {
                                          "begin_create"),
     ("PATCH", "/replicationPolicies/{}"): ("recoveryservicessiterecovery", "ReplicationPoliciesOperations",
                                            "begin_update"),
-    ("POST", CONTAINER + "/discoverProtectableItem"):
-        ("recoveryservicessiterecovery", "ReplicationProtectionContainersOperations", "begin_discover_protectable_item"),
+    ("POST", CONTAINER + "/discoverProtectableItem"): ("recoveryservicessiterecovery",
+                                                      "ReplicationProtectionContainersOperations",
+                                                      "begin_discover_protectable_item"),
     ("PUT", MAPPING): ("recoveryservicessiterecovery", "ReplicationProtectionContainerMappingsOperations",
                        "begin_create"),
     ("PATCH", MAPPING): ("recoveryservicessiterecovery", "ReplicationProtectionContainerMappingsOperations",

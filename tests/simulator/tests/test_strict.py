@@ -5,16 +5,18 @@ field, a wrong JSON type or an unknown property answers 400 InvalidParameter nam
 Most bodies go to a vault that does not exist: the strict check runs before the handler, so a valid body gets the
 handler's 404 and nothing is ever created."""
 import copy
+import importlib
 import re
 
 import pytest
 from azure.core.exceptions import HttpResponseError
 
 import rcmsetup
-from azsim import arm, providers, strict  # noqa: F401  (providers: registers the routes on arm.ROUTER)
+from azsim import arm, strict
 from rawhttp import call
 from simhelpers import lenient_bodies
 
+importlib.import_module("azsim.providers")  # registers the routes on arm.ROUTER (in this process too)
 RG, VAULT = "rg-strict-none", "rsv-strict-none"
 SRC = "/Subscriptions/{sub}/resourceGroups/rg-x/providers/Microsoft.RecoveryServices/vaults/v/replicationFabrics/f"
 VNET = "/subscriptions/{sub}/resourceGroups/rg-landing-eastus/providers/Microsoft.Network/virtualNetworks/vnet-landing"
@@ -25,9 +27,11 @@ PSI = "properties.providerSpecificInput"
 
 RCM_ENABLE = {"properties": {"policyId": "{vault}/replicationPolicies/policy-rcm", "providerSpecificDetails": {
     "instanceType": "InMageRcm", "fabricDiscoveryMachineId": SRC + "/machines/m1", "processServerId": "ps-1",
-    "runAsAccountId": SRC + "/runAsAccounts/win-admin", "targetResourceGroupId": "/subscriptions/{sub}/resourceGroups/rg",
+    "runAsAccountId": SRC + "/runAsAccounts/win-admin",
+    "targetResourceGroupId": "/subscriptions/{sub}/resourceGroups/rg",
     "targetNetworkId": VNET, "targetSubnetName": "snet-app", "targetVmName": "app01", "multiVmGroupName": "app01",
-    "testNetworkId": VNET, "testSubnetName": "snet-app", "licenseType": "WindowsServer", "targetVmSize": "Standard_D2s_v3",
+    "testNetworkId": VNET, "testSubnetName": "snet-app", "licenseType": "WindowsServer",
+    "targetVmSize": "Standard_D2s_v3",
     "targetVmTags": [{"tagName": "wave", "tagValue": "1"}],
     "disksDefault": {"diskType": "Standard_LRS", "logStorageAccountId": "/subscriptions/{sub}/storage/st"}}}}
 V2A_ENABLE = {"properties": {"policyId": "{vault}/replicationPolicies/policy-v2a", "protectableItemId": SRC + "/pi",
@@ -66,18 +70,21 @@ def policy(**psi):
 CASES = {
     "rcm_enable": ("PUT", ITEM, RCM_ENABLE,
                    [PSD + ".instanceType", PSD + ".fabricDiscoveryMachineId", PSD + ".targetResourceGroupId",
-                    PSD + ".processServerId", PSD + ".disksDefault.diskType", PSD + ".disksDefault.logStorageAccountId"],
+                    PSD + ".processServerId", PSD + ".disksDefault.diskType",
+                    PSD + ".disksDefault.logStorageAccountId"],
                    (PSD + ".targetVmName", 42), PSD + ".targetAzureNetworkId"),
     "v2a_enable": ("PUT", ITEM, V2A_ENABLE, [PSD + ".instanceType"], (PSD + ".targetVmTags", [{"wave": "1"}]),
                    PSD + ".fabricDiscoveryMachineId"),
     "rcm_update": ("PATCH", ITEM, RCM_UPDATE,
-                   [PSD + ".instanceType", PSD + ".vmNics[0].nicId", PSD + ".vmNics[0].isPrimaryNic", PSD + ".vmNics[1].nicId",
+                   [PSD + ".instanceType", PSD + ".vmNics[0].nicId", PSD + ".vmNics[0].isPrimaryNic",
+                    PSD + ".vmNics[1].nicId",
                     PSD + ".vmNics[1].isPrimaryNic"],
                    (PSD + ".vmNics[0].isPrimaryNic", True), PSD + ".vmNics[0].ipConfigs"),
     "v2a_update": ("PATCH", ITEM, V2A_UPDATE, [], ("properties.vmNics[0].ipConfigs[0].isPrimary", "true"), None),
     "rcm_test_failover": ("POST", ITEM + "/testFailover",
                           failover("InMageRcm", networkId=VNET, recoveryPointId=SRC + "/rp"),
-                          ["properties", PSD + ".instanceType"], (PSD + ".networkId", [VNET]), PSD + ".performShutdown"),
+                          ["properties", PSD + ".instanceType"], (PSD + ".networkId", [VNET]),
+                          PSD + ".performShutdown"),
     "v2a_test_failover": ("POST", ITEM + "/testFailover", failover("InMageAzureV2", recoveryPointId=SRC + "/rp"),
                           ["properties", PSD + ".instanceType"], ("properties.networkId", 1), PSD + ".networkId"),
     "test_failover_cleanup": ("POST", ITEM + "/testFailoverCleanup", {"properties": {"comments": "done"}},
@@ -102,7 +109,8 @@ CASES = {
         PSI + ".recoveryPointThresholdInMinutes"),
     "rcm_failback_policy": ("PUT", "/replicationPolicies/strict-probe", policy(
         instanceType="InMageRcmFailback", appConsistentFrequencyInMinutes=240, crashConsistentFrequencyInMinutes=5),
-        [PSI + ".instanceType"], (PSI + ".crashConsistentFrequencyInMinutes", 5.5), PSI + ".recoveryPointHistoryInMinutes"),
+        [PSI + ".instanceType"], (PSI + ".crashConsistentFrequencyInMinutes", 5.5),
+        PSI + ".recoveryPointHistoryInMinutes"),
     "v2a_policy": ("PUT", "/replicationPolicies/strict-probe", policy(
         instanceType="InMageAzureV2", recoveryPointHistory=4320, recoveryPointThresholdInMinutes=60,
         appConsistentFrequencyInMinutes=240, crashConsistentFrequencyInMinutes=5, multiVmSyncStatus="Enable"),
@@ -147,7 +155,8 @@ def post(ep, admin):
     """post(method, below_vault, body) -> (status, error) against the missing vault."""
     c = ep["clouds"]["public"]
     token = admin.mint_token("public")
-    vault = f"/subscriptions/{c['subscription_id']}/resourceGroups/{RG}/providers/Microsoft.RecoveryServices/vaults/{VAULT}"
+    vault = (f"/subscriptions/{c['subscription_id']}/resourceGroups/{RG}/providers/Microsoft.RecoveryServices/"
+             f"vaults/{VAULT}")
     arm_url = c["resource_manager"].rstrip("/")
     version = {"": "2026-11-01"}
 
