@@ -406,10 +406,10 @@ def main():
         src = module.connection(p["source_connection"])
         wanted = [x for x in p["vm_id"].split("/") if x][1]
         if wanted.lower() != src.subscription_id.lower():
+            cloud = src.settings.get("cloud") or "AzureCloud"
             module.fail("vm_id %s is in subscription %s, but the source connection %r is subscription %s (cloud %s): give "
                         "the id of the source VM in that subscription, or set source_connection to the connection of its "
-                        "subscription. Nothing was read or deleted." % (p["vm_id"], wanted, src.name, src.subscription_id,
-                                                                         src.settings.get("cloud") or "AzureCloud"))
+                        "subscription. Nothing was read or deleted." % (p["vm_id"], wanted, src.name, src.subscription_id, cloud))
     vm_name = p["name"] or dc.name_of(p["vm_id"]) or "the leftovers of interrupted runs"
     if not p["confirm"] and not module.check_mode:
         module.fail("Refusing to decommission %s: deleting a source VM cannot be undone, so set confirm to true "
