@@ -514,8 +514,8 @@ def discovered_machines(sr, server):
 
 
 def fresh_discovered_machines(sr, server):
-    fabric = {"properties": {"customDetails": {"physicalSiteId": server.get("physical_site_id"),
-                                                "vmwareSiteId": server.get("vmware_site_id")}}}
+    sites = {"physicalSiteId": server.get("physical_site_id"), "vmwareSiteId": server.get("vmware_site_id")}
+    fabric = {"properties": {"customDetails": sites}}
     return offazure.discovered_machines(sr.client, fabric)
 
 

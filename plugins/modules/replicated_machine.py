@@ -209,9 +209,19 @@ options:
     elements: dict
     suboptions:
       name:
-        description: Friendly name of the machine.
+        description: The machine's name (see O(name)).
         type: str
         required: true
+      ip_addresses:
+        description: This machine's private IP addresses (see O(ip_addresses)).
+        type: list
+        elements: str
+      fqdn:
+        description: This machine's FQDN (see O(fqdn)).
+        type: str
+      computer_name:
+        description: This machine's guest host name (see O(computer_name)).
+        type: str
       run_as_account:
         description: This machine's push-install account (default O(run_as_account)).
         type: str

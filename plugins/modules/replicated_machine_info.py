@@ -27,7 +27,9 @@ extends_documentation_fragment:
   - azmove.site_recovery.attributes.INFO_MODULE
 options:
   names:
-    description: Only these machines, by the name they were enabled under (their source VM's name) or their friendly name. Default all replicated machines of the vault.
+    description:
+      - Only these machines, by the name they were enabled under (their source VM's name) or their friendly name.
+      - Default all replicated machines of the vault.
     type: list
     elements: str
   recovery_points:
