@@ -19,6 +19,7 @@ from ._asr import lower, name_of, props  # noqa: F401  (re-exported: the modules
 
 KINDS = ("nics", "disks", "public_ips", "nsgs")
 TAG = "azmove-decommission"
+HOST_TAG = "azmove-decommission-host"
 # Phases of a replicated item that mean the move is committed.
 COMMITTED_PHASES = ("committed", "disabling", "migrated")
 
@@ -75,6 +76,16 @@ def nic_subnet_ids(nic):
 
 def tagged_for(doc, vm_id):
     return lower(((doc or {}).get("tags") or {}).get(TAG)) == lower(vm_id)
+
+
+def host_name(found):
+    """The source's guest host name: the name Site Recovery's job history knows the machine by. From the VM while it
+    exists, else from what the decommission recorded on its leftovers (HOST_TAG) before deleting it."""
+    name = (props(found.get("vm")).get("osProfile") or {}).get("computerName")
+    for kind in KINDS:
+        for doc in found.get(kind) or []:
+            name = name or ((doc or {}).get("tags") or {}).get(HOST_TAG)
+    return name
 
 
 # -- the guards -------------------------------------------------------------------------------------

@@ -320,6 +320,8 @@ class Decommission:
                 if dc.tagged_for(doc, vm_id):
                     continue
                 tags = dict(doc.get("tags") or {}, **{dc.TAG: vm_id.lower()})
+                if dc.host_name(found):
+                    tags[dc.HOST_TAG] = dc.host_name(found)
                 group, name = rg_name(arm_id)
                 if kind == "disks":
                     self.wait(self.compute.disks.begin_update(group, name, {"tags": tags}), arm_id)
@@ -427,7 +429,7 @@ def main():
                 continue
             entry = dict(source_vm_id=vm_id, deleted=dict(planned["delete"], vm=[]), kept=planned["kept"], machine=None)
             try:
-                entry["machine"] = guards(module, dc.name_of(vm_id))
+                entry["machine"] = guards(module, dc.name_of(vm_id), dc.host_name(found))
             except dc.Refused as exc:
                 module.fail(str(exc), **dict(result, deleted={kind: [] for kind in ("vm",) + dc.KINDS}, kept=[]))
             result["leftovers"].append(entry)
@@ -457,7 +459,7 @@ def main():
         if dc.nothing_to_do(planned):  # gone already, with nothing left behind
             module.exit(False, machine=None, **result)
         try:
-            result["machine"] = guards(module, machine, (dc.props(found["vm"]).get("osProfile") or {}).get("computerName"))
+            result["machine"] = guards(module, machine, dc.host_name(found))
         except dc.Refused as exc:
             module.fail(str(exc), **dict(result, deleted={kind: [] for kind in deleted}))
         if not module.check_mode:
