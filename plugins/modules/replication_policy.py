@@ -250,7 +250,9 @@ class PolicyRun:
         want = self.provider.policy_settings_from({"properties": {"providerSpecificDetails": body["properties"]["providerSpecificInput"]}})
         have = self.provider.policy_settings_from(current)
         if any(want[k] is not None and want[k] != have.get(k) for k in SETTING_KEYS):
-            self.act("replication_policies", "begin_update", "update policy %s" % name, name, body)
+            # UpdatePolicyInput carries the settings as replicationProviderSettings, not the create's providerSpecificInput.
+            update = {"properties": {"replicationProviderSettings": body["properties"]["providerSpecificInput"]}}
+            self.act("replication_policies", "begin_update", "update policy %s" % name, name, update)
         return current
 
     def read_policy(self, name):

@@ -137,6 +137,13 @@ def test_wave_from_fresh_vault_to_protected_and_second_run_changes_nothing(runne
     assert result["failed"] and "cannot change log_storage_account" in result["msg"]
     assert not [r for r in writes(admin, mark) if "replicationProtectedItems" in r["path"]]
 
+    # A shorter retention updates the policy in place (UpdatePolicyInput, checked against the SDK model).
+    shorter = runner.run("replication_wave.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="retention",
+                                                       policy_retention=12, vm_size="Standard_D8s_v3"))
+    assert_ok(shorter)
+    policy = json.loads((tmp_path / "results-retention.json").read_text())["policy"]
+    assert policy["changed"] and policy["policy"]["retention_hours"] == 12
+
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_bad_input_is_refused_before_anything_changes(runner, simulator, admin, tmp_path, provider):
