@@ -129,7 +129,7 @@ def test_location_only_wire_answers(env, settings):  # noqa: F811
     h = {k.lower(): v for k, v in headers.items()}
     assert st == 202 and body is None and "azure-asyncoperation" not in h
     assert "retry-after" in h or "x-ms-retry-after-ms" in h
-    assert f"/replicationProtectedItems/rl-wire/operationresults/" in h["location"]
+    assert "/replicationProtectedItems/rl-wire/operationresults/" in h["location"]
     st, again, _unused = call(env.ep, "GET", h["location"], token=tok)
     assert st == 202 and "/operationresults/" in again["Location"] and "Retry-After" in again
     assert wait_until(lambda: call(env.ep, "GET", h["location"], token=tok)[0] != 202, timeout=15)
