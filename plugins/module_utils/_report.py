@@ -286,12 +286,13 @@ def _machine(name, item, jobs, now):
     return row
 
 
-def build(machines, jobs, wave, dependencies=None, generated_at=None, title=None, names=None):
+def build(machines, jobs, wave, dependencies=None, generated_at=None, title=None, names=None, aliases=None):
     """The report of a wave.
 
     ``machines``: the vault's replicated items (REST dicts, one list read); ``jobs``: the vault's jobs (REST dicts or
     ``job_summary`` results, one list read); ``wave``: {"vault", "resource_group"} or a name; ``dependencies``: the
-    ``dependencies`` result of source_vm_info; ``names``: the machines of the wave (default every item)."""
+    ``dependencies`` result of source_vm_info; ``names``: the machines of the wave (default every item); ``aliases``:
+    {name: the guest's host name}, the name jobs know a machine by once its replicated item is gone."""
     generated = generated_at or utc_now()
     now = parse_time(generated) or datetime.datetime.now(datetime.timezone.utc)
     by_name = index_by_machine(machines or [])
@@ -306,7 +307,8 @@ def build(machines, jobs, wave, dependencies=None, generated_at=None, title=None
         item = lookup(by_name, name)
         # Jobs name the item by its friendly name (the guest's host name), which may differ from the machine's.
         friendly = _lower(props(item).get("friendlyName")) if item else ""
-        rows.append(_machine(name, item, by_jobs.get(_lower(name)) or by_jobs.get(friendly, []), now))
+        alias = _lower((aliases or {}).get(name))
+        rows.append(_machine(name, item, by_jobs.get(_lower(name)) or by_jobs.get(friendly) or by_jobs.get(alias, []), now))
     rows.sort(key=lambda r: _lower(r["name"]))
     counts = {}
     for row in rows:

@@ -32,6 +32,12 @@ options:
       - Default all replicated machines of the vault.
     type: list
     elements: str
+  computer_names:
+    description:
+      - The guests' host names of O(names), where they differ (the inventory's C(azmove_computer_name)). Site Recovery's
+        friendly name and job history know a modernized machine by what the appliance discovered, so with
+        O(include_moved) a moved machine is found by them once its replicated item is gone.
+    type: dict
   recovery_points:
     description: Also list each selected machine's recovery points (one call per machine).
     type: bool
@@ -78,7 +84,10 @@ machines:
       description: "Site Recovery's name of the replicated item."
       type: str
     friendly_name:
-      description: "The machine's name."
+      description: "Site Recovery's friendly name of the machine (modernized: the guest's host name)."
+      type: str
+    machine:
+      description: With O(names), the name of O(names) this entry answers.
       type: str
     phase:
       description:
@@ -174,6 +183,7 @@ def main():
     module = AzureModule(
         vault_spec(
             names=dict(type="list", elements="str"),
+            computer_names=dict(type="dict"),
             recovery_points=dict(type="bool", default=False),
             include_moved=dict(type="bool", default=False),
         ),
@@ -183,13 +193,20 @@ def main():
 
     def body():
         sr = SiteRecovery(module, p["resource_group"], p["vault"])
-        # A machine is asked for by the name it was enabled under (the item's name) or by its friendly name.
-        wanted = {n.lower() for n in p["names"] or []} | {item_name(n).lower() for n in p["names"] or []}
+        # A machine is asked for by the name it was enabled under (the item's name), its friendly name, or its guest's
+        # host name (how Site Recovery names a modernized machine).
+        keys = {}
+        for name in p["names"] or []:
+            for key in (name, item_name(name), (p["computer_names"] or {}).get(name)):
+                if key:
+                    keys.setdefault(key.lower(), name)
         machines = []
         for item in list_items(sr):
             summary = item_summary(item)
-            if wanted and not {(summary["friendly_name"] or "").lower(), (summary["name"] or "").lower()} & wanted:
+            asked = keys.get((summary["name"] or "").lower()) or keys.get((summary["friendly_name"] or "").lower())
+            if keys and not asked:
                 continue
+            summary["machine"] = asked
             if p["recovery_points"]:
                 points = sr.list(
                     "recovery_points",
@@ -203,11 +220,13 @@ def main():
                 )
             machines.append(summary)
         if p["include_moved"]:
-            listed = {(m["friendly_name"] or "").lower() for m in machines}
+            listed = {(m[k] or "").lower() for m in machines for k in ("friendly_name", "machine") if m[k]}
             for key, moved in sorted(moved_machines(sr).items()):
-                if key not in listed and (not wanted or key in wanted):
-                    machines.append({"name": None, "friendly_name": moved["friendly_name"], "phase": "migrated",
-                                     "committed_at": moved["committed_at"], "current_job": None, "health_errors": []})
+                asked = keys.get(key)
+                if key in listed or (asked and asked.lower() in listed) or (keys and not asked):
+                    continue
+                machines.append({"name": None, "friendly_name": moved["friendly_name"], "machine": asked, "phase": "migrated",
+                                 "committed_at": moved["committed_at"], "current_job": None, "health_errors": []})
         phases = {}
         for machine in machines:
             phases[machine["phase"]] = phases.get(machine["phase"], 0) + 1

@@ -45,9 +45,17 @@ attributes:
     details: The time the report was made and an RPO change within the same minute are not a change.
 options:
   machines:
-    description: The machines of the wave (friendly names). Default every replicated machine of the vault.
+    description:
+      - The machines of the wave, by the names they were enabled under (their source VMs' names) or Site Recovery's
+        friendly names. Default every replicated machine of the vault.
     type: list
     elements: str
+  computer_names:
+    description:
+      - The guests' host names of O(machines), where they differ from the machines' names (the inventory's
+        C(azmove_computer_name)). Site Recovery's jobs name a machine by what the appliance discovered; once its
+        replication is removed (migration complete), only they tell its history.
+    type: dict
   dependencies:
     description:
       - The RV(azmove.site_recovery.source_vm_info#module:dependencies) result of
@@ -264,6 +272,7 @@ def main():
     module = AzureModule(
         vault_spec(
             machines=dict(type="list", elements="str"),
+            computer_names=dict(type="dict"),
             dependencies=dict(type="dict"),
             dest=dict(type="path", required=True),
             name=dict(type="str", default="wave-report"),
@@ -283,7 +292,7 @@ def main():
         jobs = sr.list("replication_jobs")
         report = build(items, jobs, {"vault": p["vault"], "resource_group": p["resource_group"]},
                        dependencies=p["dependencies"], title=p["title"] or "Wave status: %s" % p["vault"],
-                       names=p["machines"])
+                       names=p["machines"], aliases=p["computer_names"])
         old = unchanged(report, html_path, json_path)
         if old is not None:
             module.exit(False, report=old, html_path=html_path, json_path=json_path, connection=module.connection().describe())
