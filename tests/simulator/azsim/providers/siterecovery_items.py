@@ -720,7 +720,9 @@ def _updated_nics(scope, psd, patch, nic_inputs):
             for cfg_in, cfg in zip(upd.get("ipConfigs") or [], nic["ipConfigs"]):
                 for key, net_key in (("recoverySubnetName", "recoveryVMNetworkId"),
                                      ("tfoSubnetName", "tfoVMNetworkId")):
-                    if cfg_in.get(key):
+                    # A value sent back as the item reports it is no change (clients copy the NIC details they
+                    # read, as Az PowerShell does); a new subnet must be in the network.
+                    if cfg_in.get(key) and (cfg_in[key] or "").lower() != (cfg.get(key) or "").lower():
                         target_network(scope, nic[net_key], cfg_in[key], what="network")
                 cfg.update({k: v for k, v in cfg_in.items() if v is not None})
         nics.append(nic)
