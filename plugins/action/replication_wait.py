@@ -61,12 +61,18 @@ class ActionModule(ActionBase):
         host = task_vars.get("inventory_hostname", "localhost") if task_vars else "localhost"
         start = time.monotonic()
         polls = 0
+        warned = {}
         while True:
             once = self._execute_module(module_name=MODULE, module_args=dict(args, poll_once=True), task_vars=task_vars)
             polls += 1
             if once.get("failed"):
                 result.update(once)
                 return result
+            # A health warning that clears before the end (Critical during initial replication) is kept.
+            for name, value in (once.get("machines") or {}).items():
+                if value.get("warning") and name not in warned:
+                    warned[name] = {"first_seen_poll": polls, "warning": value["warning"], "codes": sorted(
+                        {e.get("code") for e in value.get("health_errors") or [] if e.get("code")})}
             elapsed = time.monotonic() - start
             display.display(progress_line(host, once, int(elapsed)))
             if once.get("done") or elapsed + interval > timeout:
@@ -77,5 +83,10 @@ class ActionModule(ActionBase):
         polls += final.get("polls", 0)
         final["polls"] = polls
         final["waited_seconds"] = round(time.monotonic() - start, 1)
+        for name, value in (final.get("machines") or {}).items():
+            if warned.get(name) and not value.get("warnings_seen"):
+                value["warnings_seen"] = warned[name]
+                if not value.get("warning"):
+                    final.setdefault("warnings", []).append("%s: %s (seen during the wait, since cleared)" % (name, warned[name]["warning"]))
         result.update(final)
         return result

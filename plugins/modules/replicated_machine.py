@@ -411,7 +411,9 @@ CLASSIC_RETIRED = (
 )
 # Settings of one provider, refused before anything happens when the task uses the other.
 PROVIDER_ONLY = {"modernized": ("configuration_server",), "classic": ("appliance", "test_network", "test_subnet")}
-VM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]$")
+# The VM Site Recovery creates (its support matrix, "Azure VM requirements"): 1-63 letters, digits and hyphens,
+# starting and ending with a letter or digit. The resource's name, not the guest's (Windows: 15) host name.
+VM_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 VNET = "Microsoft.Network/virtualNetworks"
 REQUIRED_TO_ENABLE = ("policy", "target_resource_group", "target_network", "target_subnet", "log_storage_account")
 
@@ -501,7 +503,10 @@ class Replication:
             )
         vm_name = p["target_vm_name"] or p["name"]
         if not VM_NAME_RE.match(vm_name):
-            self.fail("target_vm_name %r is not a valid Azure VM name (1-64 letters, digits, '-', '_', '.')." % vm_name)
+            self.fail("%s %r cannot name the VM Site Recovery creates: it takes 1 to 63 letters, digits and hyphens, starting "
+                      "and ending with a letter or digit.%s" % (
+                          "target_vm_name" if p["target_vm_name"] else "The machine's name", vm_name,
+                          "" if p["target_vm_name"] else " Set target_vm_name (per machine: replicate_target_vm_name)."))
         server = self.server
         account = self.run_as_account()
         process_servers = server["process_servers"]

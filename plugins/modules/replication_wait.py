@@ -89,11 +89,14 @@ EXAMPLES = r"""
 
 RETURN = r"""
 machines:
-  description: Per machine, the result and where the machine stands.
+  description:
+    - Per machine, the result and where the machine stands.
+    - C(warnings_seen) - a health warning seen during the wait that has cleared since (for example a Critical health
+      during initial replication), with the poll it was first seen at and its error codes; null when none.
   returned: always
   type: dict
   sample:
-    vm-app-win01: {result: ready, phase: protected, progress_percent: 100, health_errors: [], warning: null}
+    vm-app-win01: {result: ready, phase: protected, progress_percent: 100, health_errors: [], warning: null, warnings_seen: null}
     vm-app-lnx01:
       result: failed
       phase: enable_failed
@@ -208,11 +211,17 @@ def main():
         sr = SiteRecovery(module, p["resource_group"], p["vault"])
         clock = Clock()
         start = clock.now()
-        seen = {"polls": 0, "status": {}}
+        seen = {"polls": 0, "status": {}, "warned": {}}
 
         def poll():
             seen["polls"] += 1
             seen["status"] = poll_wave(sr, p["machines"], p["until"])
+            # Health that turned Critical on the way and cleared is over by the end: keep what was seen.
+            for name, (_result, summary) in seen["status"].items():
+                if summary and summary.get("warning"):
+                    codes = sorted({e.get("code") for e in summary.get("health_errors") or [] if e.get("code")})
+                    seen["warned"].setdefault(name, {"first_seen_poll": seen["polls"], "warning": summary["warning"],
+                                                     "codes": codes})
             pending = [n for n, (r, _s) in seen["status"].items() if r == "in_progress"]
             return not pending, "%d of %d machines still in progress" % (len(pending), len(p["machines"])), None
 
@@ -225,10 +234,14 @@ def main():
             except WaitTimeout:
                 timed_out = True
         results = results_of(seen["status"])
+        for name, value in results.items():
+            value["warnings_seen"] = seen["warned"].get(name)
         if not p["poll_once"]:
             for name, value in sorted(results.items()):
                 if value["warning"]:
                     module.warn("%s: %s" % (name, value["warning"]))
+                elif value["warnings_seen"]:
+                    module.warn("%s: %s (seen during the wait, since cleared)" % (name, value["warnings_seen"]["warning"]))
         counts = {r: sum(1 for v in results.values() if v["result"] == r) for r in RESULTS}
         out = dict(
             machines=results,

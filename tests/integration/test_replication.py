@@ -230,6 +230,35 @@ def test_push_install_failure_reaches_the_user_then_a_rerun_after_the_fix_enable
     assert fixed["wave"]["counts"]["ready"] == 1
 
 
+def test_a_new_classic_enable_is_refused_unless_asked_for_in_a_vault_that_still_runs_classic(runner, simulator, admin, tmp_path):
+    vault = "rsv-classic-retired"
+    # Not asked for: refused by the collection, with Microsoft's dates, before anything is sent for the machine.
+    mark = last_request_id(admin)
+    done = runner.run("replication_one.yml", extra(simulator, tmp_path, vault=vault, provider="classic", run_label="refused",
+                                                   allow_classic=False, existing_classic=False))
+    assert_ok(done)
+    enabled = json.loads((tmp_path / "one-refused.json").read_text())["enabled"]
+    assert enabled["failed"] and "January 31, 2026" in enabled["msg"] and "allow_classic_enable" in enabled["msg"], enabled["msg"]
+    assert not [r for r in writes(admin, mark) if "replicationProtectedItems" in r["path"]]
+
+    # Asked for, in a vault that no longer runs classic: Azure says no.
+    done = runner.run("replication_one.yml", extra(simulator, tmp_path, vault=vault, provider="classic", run_label="azure-says-no",
+                                                   allow_classic=True, existing_classic=False))
+    assert_ok(done)
+    enabled = json.loads((tmp_path / "one-azure-says-no.json").read_text())["enabled"]
+    assert enabled["failed"] and enabled["error"]["code"] == "ClassicExperienceRetired", enabled
+
+    # Asked for, in a vault that still runs classic replication: enabled.
+    sub = simulator["clouds"]["public"]["subscription_id"]
+    admin.mark_classic_vault(sub, "rg-landing-eastus", vault)
+    done = runner.run("replication_one.yml", extra(simulator, tmp_path, vault=vault, provider="classic", run_label="allowed",
+                                                   allow_classic=True, existing_classic=False))
+    assert_ok(done)
+    allowed = json.loads((tmp_path / "one-allowed.json").read_text())
+    assert allowed["enabled"]["changed"] and not allowed["enabled"].get("failed"), allowed["enabled"]
+    assert allowed["wave"]["counts"]["ready"] == 1
+
+
 def test_the_wave_wait_shows_progress_while_initial_replication_runs(runner, simulator, admin, tmp_path):
     admin.set_time_factor(0.005)  # initial replication of the 127 GB machine takes about 9 s
     try:

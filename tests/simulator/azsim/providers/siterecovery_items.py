@@ -387,15 +387,16 @@ def render_item(scope, item, now):
 
 
 # -- enable protection -------------------------------------------------------------------------------------------
-VM_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_]$|^[A-Za-z0-9]$")
+# Site Recovery's rule for the Azure VM it creates (support matrix for VMware VMs and physical servers, "Azure VM
+# requirements"): 1 to 63 letters, digits and hyphens, starting and ending with a letter or digit. It is the VM
+# resource's name, not the guest's host name: a Windows VM may be named longer than its 15-character computer name.
+VM_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
-def check_vm_name(name, os_type):
-    limit = 15 if os_type == "Windows" else 64
-    if not name or len(name) > limit or not VM_NAME_RE.match(name):
-        raise bad("InvalidParameter", f"The target virtual machine name '{name}' is not valid: use 1 to {limit} "
-                                      "letters, digits, '-', '_' or '.', starting with a letter or digit and not "
-                                      "ending with '-' or '.'.")
+def check_vm_name(name, os_type):  # pylint: disable=unused-argument  # the same rule for every OS
+    if not name or not VM_NAME_RE.match(name):
+        raise bad("InvalidParameter", f"The target virtual machine name '{name}' is not valid: use 1 to 63 letters, "
+                                      "digits and hyphens, starting and ending with a letter or digit.")
     return name
 
 
