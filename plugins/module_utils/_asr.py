@@ -131,11 +131,13 @@ def job_name_from(value):
 
 
 class Operation:
-    """What an action started: the job's name and the URL Azure said to poll."""
+    """What an action started: the job's name and the URL Azure said to poll - its Azure-AsyncOperation
+    (``status_url``) or, where it answered with a Location header only, that (``location_url``)."""
 
-    def __init__(self, job_name, status_url=None):
+    def __init__(self, job_name, status_url=None, location_url=None):
         self.job_name = job_name
         self.status_url = status_url
+        self.location_url = location_url
 
     def __repr__(self):
         return "Operation(%r)" % self.job_name
@@ -287,7 +289,7 @@ class SiteRecovery:
             time.sleep(START_BACKOFF * attempt)
         status_url = seen.get("Azure-AsyncOperation")
         job = job_name_from(status_url) or job_name_from(seen.get("Location"))
-        return Operation(job, status_url)
+        return Operation(job, status_url, seen.get("Location"))
 
     # -- jobs ---------------------------------------------------------------------------
     def job(self, job_name):
@@ -297,6 +299,8 @@ class SiteRecovery:
         """(status, retry_after) from the operation-status URL, or (None, None) if it cannot be read."""
         from azure.core.rest import HttpRequest  # pylint: disable=import-outside-toplevel
 
+        if not op.status_url and op.location_url:
+            return self._location_status(op.location_url)
         url = op.status_url
         if not url:
             url = "%s/replicationOperationStatus/%s?api-version=%s" % (
@@ -319,6 +323,23 @@ class SiteRecovery:
         except ValueError:
             status = None
         return status, _retry_after(response.headers)
+
+    def _location_status(self, url):
+        """(status, retry_after) from an action's Location URL, as ARM's Location polling reads it: 202 while it
+        runs; 200 or 204 once it is done; an error answer is the action's failure, which the job then explains."""
+        from azure.core.rest import HttpRequest  # pylint: disable=import-outside-toplevel
+
+        try:
+            response = self.client.send_request(HttpRequest("GET", url))
+        except Exception as exc:  # pylint: disable=broad-except  # a transport error is reported by the caller
+            raise translate(exc)
+        if response.status_code == 202:
+            return "InProgress", _retry_after(response.headers)
+        if response.status_code in (200, 201, 204):
+            return "Succeeded", None
+        if response.status_code == 404:
+            return None, None
+        return "Failed", None
 
     def follow(self, op, what, timeout, poll_interval=30.0, on_progress=None, action=None):
         """Wait for a job to end; return its summary, or raise JobFailed / WaitTimeout.

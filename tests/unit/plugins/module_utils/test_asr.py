@@ -167,3 +167,37 @@ def test_a_suspended_job_is_seen_while_its_operation_still_runs():
         sr.follow(_asr.Operation("j-9"), "x", timeout=3600)
     assert err.value.code == "JobSuspended"
     assert len(sr.clock.sleeps) == _asr.SUSPEND_CHECK_POLLS - 1
+
+
+class LocationClient:
+    """Answers GETs of an action's Location URL with the given status codes (the last one repeats)."""
+
+    def __init__(self, codes):
+        self.codes = list(codes)
+        self.urls = []
+
+    def send_request(self, request):
+        self.urls.append(request.url)
+        code = self.codes.pop(0) if len(self.codes) > 1 else self.codes[0]
+        return type("R", (), {"status_code": code, "headers": {"Retry-After": "7"} if code == 202 else {}})()
+
+
+def test_an_action_answered_with_a_location_only_is_polled_there_until_it_is_done():
+    # The 2025-08-01 spec declares Location-header LROs for protected-item actions: no operation status URL is made up.
+    sr = _asr.SiteRecovery(None, "rg", "v", clock=FakeClock())
+    sr._client = LocationClient([202, 202, 200])
+    sr.job = lambda name: {"name": name, "properties": {"state": "Succeeded", "scenarioName": "TestFailover"}}
+    location = "https://arm.example/x/replicationProtectedItems/vm1/operationresults/j-1?api-version=2025-08-01"
+    summary = sr.follow(_asr.Operation("j-1", None, location), "test failover of vm1", timeout=600)
+    assert summary["state"] == "Succeeded"
+    assert sr._client.urls == [location] * 3 and sr.clock.sleeps == [7.0, 7.0]  # Azure's Retry-After
+
+
+def test_a_location_answering_an_error_is_the_jobs_failure():
+    sr = _asr.SiteRecovery(None, "rg", "v", clock=FakeClock())
+    sr._client = LocationClient([400])
+    sr.job = lambda name: {"name": name, "properties": {"state": "Failed", "scenarioName": "TestFailover", "errors": [
+        {"serviceErrorDetails": {"code": "SkuNotAvailable", "message": "No such size here."}}]}}
+    with pytest.raises(_asr.JobFailed) as err:
+        sr.follow(_asr.Operation("j-2", None, "https://arm.example/loc"), "x", timeout=600)
+    assert err.value.code == "SkuNotAvailable"
