@@ -7,9 +7,10 @@
 
 """Source host preparation for the Mobility service push install, through Azure VM Run Command.
 
-The push install needs (FACTS.md section 2) on Windows the DWORD LocalAccountTokenFilterPolicy=1 for a local
-account, that account in Administrators, and the firewall rule groups File and Printer Sharing and WMI enabled; on
-Linux a usable root login, PasswordAuthentication and the sftp subsystem in sshd, and current CA certificates.
+The push install needs (Microsoft Docs articles/site-recovery/vmware-azure-install-mobility-service.md) on Windows the
+DWORD LocalAccountTokenFilterPolicy=1 for a local account, that account in Administrators, and the firewall rule groups
+File and Printer Sharing and WMI enabled; on Linux a usable root login, PasswordAuthentication and the sftp subsystem in
+sshd, and current CA certificates.
 
 One idempotent script per OS does it. Its settings are literals in the script's first lines; the only Run Command
 parameters are the mode (``check`` reads only, ``apply`` changes) and, when a password is given, the password

@@ -42,8 +42,10 @@ PHASES = (
     "unknown",
 )
 
-# protectionState values (REST), mapped to phases. Real values are from recorded traffic and the
-# REST examples in ../shared/azure-api; the rest are the ASR service's state names.
+# protectionState values (REST), mapped to phases. Real values are from recorded traffic (Az PowerShell's Site Recovery
+# test session records) and the REST examples of Azure/azure-rest-api-specs
+# (specification/recoveryservicessiterecovery/.../stable/2025-08-01/examples); the rest are the ASR service's state
+# names.
 _STATE_PHASES = {
     "enablingprotection": "enabling",
     "enablingfailed": "enable_failed",
