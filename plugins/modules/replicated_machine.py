@@ -33,6 +33,7 @@ author:
 requirements:
   - azure-mgmt-recoveryservicessiterecovery >= 2.0
   - azure-mgmt-network
+  - azure-mgmt-compute
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.site_recovery
@@ -164,13 +165,15 @@ options:
     description: Name of the VM in Azure after failover. Default the machine's name.
     type: str
   target_vm_size:
-    description: Size of the VM after failover, for example C(Standard_D2s_v3). Default chosen by Site Recovery.
+    description:
+      - Size of the VM after failover, for example C(Standard_D2s_v3). Default chosen by Site Recovery.
+      - It must be a size the target region offers the subscription; that is checked before anything is sent.
     type: str
   availability_set:
     description: ARM id of an availability set in the target region.
     type: str
   availability_zone:
-    description: Availability zone in the target region.
+    description: Availability zone in the target region, C(1), C(2) or C(3).
     type: str
   proximity_placement_group:
     description: ARM id of a proximity placement group in the target region.
@@ -431,6 +434,7 @@ class Replication:
         self.provider = provider(self.p["provider"])
         self.result = {}
         self.changed = False
+        self.networks = {}
 
     def fail(self, msg):
         self.module.fail(msg, **self.result)
@@ -543,6 +547,8 @@ class Replication:
         rg_name = name_of(rg_id)
         network_id = resource_id(p["target_network"], VNET, sub, p["target_network_resource_group"] or rg_name)
         subnet_id = self.check_subnet(network_id, p["target_subnet"])
+        if p["target_vm_size"]:
+            self.check_size(network_id, p["target_vm_size"])
         storage_id = resource_id(p["log_storage_account"], "Microsoft.Storage/storageAccounts", sub, p["storage_account_resource_group"] or rg_name)
         # InMageRcm takes the discovered machine's own id (Microsoft.OffAzure); classic the protectable item's.
         machine_id = self.protectable["id"]
@@ -607,15 +613,23 @@ class Replication:
             )
         return account
 
-    def check_subnet(self, network_id, subnet):
+    def network(self, network_id):
+        """A target or test network as plain data (a batch's machines share it), or None when it does not exist."""
+        if network_id.lower() in self.networks:
+            return self.networks[network_id.lower()]
         parts = network_id.split("/")
         network = self.module.client("network").virtual_networks
 
-        def read():  # plain data: a batch's machines share it
+        def read():
             vnet = get_or_none(network.get, parts[4], parts[-1])
-            return None if vnet is None else {"name": vnet.name, "subnets": {s.name.lower(): (s.name, s.id) for s in vnet.subnets or []}}
+            return None if vnet is None else {"name": vnet.name, "location": vnet.location,
+                                              "subnets": {s.name.lower(): (s.name, s.id) for s in vnet.subnets or []}}
 
-        vnet = shared(self.module, ("vnet", network_id.lower()), read)
+        self.networks[network_id.lower()] = shared(self.module, ("vnet", network_id.lower()), read)
+        return self.networks[network_id.lower()]
+
+    def check_subnet(self, network_id, subnet):
+        vnet = self.network(network_id)
         if vnet is None:
             self.fail("Target network %s does not exist." % network_id)
         if subnet.lower() not in vnet["subnets"]:
@@ -624,6 +638,27 @@ class Replication:
                 % (subnet, vnet["name"], ", ".join(sorted(name for name, _id in vnet["subnets"].values())) or "none")
             )
         return vnet["subnets"][subnet.lower()][1]
+
+    def check_size(self, network_id, size):
+        """The VM size must be one the target region offers this subscription (resource SKUs without a Location
+        restriction): Azure would refuse it only at failover, after days of replication."""
+        location = (self.network(network_id) or {}).get("location")
+        if not location:
+            return
+
+        def offered():
+            compute = self.module.client("compute")
+            out = set()
+            for sku in compute.resource_skus.list(filter="location eq '%s'" % location):
+                restricted = any((r.type or "").lower() == "location" for r in sku.restrictions or [])
+                if (sku.resource_type or "").lower() == "virtualmachines" and not restricted:
+                    out.add(sku.name.lower())
+            return sorted(out)
+
+        sizes = shared(self.module, ("sizes", location.lower()), offered)
+        if sizes and size.lower() not in sizes:
+            self.fail("target_vm_size %r is not offered in %s for this subscription; choose an offered size (see "
+                      "azmove.site_recovery.move_prerequisites, which proposes the closest one)." % (size, location))
 
     # -- actions ---------------------------------------------------------------------------------
     def follow(self, op, what):
@@ -827,6 +862,8 @@ def check(module):
     problem = other_provider_settings(p, PROVIDER_ONLY)
     if problem:
         module.fail(problem)
+    if p["availability_zone"] and p["availability_zone"] not in ("1", "2", "3"):
+        module.fail("availability_zone %r is not an Azure availability zone: use 1, 2 or 3." % p["availability_zone"])
     for option, resource_type in RESOURCE_OPTIONS:
         problem = resource_id_problem(option, p[option], resource_type)
         if problem:

@@ -206,6 +206,10 @@ def main():
     p = module.params
     if not p["machines"]:
         module.fail("machines is empty: name the machines of the wave.")
+    blank = [i for i, name in enumerate(p["machines"]) if not (name or "").strip()]
+    if blank:
+        module.fail("machines has %s blank name%s (entr%s %s): name every machine of the wave."
+                    % (len(blank), "" if len(blank) == 1 else "s", "y" if len(blank) == 1 else "ies", ", ".join(str(i + 1) for i in blank)))
 
     def body():
         sr = SiteRecovery(module, p["resource_group"], p["vault"])

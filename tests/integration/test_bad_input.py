@@ -164,6 +164,8 @@ def cases(endpoints, expired_key="/nonexistent.VaultCredentials"):
          ("target_network", "resource id"), True),
         ("enable_disk_type_unknown", m, "replicated_machine", dict(enable, appliance="asr-x", disk_type="UltraSSD_LRS"),
          "value of disk_type must be one of", True),
+        ("enable_zone_out_of_range", m, "replicated_machine", dict(enable, appliance="asr-x", availability_zone="4"),
+         "availability_zone '4' is not an Azure availability zone", True),
         # Test failover, failover, waiting.
         ("test_failover_malformed_network_id", m, "test_failover",
          dict(vault, name="vm-app-win01", network=SUB + "/resourceGroups/rg-landing-eastus/virtualNetworks"),
@@ -172,6 +174,8 @@ def cases(endpoints, expired_key="/nonexistent.VaultCredentials"):
          "value of state must be one of: failed_over, committed, got: migrated", True),
         ("wait_for_no_machines", m, "replication_wait", dict(vault, machines=[]),
          "machines is empty", True),
+        ("wait_for_a_blank_name", m, "replication_wait", dict(vault, machines=["vm-app-win01", " "]),
+         "machines has 1 blank name (entry 2)", True),
         ("wait_until_unknown", m, "replication_wait", dict(vault, machines=["vm-app-win01"], until="deleted"),
          "value of until must be one of", True),
         ("job_wait_without_name", m, "replication_job_info", dict(vault, wait=True),

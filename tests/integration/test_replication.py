@@ -159,6 +159,7 @@ def test_bad_input_is_refused_before_anything_changes(runner, simulator, admin, 
         "retention_over_limit": "at most 24 hours on premium storage" if provider == "classic" else "at most 15 days (360 hours)",
         "unknown_account": "has no run-as account 'nobody'",
         "subnet_outside_network": "Subnet 'snet-elsewhere' is not in target network vnet-landing-eastus",
+        "size_not_offered": "target_vm_size 'Standard_Nope_v9' is not offered in eastus",
         "unknown_process_server": "has no process server 'ps-missing'",
         "policy_not_associated": "is not associated with " + server,
     }
