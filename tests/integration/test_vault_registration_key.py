@@ -232,9 +232,10 @@ def test_a_file_that_is_not_a_key_is_not_overwritten(runner, admin, tmp_path):
 
 
 def test_unified_setup_would_accept_it(runner, admin, tmp_path):
-    """The simulator's configuration server registration checks the file as Unified Setup's registration
-    would (FACTS section 6): root and namespace, vault, ResourceId, audience, empty-password PFX whose
-    certificate was uploaded to the vault, not expired, and the vault's channel integrity key."""
+    """The simulator's configuration server registration checks the file as Unified Setup's registration would (Az
+    PowerShell's Get-AzRecoveryServicesVaultSettingsFile and RSVaultAsrCreds): root and namespace, vault, ResourceId,
+    audience, empty-password PFX whose certificate was uploaded to the vault, not expired, and the vault's channel
+    integrity key."""
     from azsim.testing import AdminError
 
     vault = "it-regkey-register"

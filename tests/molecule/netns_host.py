@@ -182,7 +182,7 @@ def prepare_tree(root, hostname, controller_pub):
         if re.match(r"\s*#?\s*PasswordAuthentication\b", line):
             line = "PasswordAuthentication no"
         elif re.match(r"\s*Subsystem\s+sftp\b", line):
-            line = "#" + line.strip()  # as some distributions ship it: FACTS.md says to uncomment it
+            line = "#" + line.strip()  # as some distributions ship it: Microsoft's push-install docs say to uncomment it
         lines.append(line)
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     # As Ubuntu's cloud images do: a drop-in, included near the top of sshd_config, that turns passwords off.

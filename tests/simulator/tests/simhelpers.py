@@ -55,7 +55,8 @@ def asr_client(ep, cloud="public"):
 
 def management_cert(expired=False):
     """(key, certificate, PFX base64 with an empty password): a self-signed CN=Windows Azure Tools certificate,
-    RSA 2048, client-authentication EKU, valid from now-10 min for 120 h (FACTS §6); `expired` shifts it 200 h back."""
+    RSA 2048, client-authentication EKU, valid from now-10 min for 120 h (Az PowerShell CertUtils.cs); `expired`
+    shifts it 200 h back."""
     import base64
     import datetime
     from cryptography import x509

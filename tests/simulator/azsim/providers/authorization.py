@@ -183,7 +183,7 @@ BUILTIN_ROLES = {
         "assigning POSIX access control.", ["Microsoft.Storage/storageAccounts/blobServices/containers/*",
                                             "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action"],
         [], ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/*"]),
-    # FACTS.md section 4
+    # Microsoft Docs articles/role-based-access-control/built-in-roles/management-and-governance.md
     "6670b86e-a3f7-4917-ac9b-5d6ab1be4567": ("Site Recovery Contributor", "Lets you manage Site Recovery service "
                                              "except vault creation and role assignment",
                                              ["Microsoft.RecoveryServices/vaults/*"], [], []),

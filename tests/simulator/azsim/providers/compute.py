@@ -77,7 +77,8 @@ def seed_vnet(sim, cloud, sub, v):
 
 def default_computer_name(name, os_type):
     """The guest host name Azure derives from a VM name when none is given: Windows keeps letters, digits and '-'
-    (no '.' or '_') and at most 15 characters; Linux drops '_' and keeps at most 64 (FACTS §10 naming rules)."""
+    (no '.' or '_') and at most 15 characters; Linux drops '_' and keeps at most 64 (Microsoft Docs
+    resource-name-rules.md, Microsoft.Compute/virtualMachines; Compute OSProfile.computerName)."""
     if os_type == "Windows":
         return re.sub(r"[^A-Za-z0-9-]", "", name)[:15].strip("-") or "vm"
     return re.sub(r"[^A-Za-z0-9.-]", "", name)[:64].strip("-.") or "vm"

@@ -177,7 +177,8 @@ def start_job(scope, req, scenario, friendly, tasks, target, action=None, fail=N
 
 
 def job_error(code, message, provider=None, task_id=None, causes="", action=""):
-    """JobErrorDetails: the service error plus, for push-install failures, the provider error (FACTS §1)."""
+    """JobErrorDetails: the service error plus, for push-install failures, the provider error (shape:
+    MicrosoftDocs/azure-docs issue 40834)."""
     err = {"serviceErrorDetails": {"code": str(code), "message": message, "possibleCauses": causes,
                                    "recommendedAction": action, "activityId": str(uuid.uuid4())},
            "providerErrorDetails": provider, "errorLevel": "Error", "creationTime": None, "taskId": task_id}
@@ -621,7 +622,8 @@ def get_protectable(ctx, req, p):
 
 
 # -- replication policies --------------------------------------------------------------------------------------
-MAX_RETENTION = 15 * 24 * 60  # FACTS §7: retention up to 15 days
+# Retention up to 15 days (Microsoft Docs vmware-azure-set-up-replication-tutorial-modernized.md)
+MAX_RETENTION = 15 * 24 * 60
 SYNC = {"enable": "Enabled", "enabled": "Enabled", "disable": "Disabled", "disabled": "Disabled"}
 
 
@@ -651,7 +653,8 @@ def _app_frequency(inp, key, retention):
 
 
 def policy_details(inp):
-    """Validate a PolicyProviderSpecificInput (FACTS §7 limits) and return the matching *PolicyDetails."""
+    """Validate a PolicyProviderSpecificInput (limits of Microsoft Docs vmware-azure-set-up-replication.md and
+    vmware-azure-set-up-replication-tutorial-modernized.md) and return the matching *PolicyDetails."""
     kind = (inp or {}).get("instanceType")
     if kind in ("InMageAzureV2", "InMage"):
         sync = SYNC.get(str(inp.get("multiVmSyncStatus") or "").lower())

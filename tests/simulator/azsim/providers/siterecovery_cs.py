@@ -1,4 +1,5 @@
-"""Configuration server registration (.VaultCredentials check, FACTS §6) and source-host facts for push install.
+"""Configuration server registration (.VaultCredentials check, layout as Az PowerShell's RSVaultAsrCreds) and
+source-host facts for push install.
 
 Used by the admin API (`POST /asr/configuration-servers`, `POST /asr/hosts`) and `python -m azsim register-cs`.
 """
@@ -93,7 +94,7 @@ def _load_pfx(b64):
 
 
 def check_vault_credentials(sim, text):
-    """Validate a .VaultCredentials document (FACTS §6). Returns (cloud, vault body, sub, rg)."""
+    """Validate a .VaultCredentials document (Az PowerShell RSVaultAsrCreds). Returns (cloud, vault body, sub, rg)."""
     if "<asrvaultcreds" in text.lower():
         raise RegistrationError("legacy ACS vault credentials (ASRVaultCreds) are not supported; download a new "
                                 "vault credentials file")
@@ -178,7 +179,8 @@ def _identity(sim, cloud, *parts):
             sim.urls.get((cloud, "login"), "")}
 
 
-# -- classic retirement (FACTS §8): new classic replication is refused unless the vault is an existing classic one ----
+# -- classic retirement: new classic replication is refused unless the vault is an existing classic one --------------
+# (Microsoft Docs vmware-physical-azure-classic-deprecation.md)
 def _classic_key(vault_id_):
     return "asr_classic_vault:" + vault_id_.lower()
 

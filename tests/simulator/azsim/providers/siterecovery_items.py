@@ -50,8 +50,9 @@ DISK_TYPES = ("Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "PremiumV2_LRS",
               "Premium_ZRS")
 VM_SIZES = {"standard_d4s_v3": (4, 16384), "standard_d2s_v3": (2, 8192), "standard_b2ms": (2, 8192)}
 
-# FACTS §8: enabling replication through a configuration server (classic) is blocked as of January 31, 2026 (00:00 UTC
-# here); vaults marked as existing classic vaults (admin knob) keep it. Code invented, dates quoted from FACTS §8.
+# Microsoft Docs vmware-physical-azure-classic-deprecation.md (later revision): enabling replication through a
+# configuration server (classic) is blocked as of January 31, 2026 (00:00 UTC here); vaults marked as existing classic
+# vaults (admin knob) keep it. Code invented, dates quoted from that article.
 CLASSIC_ENABLE_BLOCKED = 1769817600.0
 CLASSIC_RETIRED_MESSAGE = (
     "Enabling replication through a configuration server (classic experience, InMageAzureV2) is blocked as of January "
@@ -85,7 +86,8 @@ TRANSIENT_ERRORS = [
      "The process server's upload to the cache storage account is slower than the data change rate.",
      "Check the process server's upload bandwidth and the cache storage account; the upload resumes on its own.")]
 
-# FACTS §1 push-install errors: (meaning used in the message, likely cause, recommended action)
+# Push-install errors of Microsoft Docs vmware-azure-troubleshoot-push-install.md: (meaning used in the message,
+# likely cause, recommended action)
 PUSH_ERRORS = {
     95117: ("the source machine is not reachable from the process server",
             "Source unreachable from the configuration/process server (network, firewall, DNS, TCP port exhaustion).",
@@ -118,13 +120,13 @@ PUSH_ERRORS = {
 
 
 def push_install_error(sim, fabric, account_id, ip, os_type):
-    """The FACTS §1 code a push install would fail with on this host, or None."""
+    """The push-install error code (vmware-azure-troubleshoot-push-install.md) this host would fail with, or None."""
     user = next((a["username"] for a in fabric["azsim"]["accounts"] if a["id"] == account_id), None)
     return push_error_code(sim, user, ip, os_type)
 
 
 def push_error_code(sim, user, ip, os_type):
-    """The FACTS §1 code a push install with this username would fail with on the host behind `ip` (None: a host
+    """The error code a push install with this username would fail with on the host behind `ip` (None: a host
     whose address is unknown, e.g. an FQDN that resolves to no machine = unreachable), or None. Shared by the
     configuration server (classic) and the replication appliance (InMageRcm)."""
     if ip is None:

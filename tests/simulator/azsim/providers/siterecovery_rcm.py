@@ -463,7 +463,7 @@ def _vm_nics(sim, vm):
 
 
 def _computer_name(vm):
-    """The guest's host name (what the appliance discovers), never the Azure VM name (FACTS §10)."""
+    """The guest's host name (what the appliance discovers), never the Azure VM name (OSProfile.computerName)."""
     return (vm["properties"].get("osProfile") or {}).get("computerName") or vm["azsim"].get("computer_name") \
         or vm["name"]
 

@@ -4,8 +4,9 @@ Plugged into siterecovery_items through its hooks (ENABLE_HOOKS by fabric type, 
 ENABLE_FAILED_ERRORS by providerSpecificDetails.instanceType); the state machine, jobs, recovery points, disable, purge
 and the failover actions (siterecovery_failover) are shared with the classic provider.
 
-Inputs as PowerShell fills them (FACTS §8): fabricDiscoveryMachineId = the discovered machine's ARM id
-(Microsoft.OffAzure/serverSites/{site}/machines/{machine} or VMwareSites/{site}/machines/{machine}); runAsAccountId =
+Inputs as PowerShell fills them (NewAzureRmRecoveryServicesAsrReplicationProtectedItem.cs): fabricDiscoveryMachineId =
+the discovered machine's ARM id (Microsoft.OffAzure/serverSites/{site}/machines/{machine} or
+VMwareSites/{site}/machines/{machine}); runAsAccountId =
 a run-as account of the machine's site (physical: the machine's runAsAccountId; VMware: matched on displayName);
 protectableItemId null or empty (appliance-discovered machines are not protectable items); processServerId = the
 id of the process server named like the appliance in the fabric's InMageRcmFabricSpecificDetails.processServers. Details: InMageRcmReplicationDetails with the keys of the

@@ -1,4 +1,6 @@
-"""The .VaultCredentials file: layout per FACTS section 6, the certificate, and the keep/renew decision."""
+"""The .VaultCredentials file: layout per Az PowerShell (src/RecoveryServices/RecoveryServices/
+Vault/GetAzureRMRecoveryServicesVaultSettingsFile.cs, Models/RSVaultAsrCreds.cs), the certificate, and the keep/renew
+decision."""
 
 import base64
 import datetime
