@@ -44,6 +44,17 @@ options:
         friendly name of the replicated machine.
       - One of O(name) and O(machines) is required.
     type: str
+  source_vm_id:
+    description:
+      - ARM id of the source VM (the inventory's C(azmove_id)). Once the failover is committed, the move is recorded
+        in Azure itself - tag C(azmove-moved-to) on the source VM naming the target VM, C(azmove-moved-from) on the
+        target VM naming the source - and a machine whose source carries that tag is never failed over again, even
+        after the vault is gone.
+    type: str
+  source_connection:
+    description: The connection (of O(connections)) that reaches O(source_vm_id).
+    type: str
+    default: source
   computer_name:
     description:
       - The guest's host name, where it differs from O(name) (the inventory's C(azmove_computer_name)). Site Recovery's
@@ -81,6 +92,9 @@ options:
         required: true
       computer_name:
         description: The guest's host name, where it differs (see O(computer_name)).
+        type: str
+      source_vm_id:
+        description: This machine's source VM (see O(source_vm_id)).
         type: str
       recovery_point:
         description: This machine's recovery point (default O(recovery_point)).
@@ -134,6 +148,12 @@ recovery_point:
   description: The recovery point the failover used, as Azure reports it after the failover.
   returned: after a failover
   type: dict
+move_recorded:
+  description: The tags written on the source and target VMs to record the move, when the task wrote them.
+  returned: when the move was recorded by this task
+  type: list
+  elements: dict
+  sample: [{vm_id: "/subscriptions/.../virtualMachines/vm-app-win01", tag: azmove-moved-to, value: "/subscriptions/..."}]
 source_shutdown:
   description: C(succeeded), C(failed) (Azure failed over anyway), C(not_requested), or C(unknown).
   returned: when a failover was started or followed
@@ -174,6 +194,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle im
 from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import run_module
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import InputError
+from ansible_collections.azmove.site_recovery.plugins.module_utils import _move_record as move_record
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary, provider_of
 
 AFTER_FAILOVER = ("failed_over", "committing", "committed", "migrated")
@@ -248,8 +269,23 @@ class Failover(Step):
         self.start(item, "begin_failover_commit", "commit of the failover of %s" % self.p["name"])
         return item if self.module.check_mode else reread(self.sr, item)
 
+    def record(self, item):
+        """Once committed, the move is written on both VMs (source_vm_id's tags): it outlives the vault."""
+        if not self.p["source_vm_id"]:
+            return
+        target = item_summary(item)["target"]
+        vm_id = target.get("vm_id")
+        if not vm_id and target.get("resource_group_id") and target.get("vm_name"):
+            vm_id = "%s/providers/Microsoft.Compute/virtualMachines/%s" % (target["resource_group_id"], target["vm_name"])
+        if not vm_id:
+            return
+        written = move_record.record(self.module, self.p["source_connection"], None, self.p["source_vm_id"], vm_id)
+        if written:
+            self.changed = True
+            self.result["move_recorded"] = written
 
-PER_MACHINE = ("name", "computer_name", "recovery_point")
+
+PER_MACHINE = ("name", "computer_name", "source_vm_id", "recovery_point")
 
 
 def check(module):
@@ -266,12 +302,18 @@ def act(module):
         step = Failover(module, sr)
         item = find_item(sr, p["name"])
         if item is None:
+            moved_to = move_record.moved_to(module, p["source_connection"], p["source_vm_id"])
+            if moved_to:  # the move is recorded on the source VM: over, whatever became of the vault
+                module.exit(False, machine={"friendly_name": p["name"], "phase": "migrated", "moved_to": moved_to},
+                            connection=module.connection().describe())
             if committed_earlier(sr, p["name"], p["computer_name"]):  # moved, committed and migrated: nothing left to do
                 module.exit(False, machine={"friendly_name": p["name"], "phase": "migrated"}, connection=module.connection().describe())
             module.fail("Machine %s does not replicate in vault %s (nothing to fail over or commit)." % (p["name"], p["vault"]))
         before = item_summary(item)
         try:
             item = step.failed_over(item) if p["state"] == "failed_over" else step.committed(item)
+            if p["state"] == "committed" and item_summary(item)["phase"] in ("committed", "migrated"):
+                step.record(item)
         except (StepRefused, InputError) as exc:
             module.fail(str(exc), **step.result)
         after = item_summary(item)
@@ -287,6 +329,8 @@ def main():
         vault_spec(
             name=dict(type="str"),
             computer_name=dict(type="str"),
+            source_vm_id=dict(type="str"),
+            source_connection=dict(type="str", default="source"),
             state=dict(type="str", choices=["failed_over", "committed"], default="failed_over"),
             recovery_point=dict(type="str", default="latest"),
             shutdown_source=dict(type="bool", default=True),

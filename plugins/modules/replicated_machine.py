@@ -64,6 +64,16 @@ options:
   fqdn:
     description: Modernized - the machine's fully qualified domain name, the second way it is matched.
     type: str
+  source_vm_id:
+    description:
+      - ARM id of the source VM (the inventory's C(azmove_id)). A source VM tagged C(azmove-moved-to) (written when
+        its failover was committed, see M(azmove.site_recovery.failover)) has moved - it is never replicated again,
+        even after the vault and its job history are gone.
+    type: str
+  source_connection:
+    description: The connection (of O(connections)) that reaches O(source_vm_id).
+    type: str
+    default: source
   computer_name:
     description:
       - Modernized - the guest's host name (the inventory's C(azmove_computer_name)), the third way the machine is
@@ -221,6 +231,9 @@ options:
         elements: str
       fqdn:
         description: This machine's FQDN (see O(fqdn)).
+        type: str
+      source_vm_id:
+        description: This machine's source VM (see O(source_vm_id)).
         type: str
       computer_name:
         description: This machine's guest host name (see O(computer_name)).
@@ -382,6 +395,7 @@ failed_machines:
 import re
 import uuid
 
+from ansible_collections.azmove.site_recovery.plugins.module_utils import _move_record as move_record
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _offazure as offazure
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     discovered_machines,
@@ -812,6 +826,11 @@ class Replication:
             self.result["retried"] = item_summary(item)["health_errors"]
             self.disable(item, "NotSpecified")
             item = None
+        if item is None and not self.p["replicate_again"] and move_record.moved_to(
+                self.module, self.p["source_connection"], self.p["source_vm_id"]):
+            # The move is recorded on the source VM itself: over, whatever became of the vault.
+            self.result["moved"] = True
+            return before, None
         if item is None and not self.p["replicate_again"] and committed_earlier(
                 self.sr, self.p["name"], (self.protectable or {}).get("friendly_name"), self.p["computer_name"]):
             # Moved already (committed, replication removed): re-running a wave must not replicate a retired source.
@@ -850,8 +869,8 @@ class Replication:
         return before, None if not self.module.check_mode else item
 
 
-PER_MACHINE = ("name", "ip_addresses", "fqdn", "computer_name", "run_as_account", "target_subnet", "test_subnet",
-               "target_vm_name", "target_vm_size", "license_type", "availability_zone")
+PER_MACHINE = ("name", "ip_addresses", "fqdn", "computer_name", "source_vm_id", "run_as_account", "target_subnet",
+               "test_subnet", "target_vm_name", "target_vm_size", "license_type", "availability_zone")
 
 
 def check(module):
@@ -910,6 +929,8 @@ def main():
             ip_addresses=dict(type="list", elements="str"),
             fqdn=dict(type="str"),
             computer_name=dict(type="str"),
+            source_vm_id=dict(type="str"),
+            source_connection=dict(type="str", default="source"),
             state=dict(type="str", choices=["present", "absent", "migrated"], default="present"),
             provider=dict(type="str", choices=["modernized", "classic"], default="modernized"),
             configuration_server=dict(type="str"),

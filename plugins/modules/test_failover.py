@@ -39,9 +39,19 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - Friendly name of the replicated machine.
+      - The machine's name in the move (its source VM's name, which names its replicated item), or Site Recovery's
+        friendly name of the replicated machine.
       - One of O(name) and O(machines) is required.
     type: str
+  source_vm_id:
+    description:
+      - ARM id of the source VM (the inventory's C(azmove_id)). A machine whose source VM is tagged C(azmove-moved-to)
+        (its move committed, see M(azmove.site_recovery.failover)) is left alone, even after the vault is gone.
+    type: str
+  source_connection:
+    description: The connection (of O(connections)) that reaches O(source_vm_id).
+    type: str
+    default: source
   state:
     description: V(present) - a verified test failover exists; V(absent) - it is cleaned up.
     type: str
@@ -84,9 +94,12 @@ options:
     elements: dict
     suboptions:
       name:
-        description: Friendly name of the replicated machine.
+        description: The machine's name (see O(name)).
         type: str
         required: true
+      source_vm_id:
+        description: This machine's source VM (see O(source_vm_id)).
+        type: str
       recovery_point:
         description: This machine's recovery point (default O(recovery_point)).
         type: str
@@ -198,6 +211,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle im
 from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import run_module, shared
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import InputError
+from ansible_collections.azmove.site_recovery.plugins.module_utils import _move_record as move_record
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_summary, provider_of
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
 
@@ -368,7 +382,7 @@ class TestFailover(Step):
         wait_until(poll, "test VM %s to be deleted" % parts[-1], self.p["wait_timeout"], interval=self.p["poll_interval"])
 
 
-PER_MACHINE = ("name", "recovery_point")
+PER_MACHINE = ("name", "source_vm_id", "recovery_point")
 
 
 def check(module):
@@ -391,6 +405,10 @@ def act(module):
         if item is None and p["state"] == "absent":
             module.exit(False, machine={"friendly_name": p["name"]}, connection=module.connection().describe())
         if item is None:
+            moved_to = move_record.moved_to(module, p["source_connection"], p["source_vm_id"])
+            if moved_to:  # the move is recorded on the source VM: nothing to test, whatever became of the vault
+                module.exit(False, machine={"friendly_name": p["name"], "phase": "migrated", "moved_to": moved_to},
+                            connection=module.connection().describe())
             module.fail("Machine %s does not replicate in vault %s: enable replication first." % (p["name"], p["vault"]))
         before = item_summary(item)
         try:
@@ -411,6 +429,8 @@ def main():
     run_module(
         vault_spec(
             name=dict(type="str"),
+            source_vm_id=dict(type="str"),
+            source_connection=dict(type="str", default="source"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             network=dict(type="str"),
             network_resource_group=dict(type="str"),

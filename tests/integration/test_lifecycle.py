@@ -107,6 +107,13 @@ def test_three_machines_through_the_whole_lifecycle_twice(runner, simulator, adm
         assert target is not None and power(target) == "running"
         assert "/virtualNetworks/vnet-landing-eastus/subnets/" in subnet_of(ep, target)
     assert all(r["changed"] and r["machine"]["phase"] == "committed" for r in move["commit"]["results"])
+    # The commit recorded the move on both VMs: the record outlives the vault and its job history.
+    for res in move["commit"]["results"]:
+        name = res["item"]
+        target_id = vm_or_none(public, target_rg, name).id
+        assert [t["tag"] for t in res["move_recorded"]] == ["azmove-moved-to", "azmove-moved-from"], res
+        assert gov.virtual_machines.get(SOURCE_RG[name], name).tags["azmove-moved-to"].lower() == target_id.lower()
+        assert vm_or_none(public, target_rg, name).tags["azmove-moved-from"].lower().endswith("/virtualmachines/" + name)
     assert all(r["changed"] for r in move["migrate"]["results"])
 
     # Replication is gone, exactly one target VM per machine, no test VM left.
@@ -127,6 +134,15 @@ def test_three_machines_through_the_whole_lifecycle_twice(runner, simulator, adm
     assert all(r["moved"] and r["machine"]["phase"] == "migrated" for r in second["reenable"]["results"])
     assert second["status"]["phases"] == {"migrated": 3}
     assert all(m["committed_at"] for m in second["status"]["machines"])
+    assert writes(admin, mark) == []
+
+    # Without the names the job history knows the machines by, the record on the source VMs alone says they moved.
+    only_record = runner.run("lifecycle.yml", extra(simulator, tmp_path, vault=vault, provider=provider, run_label="record",
+                                                    steps=["failover"], only_the_record=True))
+    assert_ok(only_record)
+    record = results(tmp_path, "record")
+    assert all(not r["changed"] and r["machine"]["phase"] == "migrated" and r["machine"]["moved_to"]
+               for r in record["failover"]["results"]), record["failover"]["results"]
     assert writes(admin, mark) == []
 
 

@@ -13,7 +13,7 @@ class Failed(Exception):
 class FakeModule:
     def __init__(self, **params):
         self.params = dict(name="vm-app-win01", provider="classic", allow_classic_enable=False, replicate_again=False,
-                           computer_name=None, wait=False, wait_for="enabled", resource_group="rg", vault="v",
+                           computer_name=None, source_vm_id=None, source_connection="source", wait=False, wait_for="enabled", resource_group="rg", vault="v",
                            configuration_server="cs-gov-01", appliance=None)
         self.params.update(params)
         self.check_mode = False
