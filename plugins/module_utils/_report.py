@@ -19,7 +19,7 @@ import re
 
 from ._asr import job_summary, props
 from ._providers import PHASES
-from ._replication import index_by_machine, item_summary, lookup
+from ._replication import index_by_machine, item_name, item_summary, lookup
 
 REPORT_VERSION = 1
 
@@ -218,6 +218,12 @@ def _blockers(row, item_health_errors, jobs):
     return out
 
 
+def _display_name(name, summary):
+    """The machine as named when it was enabled (its item's name, in Azure's case) where that is the name asked for."""
+    item = (summary or {}).get("name") or ""
+    return item if item.lower() in (_lower(name), item_name(name).lower()) else name
+
+
 def _machine(name, item, jobs, now):
     summary = item_summary(item) if item else None
     steps = {}
@@ -252,7 +258,9 @@ def _machine(name, item, jobs, now):
     replication = (summary or {}).get("replication") or {}
     health_errors = (summary or {}).get("health_errors") or []
     row = {
-        "name": (summary or {}).get("friendly_name") or name,
+        # The machine's name in the move (its source VM's); Site Recovery's friendly name is the guest's host name.
+        "name": _display_name(name, summary),
+        "friendly_name": (summary or {}).get("friendly_name"),
         "phase": phase,
         "protection_state": (summary or {}).get("protection_state"),
         "provider": (summary or {}).get("provider"),
@@ -297,7 +305,7 @@ def build(machines, jobs, wave, dependencies=None, generated_at=None, title=None
     now = parse_time(generated) or datetime.datetime.now(datetime.timezone.utc)
     by_name = index_by_machine(machines or [])
     by_jobs = _jobs_by_machine(jobs)
-    wanted = list(names) if names else [props(i).get("friendlyName") or i.get("name") for i in machines or []]
+    wanted = list(names) if names else [i.get("name") or props(i).get("friendlyName") for i in machines or []]
     rows = []
     seen = set()
     for name in wanted:
@@ -380,6 +388,15 @@ table#timings { width: auto; } table#timings td { white-space: nowrap; }
 pre { background: #f8fafc; border: 1px solid #e5e7eb; padding: 8px; overflow: auto; }
 svg { max-width: 100%; height: auto; border: 1px solid #e5e7eb; background: #fff; }
 """
+
+
+def _name_cell(row):
+    """The machine's name, and Site Recovery's friendly name (the guest's host name) where it differs."""
+    text = esc(row["name"])
+    friendly = row.get("friendly_name")
+    if friendly and friendly.lower() != (row["name"] or "").lower():
+        text += '<br><span class="muted">host %s</span>' % esc(friendly)
+    return text
 
 
 def _phase_badge(phase):
@@ -483,7 +500,7 @@ def render_html(report):
             target_text += '<br><span class="muted">%s</span>' % esc(", ".join(extra))
         out.append('<tr data-machine="%s"><td class="name">%s</td><td class="phase-cell">%s</td><td>%s</td><td>%s</td><td>%s</td>'
                    "<td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
-                       esc(row["name"]), esc(row["name"]), _phase_badge(row["phase"]), esc(row["next_step"] or "-"),
+                       esc(row["name"]), _name_cell(row), _phase_badge(row["phase"]), esc(row["next_step"] or "-"),
                        _health_cell(row), _progress_cell(row), esc(_rpo_text(row["rpo_seconds"])),
                        esc(_time_text(row["last_recovery_point"]) or "-"), _tfo_cell(row), target_text))
     out.append("</table>")

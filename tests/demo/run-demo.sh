@@ -8,9 +8,13 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 py="$root/.venv/bin/python"
 export PYTHONPATH="$root/tests/simulator"
 mkdir -p "$state"
-echo "== Starting the Azure simulator (Government + public clouds) in $state, time factor $factor"
+# The sample fleet is seeded into a fresh state only: a state that holds a move (or part of one) keeps it, so a second
+# run finds the sources the first one deleted gone, and the moves it recorded, as a real estate would.
+seed=(--seed "$root/tests/simulator/seed/demo.json")
+[ -f "$state/azsim.sqlite" ] && seed=()
+echo "== Starting the Azure simulator (Government + public clouds) in $state, time factor $factor${seed[*]:+, sample fleet seeded}"
 # (start prints endpoints.json, secrets included: keep it in the state dir, off the screen)
-"$py" -m azsim start --state-dir "$state" --time-factor "$factor" --seed "$root/tests/simulator/seed/demo.json" >/dev/null
+"$py" -m azsim start --state-dir "$state" --time-factor "$factor" "${seed[@]}" >/dev/null
 appliance_pid=""
 cleanup() {
     [ -n "$appliance_pid" ] && kill "$appliance_pid" 2>/dev/null || true
@@ -30,10 +34,13 @@ playbook() {
 }
 # The replication appliance is set up by hand on a Windows host in the source network (its configuration manager):
 # the simulator plays those steps as soon as prepare has created the vault.
-"$py" "$root/tests/demo/fleet.py" appliance "$state" &
-appliance_pid=$!
+# A finished move has nothing left for it to do (the vault it registers with is gone after the cleanup).
+if [ ! -f "$state/demo-finished" ]; then
+    "$py" "$root/tests/demo/fleet.py" appliance "$state" &
+    appliance_pid=$!
+fi
 playbook prepare
-wait "$appliance_pid"; appliance_pid=""
+if [ -n "$appliance_pid" ]; then wait "$appliance_pid"; appliance_pid=""; fi
 for wave in wave_1 wave_2; do
     playbook replicate -l "$wave"
     playbook test -l "$wave"
@@ -46,6 +53,7 @@ playbook decommission -e move_decommission_confirm=true -e move_all_waves_confir
 # Last, what the move itself created in the target: the test network, the policy, the cache storage account, the
 # appliance's registration and the vault (the backup vault and the moved VMs with their network stay).
 playbook cleanup -e move_cleanup_confirm=true -e move_cleanup_remove_registration=true -e move_cleanup_delete_vault=true
+touch "$state/demo-finished"
 report="$state/reports/wave-report.html"
 cat <<MSG
 

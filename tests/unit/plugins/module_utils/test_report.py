@@ -42,7 +42,8 @@ def rcm_item(name, state="Protected", description="Protected", progress=None, rp
     }
     if last_tfo:
         props["lastSuccessfulTestFailoverTime"] = last_tfo
-    return {"id": CONTAINER + "/replicationProtectedItems/" + name + "-id", "name": name + "-id", "properties": props}
+    # Named after the source VM, as the collection enables it; the friendly name is what the appliance discovered.
+    return {"id": CONTAINER + "/replicationProtectedItems/" + name, "name": name, "properties": props}
 
 
 def job(name, scenario, target, start, end=None, state="Succeeded", errors=None):
