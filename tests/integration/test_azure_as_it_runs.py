@@ -66,7 +66,7 @@ def test_a_modernized_move_as_azure_runs_it(strict, tmp_path):
     runner = Runner(endpoints, tmp_path)
     computer_names = {}
     done = runner.run("azure_as_it_runs.yml", variables(endpoints, tmp_path, computer_names=computer_names,
-                                                          steps=["replicate", "update"]))
+                                                        steps=["replicate", "update"]))
     assert_ok(done)
     first = json.loads((tmp_path / "real-first.json").read_text())
 
@@ -102,7 +102,7 @@ def test_a_modernized_move_as_azure_runs_it(strict, tmp_path):
     computer_names = {m["name"]: added[m["name"]]["machine"]["friendly_name"] for m in MACHINES}
     mark = last_request_id(admin)
     done = runner.run("azure_as_it_runs.yml", variables(endpoints, tmp_path, computer_names=computer_names, run_label="move",
-                                                          steps=["test", "move"]))
+                                                        steps=["test", "move"]))
     assert_ok(done)
     move = json.loads((tmp_path / "real-move.json").read_text())
     for step in ("tested", "moved"):

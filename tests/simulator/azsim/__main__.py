@@ -261,7 +261,7 @@ def main(argv=None):
         return register_cs(args)
     if args.cmd == "mark-classic-vault":
         return _admin_call(args, "mark", lambda a: a.mark_classic_vault(args.subscription, args.resource_group,
-                                                                         args.vault, not args.unmark))
+                                                                        args.vault, not args.unmark))
     if args.cmd in ("register-appliance", "appliance-key", "add-credential", "add-server", "remove-server",
                     "appliance-health"):
         return _appliance_command(args)

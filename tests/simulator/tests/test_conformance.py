@@ -20,7 +20,6 @@ from azure.mgmt.recoveryservicessiterecovery._utils import model_base as asr_bas
 
 import rcmsetup
 from rawhttp import call
-from simhelpers import SIM_ROOT
 from test_siterecovery import RG, V2A_POLICY, VAULT, discover, enable, enable_input, env  # noqa: F401  # pylint: disable=unused-import
 
 # Kept in the repository (reference/README.md says where each file comes from); AZSIM_AZURE_API_REF points elsewhere.

@@ -136,7 +136,7 @@ def test_two_nic_vm_vmnics_update_and_failover(w, ep):
     assert d.primary_nic_ip_address == "10.10.5.31" and len(d.vm_nics) == 2
     first, second = d.vm_nics
     assert (first.is_primary_nic, first.source_ip_address, first.source_subnet_name) == ("true", "10.10.5.31",
-                                                                                        "snet-rcm-win")
+                                                                                         "snet-rcm-win")
     assert (second.is_primary_nic, second.source_ip_address, second.source_ip_address_type) == (
         "false", "10.10.6.31", "Dynamic")
     assert first.nic_id != second.nic_id and {first.target_subnet_name, second.target_subnet_name} == {"snet-app"}

@@ -221,7 +221,7 @@ def test_credentials_and_servers(w, admin):
     names = [b["properties"]["displayName"] for b in rcmsetup.arm_list(w, site + "/machines")]
     assert {"rcm-lnx01", "10.10.5.99", "db01.nowhere.contoso.gov"} <= set(names)
     assert not list(w.asr.replication_protectable_items.list_by_replication_protection_containers(RG, VAULT, w.f,
-                                                                                                 w.c))
+                                                                                                  w.c))
     assert "neither an IPv4 address nor" in admin_refusal(
         lambda: admin.add_server("bad name!", "win-admin", appliance=rcmsetup.APPLIANCE))
     code, msg = refused(lambda: w.asr.replication_protection_containers.begin_discover_protectable_item(

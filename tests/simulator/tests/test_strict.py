@@ -36,12 +36,12 @@ RCM_ENABLE = {"properties": {"policyId": "{vault}/replicationPolicies/policy-rcm
     "disksDefault": {"diskType": "Standard_LRS", "logStorageAccountId": "/subscriptions/{sub}/storage/st"}}}}
 V2A_ENABLE = {"properties": {"policyId": "{vault}/replicationPolicies/policy-v2a", "protectableItemId": SRC + "/pi",
                              "providerSpecificDetails": {
-    "instanceType": "InMageAzureV2", "processServerId": "ps-1", "masterTargetId": "ps-1", "runAsAccountId": "1",
-    "targetAzureV2ResourceGroupId": "/subscriptions/{sub}/resourceGroups/rg", "targetAzureNetworkId": VNET,
-    "targetAzureSubnetId": "snet-app", "targetAzureVmName": "app01", "enableRdpOnTargetOption": "Never",
-    "multiVmGroupName": "app01", "multiVmGroupId": "0c9a3e43-0000-0000-0000-000000000001",
-    "logStorageAccountId": "/subscriptions/{sub}/storage/st", "diskType": "Standard_LRS",
-    "targetVmTags": {"wave": "1"}}}}
+                                 "instanceType": "InMageAzureV2", "processServerId": "ps-1", "masterTargetId": "ps-1", "runAsAccountId": "1",
+                                 "targetAzureV2ResourceGroupId": "/subscriptions/{sub}/resourceGroups/rg", "targetAzureNetworkId": VNET,
+                                 "targetAzureSubnetId": "snet-app", "targetAzureVmName": "app01", "enableRdpOnTargetOption": "Never",
+                                 "multiVmGroupName": "app01", "multiVmGroupId": "0c9a3e43-0000-0000-0000-000000000001",
+                                 "logStorageAccountId": "/subscriptions/{sub}/storage/st", "diskType": "Standard_LRS",
+                                 "targetVmTags": {"wave": "1"}}}}
 RCM_UPDATE = {"properties": {"providerSpecificDetails": {
     "instanceType": "InMageRcm", "targetVmName": "app01", "targetNetworkId": VNET, "targetVmSize": "Standard_D2s_v3",
     "vmNics": [{"nicId": "nic-1", "isPrimaryNic": "true", "isSelectedForFailover": "true",

@@ -56,9 +56,9 @@ T_VMACHINE = T_VSITE + "/machines"
 VSITE = OFF + "/VMwareSites/{site}"
 # site kind -> (site type, run-as account type, machine type, azsim fabric key, credential types by OS)
 SITE_KINDS = {"physical": (T_SITE, T_RUNAS, T_MACHINE, "site_id", {"windows": ("Windows", "WindowsServer"),
-                                                                  "linux": ("Linux", "LinuxServer")}),
+                                                                   "linux": ("Linux", "LinuxServer")}),
               "vmware": (T_VSITE, T_VRUNAS, T_VMACHINE, "vmware_site_id", {"windows": ("Windows", "WindowsGuest"),
-                                                                          "linux": ("Linux", "LinuxGuest")})}
+                                                                           "linux": ("Linux", "LinuxGuest")})}
 # The guests' DNS domain: every discovered Gov machine's fqdn is <computer name>.DNS_SUFFIX (invented; one AD domain
 # for the Government estate, whatever the VNet).
 DNS_SUFFIX = "gov.contoso.internal"
@@ -598,7 +598,7 @@ def _put_protectable(scope, app, facts, address, pid, mname, mid, visible_at):
                           "agentInstalled": "NotInstalled", "osType": os_name.upper(), "agentVersion": None,
                           "ipAddress": facts["ip"] or address, "poweredOn": "On", "vCenterInfrastructureId": "",
                           "discoveryType": "PhysicalMachine", "diskDetails": [], "validationErrors": []}},
-        "azsim": {"os": os_name, "ip": facts["ip"], "visible_at": visible_at, "machine_id": mid}}, T_PROTECTABLE)
+               "azsim": {"os": os_name, "ip": facts["ip"], "visible_at": visible_at, "machine_id": mid}}, T_PROTECTABLE)
 
 
 def remove_server(sim, address, appliance=None, site="physical"):
@@ -684,7 +684,7 @@ def _site_routes(site_template, site_type, runas_type, machine_type):
         require_rg(ctx, p["sub"], p["rg"])
         now = time.time()
         return ctx.page([render_site(ctx, b, now) for b in ctx.store.list_resources(ctx.cloud, site_type, p["sub"],
-                                                                                     p["rg"])])
+                                                                                    p["rg"])])
 
     @_off_route(site_template + "/runAsAccounts", runas_type)
     def list_run_as_accounts(ctx, req, p):

@@ -9,8 +9,9 @@ the discovered machine's ARM id (Microsoft.OffAzure/serverSites/{site}/machines/
 VMwareSites/{site}/machines/{machine}); runAsAccountId =
 a run-as account of the machine's site (physical: the machine's runAsAccountId; VMware: matched on displayName);
 protectableItemId null or empty (appliance-discovered machines are not protectable items); processServerId = the
-id of the process server named like the appliance in the fabric's InMageRcmFabricSpecificDetails.processServers. Details: InMageRcmReplicationDetails with the keys of the
-TestV2ARCMCommit recording; the failed-enable item looks like the recording's (health error 310056, protectedDisks []).
+id of the process server named like the appliance in the fabric's InMageRcmFabricSpecificDetails.processServers.
+Details: InMageRcmReplicationDetails with the keys of the TestV2ARCMCommit recording; the failed-enable item looks
+like the recording's (health error 310056, protectedDisks []).
 """
 import ipaddress
 import math
@@ -206,7 +207,8 @@ def enable_protection(scope, req, container, fabric, iid):
         "processServerId": app["ids"]["processServer"], "processorCoreCount": facts["cpu"],
         "allocatedMemoryInMB": float(facts["ram"]), "processServerName": app["name"],
         "runAsAccountId": account["id"] if account else None, "osType": os_type, "firmwareType": "BIOS",
-        "primaryNicIpAddress": next((n["ips"][0] for n in facts["nics"] if n["primary"] and n["ips"]), ip), "targetGeneration": "V1", "licenseType": inp.get("licenseType") or "NotSpecified",
+        "primaryNicIpAddress": next((n["ips"][0] for n in facts["nics"] if n["primary"] and n["ips"]), ip),
+        "targetGeneration": "V1", "licenseType": inp.get("licenseType") or "NotSpecified",
         "linuxLicenseType": inp.get("linuxLicenseType") or "NotSpecified", "storageAccountId": None,
         "targetVmName": vm_name, "targetVmSize": inp.get("targetVmSize") or facts["size"] or "Standard_D2s_v3",
         "targetResourceGroupId": rg["id"], "targetLocation": scope.vault["location"],

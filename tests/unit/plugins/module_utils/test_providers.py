@@ -244,11 +244,11 @@ def test_modernized_update_body_is_valid_for_the_sdk_model():
 def classic_item():
     return {"properties": {"providerSpecificDetails": {"instanceType": "InMageAzureV2", "selectedSourceNicId": "nic-1",
                                                        "vmNics": [
-        {"nicId": "nic-0", "selectionType": "NotSelected",
-         "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "recoverySubnetName": "snet-other"}]},
-        {"nicId": "nic-1", "selectionType": "SelectedByUser",
-         "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "isSeletedForFailover": True, "recoverySubnetName": "snet-app",
-                        "recoveryStaticIPAddress": "10.1.1.4"}]}]}}}
+                                                           {"nicId": "nic-0", "selectionType": "NotSelected",
+                                                            "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "recoverySubnetName": "snet-other"}]},
+                                                           {"nicId": "nic-1", "selectionType": "SelectedByUser",
+                                                            "ipConfigs": [{"name": "ipconfig1", "isPrimary": True, "isSeletedForFailover": True,
+                                                                           "recoverySubnetName": "snet-app", "recoveryStaticIPAddress": "10.1.1.4"}]}]}}}
 
 
 def test_classic_subnet_is_read_and_updated_in_the_primary_nics_ip_config():
