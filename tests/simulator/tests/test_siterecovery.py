@@ -251,7 +251,8 @@ def test_enable_validation_creates_nothing(env, admin):
              ({"targetAzureSubnetId": "snet-missing"}, "TargetSubnetNotFound"),
              ({"targetAzureV2ResourceGroupId": bad_rg}, "TargetResourceGroupNotFound"),
              ({"logStorageAccountId": env.storage + "x"}, "StorageAccountNotFound"),
-             ({"targetAzureVmName": "name-longer-than-15"}, "InvalidParameter"),
+             ({"targetAzureVmName": "a-name-of-sixty-four-characters-" + "x" * 32}, "InvalidParameter"),
+             ({"targetAzureVmName": "under_score"}, "InvalidParameter"),
              ({"targetAzureVmName": "bad name"}, "InvalidParameter"),
              ({"licenseType": "Free"}, "InvalidParameter")]
     for over, want in cases:

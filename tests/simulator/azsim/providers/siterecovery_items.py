@@ -395,6 +395,13 @@ def render_item(scope, item, now):
 VM_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
+def default_vm_name(friendly):
+    """The VM name Site Recovery gives when the client names none: the machine's friendly name, made one it can give
+    (invented: an address-only machine's friendly name is its IP address)."""
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", friendly or "").strip("-")[:63].strip("-")
+    return name or "machine"
+
+
 def check_vm_name(name, os_type):  # pylint: disable=unused-argument  # the same rule for every OS
     if not name or not VM_NAME_RE.match(name):
         raise bad("InvalidParameter", f"The target virtual machine name '{name}' is not valid: use 1 to 63 letters, "
@@ -518,7 +525,8 @@ def enable_protection(ctx, req, p):
         if inp.get(key):
             target_resource(scope, inp[key], "Microsoft.Storage/storageAccounts", "StorageAccountNotFound",
                             "storage account")
-    vm_name = check_vm_name(inp.get("targetAzureVmName") or protectable["properties"]["friendlyName"], os_type)
+    vm_name = (check_vm_name(inp["targetAzureVmName"], os_type) if inp.get("targetAzureVmName")
+               else default_vm_name(protectable["properties"]["friendlyName"]))
     check_choice(inp.get("licenseType"), LICENSES, "licenseType")
     check_choice(inp.get("diskType"), DISK_TYPES, "diskType")
     vm, disks, cpu, ram, size, os_name = _source_machine(scope, ip, os_type)

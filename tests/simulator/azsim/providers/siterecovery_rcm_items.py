@@ -22,8 +22,8 @@ from .siterecovery import AZURE, AZURE_CONTAINER, AZURE_FABRIC, T_ITEM, T_MAPPIN
 from .siterecovery_cs import AGENT_VERSION, host_facts
 from .siterecovery_items import (DISK_TYPES, ENABLE_FAILED_ERRORS, ENABLE_HOOKS, ENABLE_TASKS, IR_SECONDS_PER_128GB,
                                  LICENSES, PSD_RENDERERS, PUSH_TASK, UPDATE_HOOKS, UPDATE_TASKS, _start_item_op,
-                                 check_choice, check_vm_name, item_job, push_error_code, push_error_details,
-                                 render_point, target_network, target_resource)
+                                 check_choice, check_vm_name, default_vm_name, item_job, push_error_code,
+                                 push_error_details, render_point, target_network, target_resource)
 from . import compute
 from .siterecovery import job_error
 from .siterecovery_rcm import machine, process_server, run_as_account, site_of_machine
@@ -185,7 +185,7 @@ def enable_protection(scope, req, container, fabric, iid):
                                       "fails over to).")
     vnet, subnet = target_network(scope, inp["targetNetworkId"], inp["targetSubnetName"])
     test_id, test_subnet = _test_network(scope, inp, subnet)
-    vm_name = check_vm_name(inp.get("targetVmName") or friendly, os_type)
+    vm_name = check_vm_name(inp["targetVmName"], os_type) if inp.get("targetVmName") else default_vm_name(friendly)
     check_choice(inp.get("licenseType"), LICENSES, "licenseType")
     check_choice(inp.get("linuxLicenseType"), LINUX_LICENSES, "linuxLicenseType")
     check_choice(inp.get("sqlServerLicenseType"), SQL_LICENSES, "sqlServerLicenseType")
