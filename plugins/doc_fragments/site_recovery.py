@@ -23,6 +23,21 @@ options:
     required: true
 """
 
+    MOVE_RECORD = r"""
+options:
+  source_vm_id:
+    description:
+      - ARM id of the machine's source VM (the inventory's C(azmove_id)). When a failover is committed, the move is
+        recorded in Azure itself (see M(azmove.site_recovery.failover)) - tag C(azmove-moved-to) on the source VM
+        naming the target VM, C(azmove-moved-from) on the target VM naming the source - and a machine whose source VM
+        carries that tag is left alone (reported as moved), even after the vault and its job history are gone.
+    type: str
+  source_connection:
+    description: The connection (of O(connections)) that reaches O(source_vm_id).
+    type: str
+    default: source
+"""
+
     WAIT = r"""
 options:
   wait:

@@ -31,6 +31,7 @@ requirements:
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.site_recovery
+  - azmove.site_recovery.site_recovery.MOVE_RECORD
   - azmove.site_recovery.site_recovery.WAIT
   - azmove.site_recovery.site_recovery.BATCH
   - azmove.site_recovery.attributes
@@ -44,17 +45,6 @@ options:
         friendly name of the replicated machine.
       - One of O(name) and O(machines) is required.
     type: str
-  source_vm_id:
-    description:
-      - ARM id of the source VM (the inventory's C(azmove_id)). Once the failover is committed, the move is recorded
-        in Azure itself - tag C(azmove-moved-to) on the source VM naming the target VM, C(azmove-moved-from) on the
-        target VM naming the source - and a machine whose source carries that tag is never failed over again, even
-        after the vault is gone.
-    type: str
-  source_connection:
-    description: The connection (of O(connections)) that reaches O(source_vm_id).
-    type: str
-    default: source
   computer_name:
     description:
       - The guest's host name, where it differs from O(name) (the inventory's C(azmove_computer_name)). Site Recovery's

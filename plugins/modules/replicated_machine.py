@@ -37,6 +37,7 @@ requirements:
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.site_recovery
+  - azmove.site_recovery.site_recovery.MOVE_RECORD
   - azmove.site_recovery.site_recovery.WAIT
   - azmove.site_recovery.site_recovery.BATCH
   - azmove.site_recovery.attributes
@@ -64,16 +65,6 @@ options:
   fqdn:
     description: Modernized - the machine's fully qualified domain name, the second way it is matched.
     type: str
-  source_vm_id:
-    description:
-      - ARM id of the source VM (the inventory's C(azmove_id)). A source VM tagged C(azmove-moved-to) (written when
-        its failover was committed, see M(azmove.site_recovery.failover)) has moved - it is never replicated again,
-        even after the vault and its job history are gone.
-    type: str
-  source_connection:
-    description: The connection (of O(connections)) that reaches O(source_vm_id).
-    type: str
-    default: source
   computer_name:
     description:
       - Modernized - the guest's host name (the inventory's C(azmove_computer_name)), the third way the machine is

@@ -30,6 +30,7 @@ requirements:
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.site_recovery
+  - azmove.site_recovery.site_recovery.MOVE_RECORD
   - azmove.site_recovery.site_recovery.WAIT
   - azmove.site_recovery.site_recovery.BATCH
   - azmove.site_recovery.attributes
@@ -43,15 +44,6 @@ options:
         friendly name of the replicated machine.
       - One of O(name) and O(machines) is required.
     type: str
-  source_vm_id:
-    description:
-      - ARM id of the source VM (the inventory's C(azmove_id)). A machine whose source VM is tagged C(azmove-moved-to)
-        (its move committed, see M(azmove.site_recovery.failover)) is left alone, even after the vault is gone.
-    type: str
-  source_connection:
-    description: The connection (of O(connections)) that reaches O(source_vm_id).
-    type: str
-    default: source
   state:
     description: V(present) - a verified test failover exists; V(absent) - it is cleaned up.
     type: str
