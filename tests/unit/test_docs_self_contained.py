@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The repository never points outside itself (issue 18): no tracked file cites the project's private notes
 (FACTS.md and its sections, NOTES.md, INMAGERCM_REST.md, SOURCES.md) or the folder they live in (shared/azure-api,
-../shared), which users never have. Cite the primary source instead: a Microsoft Docs article by its azure-docs path,
+beside a checkout), which users never have. Cite the primary source instead: a Microsoft Docs article by its azure-docs path,
 an Az PowerShell source file, a REST spec path, or tests/simulator/tests/reference/ for the copied examples."""
 
 import re
