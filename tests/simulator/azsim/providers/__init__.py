@@ -12,6 +12,7 @@ from . import siterecovery_failover  # noqa: F401
 from . import siterecovery_rcm, siterecovery_rcm_items  # noqa: F401  (modernized: replication appliance, InMageRcm)
 from . import compute_catalog, network  # noqa: F401  (Network writes; usages, SKUs, availability sets)
 from . import compute_runcommand  # noqa: F401  (virtualMachines/runCommand and the guest it runs in)
+from . import compute_power  # noqa: F401  (virtualMachines start, powerOff, deallocate)
 from . import authorization  # noqa: F401  (effective permissions, and their enforcement)
 from . import backup  # noqa: F401  (Azure Backup of Azure VMs: policies, protected items, recovery points)
 from . import insights  # noqa: F401  (Microsoft.Insights/diagnosticSettings on any resource)

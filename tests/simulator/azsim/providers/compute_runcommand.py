@@ -34,6 +34,7 @@ from ..httpbase import Response
 from ..sim import iso
 from . import siterecovery_cs
 from .compute import COMPUTE_VERSIONS, DELETE_KIND, P, VM_TYPE, _get, compute_operation_status
+from .compute_power import POWER_KIND
 from .siterecovery import ACTIONS
 
 RUN_SECONDS = 30  # Run Command takes about 20-30 s at the least
@@ -148,8 +149,8 @@ def run_command(ctx, req, p):
 def operation(ctx, req, p):
     status, op = ctx.sim.operation_status(p["opId"])
     index = ctx.store.get_meta("runcommand_op:" + p["opId"])
-    if op is not None and index is None and op["cloud"] == ctx.cloud and op["kind"] == DELETE_KIND:
-        return compute_operation_status(ctx, req, p, op)  # a VM delete shares this URL
+    if op is not None and index is None and op["cloud"] == ctx.cloud and op["kind"] in (DELETE_KIND, POWER_KIND):
+        return compute_operation_status(ctx, req, p, op)  # a VM delete, start, power off or deallocate shares this URL
     if op is None or index is None or op["cloud"] != ctx.cloud:
         raise ArmError(404, "NotFound", "The entity was not found in this Azure location.")
     monitor = (req.query_lower.get("monitor") or "").lower() == "true"
