@@ -18,6 +18,8 @@ description:
     O(allow_production_network_unsafe=true).
   - O(state=absent) cleans the test failover up, with O(notes) recorded on it, and waits until the test VM is gone.
     A machine with no test failover pending is not a change.
+  - A machine whose last test failover succeeded and was cleaned up is not tested again unless O(again=true): a
+    re-run of a wave's test phase never starts a second drill nobody asked for.
   - Before anything, the machine's state and the operations Azure allows are checked; when the step cannot run now
     the task fails saying why (for example a test failover already pending cleanup). A job already running for the
     same step is followed, never started twice; a re-run after an interruption continues from Azure's state.
@@ -69,6 +71,13 @@ options:
     description:
       - Allow the test failover into the machine's production target network. Unsafe - the test VM then shares the
         network (and possibly the address) of the production VM to come.
+    type: bool
+    default: false
+  again:
+    description:
+      - Start a new test failover of a machine whose last one succeeded and was cleaned up (Site Recovery's
+        C(lastSuccessfulTestFailoverTime)). By default such a machine is left as it is - a re-run of a wave's test
+        phase does not repeat a drill that passed - and RV(last_test_failover) says when it ran.
     type: bool
     default: false
   verify:
@@ -157,6 +166,13 @@ recovery_point:
   description: The recovery point used (name, time and consistency), or C(latest) when Azure processed all data.
   returned: with O(state=present) when a test failover was started
   type: dict
+last_test_failover:
+  description:
+    - When the machine's last test failover had succeeded and was cleaned up and O(again) was not set - its time
+      (Site Recovery's C(lastSuccessfulTestFailoverTime)) and C(repeated=false). C(msg) says the same in words.
+  returned: when a drill was not repeated
+  type: dict
+  sample: {time: "2026-12-04T19:00:00Z", repeated: false}
 job:
   description: The job started or followed, with its tasks.
   returned: when a job was started or followed
@@ -292,6 +308,12 @@ class TestFailover(Step):
             failed = self.failed_test_failover(item)
             if failed is not None:  # an earlier run's test failover failed: clean it up and say so
                 self.cleanup_after_failure(item, job_failure(failed, "test failover of %s" % self.p["name"]))
+        if summary["phase"] == "protected" and summary["last_test_failover_time"] and not self.p["again"]:
+            # A drill succeeded and was cleaned up: a re-run of the phase does not start another unless asked to.
+            self.result["last_test_failover"] = {"time": summary["last_test_failover_time"], "repeated": False}
+            self.result["msg"] = ("A test failover of %s succeeded at %s and was cleaned up; it was not repeated (set "
+                                  "again to true for a new drill)." % (self.p["name"], summary["last_test_failover_time"]))
+            return item
         if summary["phase"] not in ("test_failover_pending_cleanup",):
             if summary["phase"] != "protected" or "TestFailover" not in summary["allowed_operations"]:
                 refuse(self.p["name"], "start a test failover of", summary)
@@ -428,6 +450,7 @@ def main():
             network_resource_group=dict(type="str"),
             recovery_point=dict(type="str", default="latest_processed"),
             allow_production_network_unsafe=dict(type="bool", default=False),
+            again=dict(type="bool", default=False),
             verify=dict(type="bool", default=True),
             notes=dict(type="str", default="Test failover verified by azmove.site_recovery"),
             wait=dict(type="bool", default=True),

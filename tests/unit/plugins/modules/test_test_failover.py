@@ -79,3 +79,20 @@ def test_a_failed_test_failover_azure_does_not_let_clean_up_says_the_next_step()
     with pytest.raises(JobFailed) as err:
         step.cleanup_after_failure(item(), JobFailed("boom", code="1", job_id="tfo-1"))
     assert "state absent" in err.value.message
+
+
+def protected_item(last_test_failover):
+    out = item(scenario="None", job="None", allowed=["TestFailover", "UnplannedFailover", "DisableProtection"])
+    out["properties"].update(testFailoverState="MarkedForDeletion", lastSuccessfulTestFailoverTime=last_test_failover)
+    return out
+
+
+def test_a_drill_that_succeeded_and_was_cleaned_up_is_not_repeated_unless_asked():
+    module = FakeModule()
+    module.params.update(again=False, verify=True)
+    step = tf.TestFailover(module, FakeSiteRecovery({}))
+    step.start = lambda *a, **k: pytest.fail("no new drill may be started")
+    step.follow_running = lambda it, scenarios: False
+    step.present(protected_item("2026-02-01T10:00:00Z"))
+    assert step.result["last_test_failover"] == {"time": "2026-02-01T10:00:00Z", "repeated": False}
+    assert "not repeated" in step.result["msg"] and not step.changed
