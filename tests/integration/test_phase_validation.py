@@ -100,6 +100,12 @@ CASES = [
     ("status_without_connections", "status", {"move_connections": None}, None, [], ["'move_connections' is undefined"]),
     ("status_without_source_connection", "status", {"move_connections": "target-only"}, None, [],
      ["move_connections has no entry named source"]),
+    # rollback: confirmed, and told which wave, before anything
+    ("rollback_without_confirm", "rollback", {}, None, WAVE_1, ["set move_rollback_confirm to true"]),
+    ("rollback_no_wave_named", "rollback", {}, None, ["-e", "move_rollback_confirm=true"],
+     ["rollback would act on waves wave_1, wave_2", "move_all_waves_confirm"]),
+    ("rollback_without_source_connection", "rollback", {"move_connections": "target-only"}, None,
+     WAVE_1 + ["-e", "move_rollback_confirm=true"], ["move_connections has no entry named source"]),
     # move: the checks of every selected phase come before prepare
     ("move_cutover_no_wave_named", "move", {}, None, [], ["cutover would act on"]),
     ("move_decommission_tag_without_confirm", "move", {}, None, WAVE_1 + ["--tags", "all,decommission"],
