@@ -125,9 +125,11 @@ def closest_size(catalog, size_info):
     return fits[0][1].get("name") or fits[0][0]
 
 
-def plan_sizes(machines, catalog, location):
+def plan_sizes(machines, catalog, location, apply_closest=False, setting="target_size"):
     """(plan, findings): the size each machine gets in the target location, and a finding per size that is not
-    offered there (with the closest substitute, which the plan then uses)."""
+    offered there (with the closest substitute, which the plan then uses). With `apply_closest` (the playbooks, whose
+    machine mapping applies the substitute), a size with a substitute is a warning, not a blocker. `setting` is how the
+    caller sets a machine's size, named in the fix (a module option, or the playbooks' host variable)."""
     plan, findings = [], []
     for m in machines:
         wanted = m.get("target_size") or m.get("size")
@@ -148,12 +150,17 @@ def plan_sizes(machines, catalog, location):
         if substitute:
             sub_info = catalog[substitute.lower()]
             entry.update(substitute=substitute, vcpus=sub_info.get("vcpus"), family=sub_info.get("family"))
-            fix = ("Set target_size: %s for %s (the closest size: %s vCPUs, %s GB), or ask for %s in %s."
-                   % (substitute, m["name"], sub_info.get("vcpus"), sub_info.get("memory_gb"), wanted, location))
+            if apply_closest:
+                fix = ("Nothing to do: %s (the closest size: %s vCPUs, %s GB) is applied to %s. To choose another, set "
+                       "%s for it; or ask for %s in %s." % (substitute, sub_info.get("vcpus"), sub_info.get("memory_gb"),
+                                                             m["name"], setting, wanted, location))
+            else:
+                fix = ("Set %s: %s for %s (the closest size: %s vCPUs, %s GB), or ask for %s in %s."
+                       % (setting, substitute, m["name"], sub_info.get("vcpus"), sub_info.get("memory_gb"), wanted, location))
         else:
-            fix = ("Set a target_size offered in %s for %s (give its vcpus and memory_gb to have the closest one "
-                   "suggested)." % (location, m["name"]))
-        findings.append(finding("vm_size", BLOCKER, m["name"],
+            fix = ("Set %s to a size offered in %s for %s (give its vcpus and memory_gb to have the closest one "
+                   "suggested)." % (setting, location, m["name"]))
+        findings.append(finding("vm_size", WARNING if substitute and apply_closest else BLOCKER, m["name"],
                                 "Size %s is %s in %s." % (wanted, reason, location), fix,
                                 size=wanted, substitute=substitute))
         plan.append(entry)

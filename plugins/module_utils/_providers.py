@@ -502,6 +502,9 @@ class Modernized(Classic):
             details["testNetworkId"] = spec["test_network_id"]
             details["testSubnetName"] = spec.get("test_subnet") or details["targetSubnetName"]
         _optional_target(details, spec)
+        for key, name in (("sqlServerLicenseType", "sql_license_type"), ("linuxLicenseType", "linux_license_type")):
+            if spec.get(name):
+                details[key] = spec[name]
         return {"properties": {"policyId": spec["policy_id"], "providerSpecificDetails": details}}
 
     @classmethod
@@ -529,20 +532,70 @@ class Modernized(Classic):
                 sent[prefix + "StaticIPAddress"] = nic[prefix + "IPAddress"]
         return sent
 
+    @classmethod
+    def nic_changes(cls, item, wanted):
+        """What differs between the item's NICs and the planned ones (``wanted``: [{source_ip, primary, subnet,
+        static_ip, test_subnet, test_static_ip}]), matched by the address the appliance found on the NIC (the
+        item's sourceIPAddress): [{source_ip, field, current, wanted}]. A planned NIC the item lacks is an error
+        of the caller's (it names the NICs the item has)."""
+        nics = {(n.get("sourceIPAddress") or ""): n for n in cls._nics(item)}
+        missing = [w["source_ip"] for w in wanted or [] if w.get("source_ip") not in nics]
+        if missing:
+            raise InputError("The replicated item has no NIC with source address %s (its NICs: %s)." % (
+                ", ".join(missing), ", ".join(sorted(a for a in nics if a)) or "none"))
+        out = []
+        for w in wanted or []:
+            nic = nics[w["source_ip"]]
+            current = {
+                "primary": str(nic.get("isPrimaryNic")).lower() == "true",
+                "subnet": nic.get("targetSubnetName"),
+                "static_ip": nic.get("targetIPAddress") if (nic.get("targetIPAddressType") or "").lower() == "static" else None,
+                "test_subnet": nic.get("testSubnetName"),
+                "test_static_ip": nic.get("testIPAddress") if (nic.get("testIPAddressType") or "").lower() == "static" else None,
+            }
+            for field, value in current.items():
+                want = w.get(field)
+                if field in ("test_subnet", "subnet") and not want:
+                    continue  # not planned: left as it is
+                if field == "primary":
+                    want = bool(want)
+                if (str(value or "").lower() if field != "primary" else value) != (str(want or "").lower() if field != "primary" else want):
+                    out.append({"source_ip": w["source_ip"], "field": field, "current": value, "wanted": want})
+        return out
+
     def update_input(self, spec, item, subnet):
-        """InMageRcmUpdateReplicationProtectedItemInput: the same settings, in the provider's details; the NICs as
-        the item has them, but for the primary NIC's target subnet."""
+        """InMageRcmUpdateReplicationProtectedItemInput: the same settings, in the provider's details; every NIC as
+        the item has it (isPrimaryNic is required), with the planned NICs' subnets and static addresses, or only the
+        primary NIC's target subnet."""
         details = {"instanceType": self.instance_type, "targetVmName": spec["target_vm_name"],
                    "targetNetworkId": spec["target_network_id"]}
         for key, value in (("targetVmSize", spec["target_vm_size"]), ("licenseType", spec["license_type"]),
-                           ("targetAvailabilitySetId", spec["availability_set_id"])):
+                           ("targetAvailabilitySetId", spec["availability_set_id"]),
+                           ("targetAvailabilityZone", spec.get("availability_zone")),
+                           ("sqlServerLicenseType", spec.get("sql_license_type")),
+                           ("linuxLicenseType", spec.get("linux_license_type"))):
             if value:
                 details[key] = value
+        if spec.get("tags"):
+            details["targetVmTags"] = [{"tagName": k, "tagValue": str(v)} for k, v in sorted(spec["tags"].items())]
+        planned = {w["source_ip"]: w for w in spec.get("nics") or []}
         primary = self._primary(item)[0]
         nics = []
-        for nic in self._nics(item) if subnet else []:
+        for nic in self._nics(item) if (subnet or planned) else []:
             sent = self.nic_input(nic)
-            if nic is primary:
+            w = planned.get(nic.get("sourceIPAddress") or "")
+            if w is not None:
+                sent["isPrimaryNic"] = "true" if w.get("primary") else "false"
+                if w.get("subnet"):
+                    sent["targetSubnetName"] = w["subnet"]
+                if w.get("test_subnet"):
+                    sent["testSubnetName"] = w["test_subnet"]
+                for key, field in (("targetStaticIPAddress", "static_ip"), ("testStaticIPAddress", "test_static_ip")):
+                    if w.get(field):
+                        sent[key] = w[field]
+                    elif key in sent:
+                        sent[key] = ""  # static now, dynamic planned: an empty address asks for a dynamic one
+            elif nic is primary and subnet and not planned:
                 sent.update(isPrimaryNic="true", targetSubnetName=subnet)
             nics.append(sent)
         if nics:
@@ -575,6 +628,10 @@ class Modernized(Classic):
             "license_type": d.get("licenseType"),
             "test_network_id": d.get("testNetworkId"),
             "vm_id": None,
+            "availability_zone": d.get("targetAvailabilityZone"),
+            "sql_license_type": d.get("sqlServerLicenseType"),
+            "linux_license_type": d.get("linuxLicenseType"),
+            "tags": {t.get("tagName"): t.get("tagValue") for t in d.get("targetVmTags") or [] if t.get("tagName")},
         }
 
     @staticmethod

@@ -84,6 +84,19 @@ options:
       memory_gb:
         description: Its memory in GB, used like O(machines[].vcpus).
         type: float
+  apply_closest_size:
+    description:
+      - Whether the closest offered size is applied where a planned size is not offered (as the playbooks' machine
+        mapping does, see M(azmove.site_recovery.machine_mapping)). Then such a size is a warning that names the size
+        applied, not a blocker; a size with no offered substitute stays a blocker.
+    type: bool
+    default: false
+  size_setting:
+    description:
+      - How a machine's size is set, as the fix of a size finding names it - this module's V(target_size) by default;
+        the prerequisites role names the host variable C(move_target_vm_size).
+    type: str
+    default: target_size
   storage_account:
     description: The cache (log) storage account of the replication, by name or resource id.
     type: str
@@ -390,7 +403,8 @@ class Checks:
         """The size plan of the machines; with `record`, its findings (sizes not offered) are kept."""
         location = self.p["target_location"]
         skus = self.client("compute").resource_skus.list(filter="location eq '%s'" % location.lower().replace(" ", ""))
-        plan, found = pre.plan_sizes(self.p["machines"], size_catalog(skus), location)
+        plan, found = pre.plan_sizes(self.p["machines"], size_catalog(skus), location, self.p["apply_closest_size"],
+                                     self.p["size_setting"])
         if record:
             self.findings.extend(found)
         return plan
@@ -494,6 +508,8 @@ def main():
             retention_hours=dict(type="float"),
             checks=dict(type="list", elements="str", choices=ALL_CHECKS),
             fail_on_blockers=dict(type="bool", default=True),
+            apply_closest_size=dict(type="bool", default=False),
+            size_setting=dict(type="str", default="target_size"),
         ),
     )
     p = module.params

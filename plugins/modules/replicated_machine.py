@@ -183,6 +183,51 @@ options:
     description: Azure Hybrid Benefit for Windows (V(WindowsServer)) or none.
     type: str
     choices: [NoLicenseType, WindowsServer]
+  sql_license_type:
+    description: SQL Server licence type of the VM after failover (modernized only; InMageRcm C(sqlServerLicenseType)).
+    type: str
+    choices: [NoLicenseType, PAYG, AHUB]
+  linux_license_type:
+    description: Azure Hybrid Benefit for Linux after failover (modernized only; InMageRcm C(linuxLicenseType)).
+    type: str
+    choices: [NoLicenseType, LinuxServer]
+  nics:
+    description:
+      - Every NIC's target and test subnet and static address (modernized only), each NIC named by the address the
+        appliance found on it. Sent in an update of the replicated item right after the enable (the enable input takes
+        no per-NIC settings) and whenever they differ later.
+      - Default from the machine's mapping (O(state_dir)).
+    type: list
+    elements: dict
+    suboptions:
+      source_ip:
+        description: The NIC's private IP in the source.
+        type: str
+        required: true
+      primary:
+        description: Whether it is the VM's primary NIC in the target. Exactly one NIC is.
+        type: bool
+        default: false
+      subnet:
+        description: Its subnet in the target network.
+        type: str
+      static_ip:
+        description: Its static address in the target network. Unset, a dynamic one.
+        type: str
+      test_subnet:
+        description: Its subnet in the test network.
+        type: str
+      test_static_ip:
+        description: Its static address in the test network. Unset, a dynamic one.
+        type: str
+  state_dir:
+    description:
+      - The move's state directory. With O(state=present) and the modernized provider, the machine's
+        C(mapping.json) there (written by M(azmove.site_recovery.machine_mapping) in the prepare phase) gives every
+        target setting the task leaves unset - size, zone, licence types, NICs with their addresses, and tags, under
+        the task's O(tags) - so the machine that arrives is the machine that left.
+      - A machine without a mapping replicates with the task's settings, with a warning.
+    type: path
   multi_vm_group:
     description: Replication group for multi-VM consistency. Default one group per machine.
     type: str
@@ -251,6 +296,42 @@ options:
       availability_zone:
         description: This machine's availability zone in the target (default O(availability_zone)).
         type: str
+      sql_license_type:
+        description: This machine's SQL Server licence type in the target (default O(sql_license_type)).
+        type: str
+        choices: [NoLicenseType, PAYG, AHUB]
+      linux_license_type:
+        description: This machine's Linux licence type in the target (default O(linux_license_type)).
+        type: str
+        choices: [NoLicenseType, LinuxServer]
+      nics:
+        description: This machine's NICs (see O(nics)).
+        type: list
+        elements: dict
+        suboptions:
+          source_ip:
+            description: The NIC's private IP in the source.
+            type: str
+            required: true
+          primary:
+            description: Whether it is the VM's primary NIC in the target. Exactly one NIC is.
+            type: bool
+            default: false
+          subnet:
+            description: Its subnet in the target network.
+            type: str
+          static_ip:
+            description: Its static address in the target network. Unset, a dynamic one.
+            type: str
+          test_subnet:
+            description: Its subnet in the test network.
+            type: str
+          test_static_ip:
+            description: Its static address in the test network. Unset, a dynamic one.
+            type: str
+      tags:
+        description: This machine's target VM tags (default O(tags)).
+        type: dict
 """
 
 EXAMPLES = r"""
@@ -406,7 +487,8 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle im
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import run_module, shared
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import run
-from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import other_provider_settings, provider
+from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import InputError, other_provider_settings, provider
+from ansible_collections.azmove.site_recovery.plugins.module_utils import _machine_map as machine_map
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import item_name, item_summary
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
 
@@ -561,6 +643,11 @@ class Replication:
         if p["test_network"]:
             test_network_id = resource_id(p["test_network"], VNET, sub, p["test_network_resource_group"] or p["target_network_resource_group"] or rg_name)
             self.check_subnet(test_network_id, p["test_subnet"] or p["target_subnet"])
+        for nic in p["nics"] or []:
+            if nic.get("subnet"):
+                self.check_subnet(network_id, nic["subnet"])
+            if nic.get("test_subnet") and test_network_id:
+                self.check_subnet(test_network_id, nic["test_subnet"])
         return dict(
             policy_id=policy["id"],
             protectable_item_id=machine_id,
@@ -580,6 +667,9 @@ class Replication:
             availability_zone=p["availability_zone"],
             proximity_placement_group_id=p["proximity_placement_group"],
             license_type=p["license_type"],
+            sql_license_type=p["sql_license_type"],
+            linux_license_type=p["linux_license_type"],
+            nics=p["nics"],
             multi_vm_group=p["multi_vm_group"],
             tags=p["tags"],
         )
@@ -760,7 +850,21 @@ class Replication:
             "license_type": spec["license_type"],
             "availability_set_id": spec["availability_set_id"],
         }
+        if self.provider.name == "modernized":
+            wanted.update(availability_zone=spec["availability_zone"], sql_license_type=spec["sql_license_type"],
+                          linux_license_type=spec["linux_license_type"])
         changes = {k: v for k, v in wanted.items() if v and (current.get(k) or "").lower() != v.lower()}
+        if self.provider.name == "modernized" and spec["tags"]:
+            have = current.get("tags") or {}
+            if any(str(have.get(k)) != str(v) for k, v in spec["tags"].items()):
+                changes["tags"] = spec["tags"]
+        if self.provider.name == "modernized" and spec["nics"]:
+            try:
+                nic_changes = self.provider.nic_changes(item, spec["nics"])
+            except InputError as exc:
+                self.fail("%s: %s" % (self.p["name"], exc))
+            if nic_changes:
+                changes["nics"] = nic_changes
         subnet = self.p["target_subnet"]
         current_subnet = self.provider.nic_subnet(item)
         if subnet and current_subnet and current_subnet.lower() != subnet.lower():
@@ -832,6 +936,11 @@ class Replication:
         spec = self.resolve_spec()
         if item is None:
             item = self.enable(spec)
+            # The enable input has no per-NIC settings: the planned addresses go in an update right after it.
+            if item is not None and spec["nics"]:
+                item, changes = self.update(item, spec)
+                if changes:
+                    self.result["changes"] = changes
         else:
             item, changes = self.update(item, spec)
             if changes:
@@ -861,7 +970,43 @@ class Replication:
 
 
 PER_MACHINE = ("name", "ip_addresses", "fqdn", "computer_name", "source_vm_id", "run_as_account", "target_subnet",
-               "test_subnet", "target_vm_name", "target_vm_size", "license_type", "availability_zone")
+               "test_subnet", "target_vm_name", "target_vm_size", "license_type", "availability_zone",
+               "sql_license_type", "linux_license_type", "nics", "tags")
+NIC_OPTIONS = dict(source_ip=dict(type="str", required=True), primary=dict(type="bool", default=False),
+                   subnet=dict(type="str"), static_ip=dict(type="str"), test_subnet=dict(type="str"),
+                   test_static_ip=dict(type="str"))
+
+
+def apply_mapping(module):
+    """The machine's plan from its mapping.json (machine_mapping, in prepare): what the task leaves unset comes from
+    it - size, zone, licence types, every NIC's subnet and addresses - and its tags go under the task's. Read on the
+    controller from a file this collection wrote; nothing of it is templated."""
+    p = module.params
+    if not p.get("state_dir") or p["state"] != "present" or p["provider"] != "modernized":
+        return None
+    try:
+        doc = machine_map.read_state(p["state_dir"], p["name"], "mapping")
+    except machine_map.MappingError as exc:
+        module.fail(str(exc))
+    if doc is None:
+        module.warn("%s has no mapping in %s (run the prepare phase): it replicates with the task's settings only, "
+                    "and its addresses, zone and tags are not carried." % (p["name"], p["state_dir"]))
+        return None
+    target = doc.get("target") or {}
+    for option, key in (("target_vm_size", "size"), ("availability_zone", "zone"), ("license_type", "license_type"),
+                        ("sql_license_type", "sql_license_type"), ("linux_license_type", "linux_license_type"),
+                        ("target_vm_name", "vm_name"), ("availability_set", "availability_set_id"),
+                        ("proximity_placement_group", "proximity_placement_group_id")):
+        if not p.get(option) and target.get(key):
+            p[option] = target[key]
+    p["tags"] = dict(target.get("tags") or {}, **(p.get("tags") or {}))
+    nics = target.get("nics") or []
+    if not p.get("nics") and nics:
+        p["nics"] = [{k: n.get(k) for k in NIC_OPTIONS} for n in nics]
+    primary = next((n for n in p["nics"] or [] if n.get("primary")), None)
+    if primary and primary.get("subnet") and not p.get("target_subnet"):
+        p["target_subnet"] = primary["subnet"]
+    return doc
 
 
 def check(module):
@@ -869,6 +1014,11 @@ def check(module):
     p = module.params
     if not (p["name"] or "").strip():
         module.fail("name must not be empty.")
+    apply_mapping(module)
+    if p["nics"] and p["provider"] != "modernized":
+        module.fail("nics (per-NIC subnets and addresses) are settings of the modernized provider (InMageRcm) only.")
+    if p["nics"] and sum(1 for n in p["nics"] if n.get("primary")) != 1:
+        module.fail("nics must mark exactly one NIC primary (it has %d)." % sum(1 for n in p["nics"] if n.get("primary")))
     problem = other_provider_settings(p, PROVIDER_ONLY)
     if problem:
         module.fail(problem)
@@ -947,6 +1097,10 @@ def main():
             availability_zone=dict(type="str"),
             proximity_placement_group=dict(type="str"),
             license_type=dict(type="str", choices=["NoLicenseType", "WindowsServer"]),
+            sql_license_type=dict(type="str", choices=["NoLicenseType", "PAYG", "AHUB"]),
+            linux_license_type=dict(type="str", choices=["NoLicenseType", "LinuxServer"]),
+            nics=dict(type="list", elements="dict", options=NIC_OPTIONS),
+            state_dir=dict(type="path"),
             multi_vm_group=dict(type="str"),
             tags=dict(type="dict"),
             replicate_again=dict(type="bool", default=False),

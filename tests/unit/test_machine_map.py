@@ -145,3 +145,46 @@ def test_state_files_are_written_atomically_and_read_back(tmp_path):
         mm.read_state(str(tmp_path), "vm-web01", "comparison")
     with pytest.raises(mm.MappingError):
         mm.state_path(str(tmp_path), "../etc", "mapping")
+
+
+# -- the plan, sent: InMageRcm's per-NIC inputs ----------------------------------------------------------------------
+def rcm_item(*nics):
+    return {"properties": {"providerSpecificDetails": {"instanceType": "InMageRcm", "vmNics": list(nics)}}}
+
+
+def rcm_nic(nic_id, source_ip, primary, subnet="snet-web", ip="", kind="Dynamic"):
+    return {"nicId": nic_id, "sourceIPAddress": source_ip, "isPrimaryNic": "true" if primary else "false",
+            "isSelectedForFailover": "true", "targetSubnetName": subnet, "targetIPAddress": ip, "targetIPAddressType": kind,
+            "testSubnetName": subnet, "testIPAddress": None, "testIPAddressType": "Dynamic"}
+
+
+def test_planned_nics_are_sent_with_their_addresses_and_only_when_they_differ():
+    from ansible_collections.azmove.site_recovery.plugins.module_utils._providers import InputError, provider
+
+    rcm = provider("modernized")
+    item = rcm_item(rcm_nic("aa", "10.20.1.10", True), rcm_nic("bb", "10.20.2.10", False))
+    planned = [{"source_ip": "10.20.1.10", "primary": True, "subnet": "snet-web", "static_ip": "10.20.1.10",
+                "test_subnet": "snet-web", "test_static_ip": "10.20.1.10"},
+               {"source_ip": "10.20.2.10", "primary": False, "subnet": "snet-data", "static_ip": "10.20.2.10",
+                "test_subnet": None, "test_static_ip": None}]
+    changes = rcm.nic_changes(item, planned)
+    assert {(c["source_ip"], c["field"]) for c in changes} == {
+        ("10.20.1.10", "static_ip"), ("10.20.1.10", "test_static_ip"), ("10.20.2.10", "subnet"), ("10.20.2.10", "static_ip")}
+    spec = {"target_vm_name": "vm-web01", "target_network_id": "/n", "target_vm_size": None, "license_type": None,
+            "availability_set_id": None, "availability_zone": "2", "sql_license_type": "AHUB", "tags": {"app": "x"},
+            "nics": planned}
+    details = rcm.update_input(spec, item, "snet-web")["properties"]["providerSpecificDetails"]
+    assert details["targetAvailabilityZone"] == "2" and details["sqlServerLicenseType"] == "AHUB"
+    assert details["targetVmTags"] == [{"tagName": "app", "tagValue": "x"}]
+    sent = {n["nicId"]: n for n in details["vmNics"]}
+    assert sent["aa"] == {"nicId": "aa", "isPrimaryNic": "true", "isSelectedForFailover": "true", "targetSubnetName": "snet-web",
+                          "testSubnetName": "snet-web", "targetStaticIPAddress": "10.20.1.10", "testStaticIPAddress": "10.20.1.10"}
+    assert sent["bb"]["targetSubnetName"] == "snet-data" and sent["bb"]["targetStaticIPAddress"] == "10.20.2.10"
+    assert "testStaticIPAddress" not in sent["bb"]  # dynamic now, dynamic planned: nothing to say
+    # Once applied, nothing differs.
+    done = rcm_item(dict(rcm_nic("aa", "10.20.1.10", True, ip="10.20.1.10", kind="Static"), testIPAddress="10.20.1.10",
+                         testIPAddressType="Static"),
+                    rcm_nic("bb", "10.20.2.10", False, subnet="snet-data", ip="10.20.2.10", kind="Static"))
+    assert rcm.nic_changes(done, planned) == []
+    with pytest.raises(InputError, match="no NIC with source address 10.9.9.9"):
+        rcm.nic_changes(item, [{"source_ip": "10.9.9.9", "primary": True}])
