@@ -118,3 +118,10 @@ def test_every_relative_link_points_into_the_repository(path):
             if unquote(parts.fragment).lower() not in heading_slugs(parse(where)):
                 wrong.append("line %s: %s has no heading #%s" % (line, target, parts.fragment))
     assert not wrong, "%s: broken relative links:\n%s" % (page_id(path), "\n".join(wrong))
+
+
+def test_the_docs_site_lists_every_guide():
+    """make docs builds the site from docs/docsite (extra-docs.yml -> rst/guides.rst), which links each page of docs/."""
+    index = (ROOT / "docs" / "docsite" / "rst" / "guides.rst").read_text(encoding="utf-8")
+    missing = [page.name for page in sorted((ROOT / "docs").glob("*.md")) if "/docs/%s>" % page.name not in index]
+    assert not missing, "docs/docsite/rst/guides.rst does not link these pages: %s" % missing
