@@ -49,7 +49,7 @@ def _guid(*parts):
 
 
 def _ids(sub, rg, kind, name):
-    ns = "Microsoft.Compute" if kind in ("virtualMachines", "disks") else "Microsoft.Network"
+    ns = "Microsoft.Compute" if kind in ("virtualMachines", "disks", "proximityPlacementGroups") else "Microsoft.Network"
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{ns}/{kind}/{name}"
 
 
@@ -186,11 +186,19 @@ def seed_vm(sim, cloud, sub, vm):
                                                               "assessmentMode": "ImageDefault"}}
     data_disks = []
     for i, dd in enumerate(vm.get("data_disks") or []):
-        data_disks.append({"lun": i, "name": f"{name}_DataDisk_{i}", "createOption": "Empty",
-                           "caching": "None", "diskSizeGB": int(dd.get("size_gb", 128)),
-                           "managedDisk": {"storageAccountType": dd.get("type", "Premium_LRS"),
-                                           "id": _ids(sub, rg.upper(), "disks", f"{name}_DataDisk_{i}")},
+        dd_name, dd_gb, dd_sku = f"{name}_DataDisk_{i}", int(dd.get("size_gb", 128)), dd.get("type", "Premium_LRS")
+        dd_id = _ids(sub, rg.upper(), "disks", dd_name)
+        # each data disk is a managed disk resource of its own, with its own SKU (Microsoft.Compute/disks)
+        sim.store.put_resource(cloud, dd_id, DISK_TYPE, sub, rg, dict(
+            disk, name=dd_name, id=dd_id, sku={"name": dd_sku, "tier": dd_sku.split("_")[0]},
+            properties=dict({k: v for k, v in disk["properties"].items() if k != "osType"},
+                            creationData={"createOption": "Empty"}, diskSizeGB=dd_gb, diskSizeBytes=dd_gb * 1024 ** 3,
+                            uniqueId=_guid(dd_id))))
+        data_disks.append({"lun": i, "name": dd_name, "createOption": "Empty",
+                           "caching": "None", "diskSizeGB": dd_gb,
+                           "managedDisk": {"storageAccountType": dd_sku, "id": dd_id},
                            "deleteOption": vm.get("delete_option", "Detach"), "toBeDetached": False})
+    os_profile["secrets"] = _secret_groups(sub, rg, vm, os_type, cloud)
     body = {
         "name": name, "id": vm_id, "type": VM_TYPE, "location": loc, "tags": vm.get("tags") or {},
         "properties": {
@@ -208,14 +216,85 @@ def seed_vm(sim, cloud, sub, vm):
             "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {
                 "primary": spec["primary"], "deleteOption": vm.get("delete_option", "Detach")}}
                 for nic_id, spec in zip(nic_ids, specs)]},
-            "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}},
+            "diagnosticsProfile": {"bootDiagnostics": {"enabled": bool(vm.get("boot_diagnostics", True))}},
             "timeCreated": created,
         },
         # kept out of the normal GET body; rendered only for $expand=instanceView / instanceView
         "azsim": {"power_state": vm.get("power_state", "running"), "os_name": os_name, "os_version": osver},
     }
+    if vm.get("license_type"):  # Azure Hybrid Benefit / BYOS: Windows_Server, Windows_Client, RHEL_BYOS, SLES_BYOS
+        body["properties"]["licenseType"] = vm["license_type"]
+    if vm.get("proximity_placement_group"):
+        body["properties"]["proximityPlacementGroup"] = {
+            "id": _ppg(sim, cloud, sub, rg, loc, vm["proximity_placement_group"], vm_id)}
+    if vm.get("identity"):  # system-assigned managed identity: Azure gives it a principal in the cloud's tenant
+        if vm["identity"] != "SystemAssigned":
+            raise ValueError(f"VM {name}: identity must be 'SystemAssigned'")
+        body["identity"] = {"type": "SystemAssigned", "principalId": _guid(vm_id, "principal"),
+                            "tenantId": sim.identity[cloud]["tenant_id"]}
+    if vm.get("extensions"):  # ARM's VM GET lists the VM's extensions as child resources in `resources`
+        body["resources"] = [_extension(vm_id, loc, e) for e in vm["extensions"]]
     sim.store.put_resource(cloud, vm_id, VM_TYPE, sub, rg, body)
+    if vm.get("sql_license_type"):
+        from . import sqlvm  # sqlvm imports this module
+        sqlvm.seed_sql_vm(sim, cloud, sub, vm, body)
     return body
+
+
+# Seeded extensions: typeHandlerVersion by publisher.type (the current major.minor of each, as the portal installs it).
+EXTENSION_VERSIONS = {"Microsoft.SqlServer.Management.SqlIaaSAgent": "2.0",
+                      "Microsoft.EnterpriseCloud.Monitoring.MicrosoftMonitoringAgent": "1.0",
+                      "Microsoft.Azure.Monitor.AzureMonitorWindowsAgent": "1.0",
+                      "Microsoft.Azure.Monitor.AzureMonitorLinuxAgent": "1.0"}
+
+
+def _extension(vm_id, loc, spec):
+    """A VirtualMachineExtension as ARM answers it under the VM (seed: {name, publisher, type, version?})."""
+    kind = f"{spec['publisher']}.{spec['type']}"
+    return {"name": spec["name"], "id": f"{vm_id}/extensions/{spec['name']}",
+            "type": "Microsoft.Compute/virtualMachines/extensions", "location": loc,
+            "properties": {"autoUpgradeMinorVersion": True, "provisioningState": "Succeeded",
+                           "publisher": spec["publisher"], "type": spec["type"],
+                           "typeHandlerVersion": spec.get("version") or EXTENSION_VERSIONS.get(kind, "1.0"),
+                           "settings": spec.get("settings") or {}}}
+
+
+def _secret_groups(sub, rg, vm, os_type, cloud):
+    """osProfile.secrets (VaultSecretGroup) from the seed's key_vault_secrets: [{vault (name in the VM's RG, or id),
+    certificates?: [secret name]}] or [vault]. Certificate URLs use the cloud's Key Vault DNS suffix."""
+    suffix = "vault.usgovcloudapi.net" if cloud == "gov" else "vault.azure.net"
+    out = []
+    for spec in vm.get("key_vault_secrets") or []:
+        spec = spec if isinstance(spec, dict) else {"vault": spec}
+        vault = spec["vault"]
+        vault_id = vault if vault.startswith("/") else \
+            f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}"
+        vname = vault_id.rstrip("/").rsplit("/", 1)[-1]
+        certs = []
+        for cert in spec.get("certificates") or [f"{vm['name']}-cert"]:
+            c = {"certificateUrl": f"https://{vname}.{suffix}/secrets/{cert}/{_hexid(vault_id, cert)[:32]}"}
+            if os_type == "Windows":  # Linux VMs take no certificate store (Compute VaultCertificate)
+                c["certificateStore"] = "My"
+            certs.append(c)
+        out.append({"sourceVault": {"id": vault_id}, "vaultCertificates": certs})
+    return out
+
+
+PPG_TYPE = "Microsoft.Compute/proximityPlacementGroups"
+
+
+def _ppg(sim, cloud, sub, rg, loc, ref, vm_id):
+    """The proximity placement group (name in the VM's RG, or id) the VM is in: created if missing, listing the VM."""
+    ppg_id = ref if ref.startswith("/") else \
+        f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/proximityPlacementGroups/{ref}"
+    ppg = sim.store.get_resource(cloud, ppg_id) or {
+        "name": ppg_id.rsplit("/", 1)[-1], "id": ppg_id, "type": PPG_TYPE, "location": loc, "tags": {},
+        "properties": {"proximityPlacementGroupType": "Standard", "virtualMachines": [],
+                       "virtualMachineScaleSets": [], "availabilitySets": []}}
+    if vm_id.lower() not in [m["id"].lower() for m in ppg["properties"]["virtualMachines"]]:
+        ppg["properties"]["virtualMachines"].append({"id": vm_id})
+    sim.store.put_resource(cloud, ppg_id, PPG_TYPE, sub, ppg_id.split("/")[4], ppg)
+    return ppg_id
 
 
 def instance_view(vm):
@@ -286,6 +365,29 @@ def list_vms(ctx, req, p):
 def list_all_vms(ctx, req, p):
     return ctx.page([render_vm(v, req.query.get("$expand")) for v in
                      ctx.store.list_resources(ctx.cloud, VM_TYPE, p["sub"])])
+
+
+@ROUTER.route("GET", P + "Microsoft.Compute/virtualMachines/{name}/extensions", rtype=VM_TYPE + "/extensions",
+              api_versions=COMPUTE_VERSIONS)
+def list_vm_extensions(ctx, req, p):
+    """VirtualMachineExtensionsListResult: one page, no nextLink (the operation is not pageable in the API)."""
+    return Response(200, {"value": _get(ctx, p, VM_TYPE, "virtualMachines", VM_TYPE).get("resources") or []})
+
+
+@ROUTER.route("GET", P + "Microsoft.Compute/virtualMachines/{vm}/extensions/{name}", rtype=VM_TYPE + "/extensions",
+              api_versions=COMPUTE_VERSIONS)
+def get_vm_extension(ctx, req, p):
+    vm = _get(ctx, dict(p, name=p["vm"]), VM_TYPE, "virtualMachines", VM_TYPE)
+    for ext in vm.get("resources") or []:
+        if ext["name"].lower() == p["name"].lower():
+            return Response(200, ext)
+    raise ArmError(404, "NotFound", "The entity was not found in this Azure location.")
+
+
+@ROUTER.route("GET", P + "Microsoft.Compute/proximityPlacementGroups/{name}", rtype=PPG_TYPE,
+              api_versions=COMPUTE_VERSIONS)
+def get_ppg(ctx, req, p):
+    return Response(200, _get(ctx, p, PPG_TYPE, "proximityPlacementGroups", PPG_TYPE))
 
 
 @ROUTER.route("GET", P + "Microsoft.Compute/disks/{name}", rtype=DISK_TYPE, api_versions=DISK_VERSIONS)
@@ -394,7 +496,9 @@ def create_vm(sim, cloud, spec):
     no osProfile), NICs with a private IP each (Static when the requested static IP was given, else Dynamic), managed
     OS and data disks, power state running. spec: name, resource_group_id, location, size, os_type, os_name,
     subnet_id + static_ip? (one NIC) or nics [{subnet_id, static_ip?, primary?}], os_disk_size_gb, disk_type,
-    data_disks [GiB], tags, nic_tags, disk_tags. Returns the VM id."""
+    data_disks [GiB or {size_gb, type}], tags, nic_tags, disk_tags, zone?, license_type?, availability_set_id?,
+    proximity_placement_group_id?. The NICs get no NSG, public IP or accelerated networking (nothing in the failover
+    inputs carries them). Returns the VM id."""
     sub, rg = spec["resource_group_id"].split("/")[2], spec["resource_group_id"].split("/")[4]
     plan = spec.get("nics") or [{"subnet_id": spec["subnet_id"], "static_ip": spec.get("static_ip"), "primary": True}]
     nics, taken = [], []
@@ -422,9 +526,16 @@ def create_vm(sim, cloud, spec):
     os_disk["properties"]["creationData"] = {"createOption": "Import"}
     os_disk["tags"] = spec.get("disk_tags") or {}
     sim.store.put_resource(cloud, os_disk["id"], DISK_TYPE, sub, rg, os_disk)
+    zones = [str(spec["zone"])] if spec.get("zone") else None
+    if zones:  # a zonal VM and its managed disks are in the zone
+        body["zones"] = os_disk["zones"] = zones
+        sim.store.put_resource(cloud, os_disk["id"], DISK_TYPE, sub, rg, os_disk)
     data_disks = []
-    for lun, size_gb in enumerate(spec.get("data_disks") or []):
-        disk = dict(os_disk, name=f"{name}_DataDisk_{lun}", id=_ids(sub, rg.upper(), "disks", f"{name}_DataDisk_{lun}"))
+    for lun, dd in enumerate(spec.get("data_disks") or []):
+        dd = dd if isinstance(dd, dict) else {"size_gb": dd}
+        size_gb, sku = int(dd["size_gb"]), dd.get("type") or os_disk["sku"]["name"]
+        disk = dict(os_disk, name=f"{name}_DataDisk_{lun}", id=_ids(sub, rg.upper(), "disks", f"{name}_DataDisk_{lun}"),
+                    sku={"name": sku, "tier": sku.split("_")[0]})
         disk["properties"] = dict(os_disk["properties"], diskSizeGB=size_gb, diskSizeBytes=size_gb * 1024 ** 3,
                                   uniqueId=_guid(vm_id, "data", str(lun)))
         disk["properties"].pop("osType", None)
@@ -437,6 +548,21 @@ def create_vm(sim, cloud, spec):
     prof["osDisk"]["createOption"] = "Attach"
     prof["dataDisks"] = data_disks
     body["properties"].pop("osProfile", None)
+    if spec.get("license_type"):
+        body["properties"]["licenseType"] = spec["license_type"]
+    if spec.get("proximity_placement_group_id"):
+        body["properties"]["proximityPlacementGroup"] = {
+            "id": _ppg(sim, cloud, sub, rg, body["location"], spec["proximity_placement_group_id"], vm_id)}
+    avset = sim.store.get_resource(cloud, spec.get("availability_set_id") or "") \
+        if spec.get("availability_set_id") else None
+    if avset is not None:  # ARM answers both references with the resource group and name upper-cased
+        avset_rg = avset["id"].split("/")[4]
+        body["properties"]["availabilitySet"] = {"id": avset["id"].replace(f"/{avset_rg}/", f"/{avset_rg.upper()}/")
+                                                 .rsplit("/", 1)[0] + "/" + avset["name"].upper()}
+        avset["properties"].setdefault("virtualMachines", []).append(
+            {"id": f"/subscriptions/{sub}/resourceGroups/{rg.upper()}/providers/Microsoft.Compute/virtualMachines/"
+                   f"{name.upper()}"})
+        sim.store.put_resource(cloud, avset["id"], avset["type"], sub, avset_rg, avset)
     body["properties"]["timeCreated"] = iso(time.time())
     body["azsim"]["computer_name"] = spec.get("computer_name") or name
     sim.store.put_resource(cloud, vm_id, VM_TYPE, sub, rg, body)

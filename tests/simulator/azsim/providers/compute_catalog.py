@@ -32,7 +32,12 @@ SIZES = {
     "Standard_E4s_v5": ("standardESv5Family", 4, 32, 8, True, 195, 2, True),
     "Standard_F4s_v2": ("standardFSv2Family", 4, 8, 8, True, 195, 2, True),
     "Standard_DS2_v2": ("standardDSv2Family", 2, 7, 8, True, 210, 2, True),
+    "Standard_DS3_v2": ("standardDSv2Family", 4, 14, 16, True, 210, 4, True),
 }
+# Sizes offered only in some regions (every other size is offered everywhere): the resource SKUs of another region do
+# not list them, and a VM of that size cannot be created there (SkuNotAvailable). Representative, not a per-region
+# fact: Standard_DS3_v2 stands for a size the Government source region has and the public target regions do not.
+REGIONAL_SIZES = {"Standard_DS3_v2": {"usgovvirginia", "usgovtexas", "usgovarizona", "usgoviowa"}}
 FAMILY_NAMES = {
     "standardBSFamily": "Standard BS Family vCPUs", "standardDSv3Family": "Standard DSv3 Family vCPUs",
     "standardDSv5Family": "Standard DSv5 Family vCPUs", "standardDASv5Family": "Standard DASv5 Family vCPUs",
@@ -146,6 +151,28 @@ def list_usages(ctx, req, p):
 
 
 # -- resource SKUs ------------------------------------------------------------------------------------------------
+def catalog_size(size):
+    """The catalog's spelling of a size name (any case), or None."""
+    return next((s for s in SIZES if s.lower() == (size or "").lower()), None)
+
+
+def offered(size, location):
+    """True when the region offers the size (REGIONAL_SIZES), whatever the subscription's restrictions."""
+    size = catalog_size(size)
+    return size is not None and normalize_location(location) in REGIONAL_SIZES.get(size, {normalize_location(location)})
+
+
+def zones_for(sim, cloud, size, location):
+    """The availability zones a VM of this size can use in the location (the SKU's locationInfo zones; the region's
+    zones for a size the catalog does not know; none where the region has no zones or does not offer the size)."""
+    location = normalize_location(location)
+    if catalog_size(size) is None:
+        return ["1", "2", "3"] if location in ZONES.get(cloud, set()) else []
+    if not offered(size, location):
+        return []
+    return sku_entry(sim, cloud, catalog_size(size), location)["locationInfo"][0]["zones"]
+
+
 def sku_entry(sim, cloud, size, location, knobs=None):
     family, vcpus, memory, disks, premium, acus, nics, accel = SIZES[size]
     knobs = knobs if knobs is not None else _knobs(sim)
@@ -184,7 +211,8 @@ def list_skus(ctx, req, p):
         wanted = normalize_location(value.strip().strip("'"))
     knobs = _knobs(ctx.sim)
     locations = [loc for loc in CLOUDS[ctx.cloud]["locations"] if wanted in (None, loc)]
-    return ctx.page([sku_entry(ctx.sim, ctx.cloud, size, loc, knobs) for loc in locations for size in SIZES])
+    return ctx.page([sku_entry(ctx.sim, ctx.cloud, size, loc, knobs) for loc in locations for size in SIZES
+                     if offered(size, loc)])
 
 
 # -- availability sets (seeded) -------------------------------------------------------------------------------------------
@@ -230,7 +258,17 @@ def seed_vm_placement(sim, cloud, sub, vm):
                                   f"virtualMachines/{vm['name'].upper()}"})
         sim.store.put_resource(cloud, avset["id"], AVSET_TYPE, sub, avset_rg, avset)
     else:
-        body["zones"] = [str(vm["zone"])]
+        zone = str(vm["zone"])
+        if zone not in zones_for(sim, cloud, body["properties"]["hardwareProfile"]["vmSize"], body["location"]):
+            raise ValueError(f"VM {vm['name']}: zone '{zone}' is not a zone of {body['location']} for its size")
+        body["zones"] = [zone]
+        # a zonal VM's managed disks are in its zone (Compute: disks of a zonal VM carry the same `zones`)
+        prof = body["properties"]["storageProfile"]
+        for ref in [prof["osDisk"]] + list(prof.get("dataDisks") or []):
+            disk = sim.store.get_resource(cloud, (ref.get("managedDisk") or {}).get("id") or "")
+            if disk is not None:
+                disk["zones"] = [zone]
+                sim.store.put_resource(cloud, disk["id"], "Microsoft.Compute/disks", sub, rg, disk)
     sim.store.put_resource(cloud, vm_id, VM_TYPE, sub, rg, body)
     return body
 

@@ -33,7 +33,7 @@ import types
 from ..arm import ROUTER, ArmError
 from ..httpbase import Response
 from ..sim import iso
-from . import compute
+from . import compute, compute_catalog
 from .recoveryservices import VAULT, vault_id
 from .resources import require_rg
 from .siterecovery import (ASR_VERSIONS, FABRIC_RENDERERS, FILTER_RE, T_CONTAINER, T_FABRIC, T_ITEM, T_PROTECTABLE,
@@ -503,6 +503,9 @@ def _machine_facts(sim, address, os_name):
     size = vm["properties"]["hardwareProfile"]["vmSize"]
     from .siterecovery_items import VM_SIZES
     cpu, ram = VM_SIZES.get(size.lower(), (2, 4096))
+    known = compute_catalog.SIZES.get(compute_catalog.catalog_size(size) or "")
+    if known:  # the guest sees the size's vCPUs and memory
+        cpu, ram = known[1], known[2] * 1024
     nics = []
     for nic in _vm_nics(sim, vm):
         cfgs = [c["properties"] for c in nic["properties"]["ipConfigurations"]]
