@@ -17,6 +17,7 @@ from . import authorization  # noqa: F401  (effective permissions, and their enf
 from . import backup  # noqa: F401  (Azure Backup of Azure VMs: policies, protected items, recovery points)
 from . import insights  # noqa: F401  (Microsoft.Insights/diagnosticSettings on any resource)
 from . import tags  # noqa: F401  (Microsoft.Resources/tags at a resource's scope)
+from . import sqlvm  # noqa: F401  (Microsoft.SqlVirtualMachine/sqlVirtualMachines of SQL Server VMs)
 
 __all__ = ["compute", "recoveryservices", "resources", "storage", "siterecovery", "siterecovery_cs",
            "siterecovery_items", "siterecovery_failover", "siterecovery_rcm", "siterecovery_rcm_items",
