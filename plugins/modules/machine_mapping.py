@@ -42,11 +42,9 @@ requirements:
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - azmove.site_recovery.attributes.CHECK_MODE_FULL
+  - azmove.site_recovery.attributes.DIFF_MODE_FULL
+  - azmove.site_recovery.attributes.IDEMPOTENT
 options:
   machines:
     description: The machines to map, one entry each.
@@ -64,7 +62,7 @@ options:
       overrides:
         description:
           - What to change on purpose. Anything left out keeps the source's value. Each override is named in the
-            mapping's RV(machines[].mapping.overridden) and explained in the comparison after failover.
+            mapping's C(overridden) list (see RV(machines)) and explained in the comparison after failover.
         type: dict
         suboptions:
           vm_name:

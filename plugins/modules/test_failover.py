@@ -18,7 +18,7 @@ description:
     O(allow_production_network_unsafe=true).
   - O(state=absent) cleans the test failover up, with O(notes) recorded on it, and waits until the test VM is gone.
     A machine with no test failover pending is not a change.
-  - A machine whose last test failover succeeded and was cleaned up is not tested again unless O(again=true): a
+  - A machine whose last test failover succeeded and was cleaned up is not tested again unless O(again=true) - a
     re-run of a wave's test phase never starts a second drill nobody asked for.
   - Before anything, the machine's state and the operations Azure allows are checked; when the step cannot run now
     the task fails saying why (for example a test failover already pending cleanup). A job already running for the
