@@ -49,7 +49,8 @@ def _guid(*parts):
 
 
 def _ids(sub, rg, kind, name):
-    ns = "Microsoft.Compute" if kind in ("virtualMachines", "disks", "proximityPlacementGroups") else "Microsoft.Network"
+    compute_kinds = ("virtualMachines", "disks", "proximityPlacementGroups")
+    ns = "Microsoft.Compute" if kind in compute_kinds else "Microsoft.Network"
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{ns}/{kind}/{name}"
 
 

@@ -66,10 +66,13 @@ def capacity_error(scope, spec):
     if size is None:
         return None  # a size the catalog does not know: no quota or restriction applies
     vm_id = _vm_id(spec)
-    if compute_catalog.sku_entry(scope.sim, scope.cloud, size, location)["restrictions"]:
+    zone = spec.get("zone") or ""
+    if not compute_catalog.offered(size, location) or \
+            compute_catalog.sku_entry(scope.sim, scope.cloud, size, location)["restrictions"] or \
+            (zone and zone not in compute_catalog.zones_for(scope.sim, scope.cloud, size, location)):
         return job_error("SkuNotAvailable", f"The requested size for resource '{vm_id}' is currently not available in "
-                                            f"location '{location}' zones '' for subscription '{sub}'. Please try "
-                                            "another size or deploy to a different location or zones. See "
+                                            f"location '{location}' zones '{zone}' for subscription '{sub}'. Please "
+                                            "try another size or deploy to a different location or zones. See "
                                             "https://aka.ms/azureskunotavailable for details.",
                          causes="The virtual machine size is not available in the target region for the subscription.",
                          action="Choose another size for the replicated item and retry the operation.")
@@ -201,14 +204,20 @@ def _vm_spec(scope, item, name, vnet, subnet, static_ip, test=False):
         rg = target_resource(scope, psd["targetResourceGroupId"], "Microsoft.Resources/resourceGroups",
                              "TargetResourceGroupNotFound", "target resource group")
         protected = item["azsim"]["disks"]
-        disks = [d["capacityInBytes"] // 1024 ** 3 for d in protected]
+        disks = [{"size_gb": d["capacityInBytes"] // 1024 ** 3, "type": d.get("diskType")} for d in protected]
         return {"name": name, "resource_group_id": rg["id"], "location": scope.vault["location"],
                 "size": psd["targetVmSize"], "os_type": psd["osType"], "os_name": psd.get("osName"),
-                "subnet_id": f"{vnet['id']}/subnets/{subnet}", "static_ip": static_ip, "os_disk_size_gb": disks[0],
-                "data_disks": disks[1:], "disk_type": protected[0].get("diskType"),
+                "subnet_id": f"{vnet['id']}/subnets/{subnet}", "static_ip": static_ip,
+                "os_disk_size_gb": disks[0]["size_gb"], "data_disks": disks[1:], "disk_type": disks[0]["type"],
                 "tags": _tags(psd.get("targetVmTags")), "nic_tags": _tags(psd.get("targetNicTags")),
                 "disk_tags": _tags(psd.get("targetManagedDiskTags")),
                 "computer_name": item["properties"]["friendlyName"],
+                "zone": psd.get("targetAvailabilityZone") or None,
+                "availability_set_id": psd.get("targetAvailabilitySetId") or None,
+                "proximity_placement_group_id": psd.get("targetProximityPlacementGroupId") or None,
+                "license_type": vm_license_type(psd),
+                # Site Recovery's inputs carry no NIC-level NSG, public IP or accelerated networking: the NICs it
+                # creates have none (a client attaches them to the failed-over VM's NICs afterwards).
                 # one NIC per selected vmNic; ip_error: a static IP already in use (checked by capacity_error)
                 **dict(zip(("nics", "ip_error"), siterecovery_rcm_items.failover_nics(scope, item, vnet, test)))}
     rg = target_resource(scope, psd["recoveryAzureResourceGroupId"], "Microsoft.Resources/resourceGroups",
@@ -221,6 +230,25 @@ def _vm_spec(scope, item, name, vnet, subnet, static_ip, test=False):
             "data_disks": disks[1:], "disk_type": managed[0].get("replicaDiskType"),
             "tags": psd.get("targetVmTags") or {}, "nic_tags": psd.get("targetNicTags") or {},
             "disk_tags": psd.get("targetManagedDiskTags") or {}, "computer_name": item["properties"]["friendlyName"]}
+
+
+def vm_license_type(psd):
+    """The failed-over VM's properties.licenseType from the InMageRcm item's licence inputs. licenseType WindowsServer
+    is Azure Hybrid Benefit for Windows Server (VM licenseType Windows_Server). linuxLicenseType LinuxServer is a
+    bring-your-own Linux subscription; Compute names it per distribution (RHEL_BYOS, SLES_BYOS), so it is chosen by
+    the replicated OS name and left unset for any other distribution. The mapping is this simulator's reading of the
+    two APIs' enums (SDK LicenseType / LinuxLicenseType; Compute VirtualMachine.licenseType), not documented by
+    Site Recovery. sqlServerLicenseType is recorded on the item only: the failover creates no
+    Microsoft.SqlVirtualMachine resource (nothing documents that it does)."""
+    if (psd.get("licenseType") or "").lower() == "windowsserver":
+        return "Windows_Server"
+    if (psd.get("linuxLicenseType") or "").lower() == "linuxserver":
+        os_name = (psd.get("osName") or "").lower()
+        if "red hat" in os_name or "rhel" in os_name:
+            return "RHEL_BYOS"
+        if "suse" in os_name or "sles" in os_name:
+            return "SLES_BYOS"
+    return None
 
 
 def _vm_id(spec):

@@ -24,7 +24,7 @@ from .siterecovery_items import (DISK_TYPES, ENABLE_FAILED_ERRORS, ENABLE_HOOKS,
                                  LICENSES, PSD_RENDERERS, PUSH_TASK, UPDATE_HOOKS, UPDATE_TASKS, _start_item_op,
                                  check_choice, check_vm_name, default_vm_name, item_job, push_error_code,
                                  push_error_details, render_point, target_network, target_resource)
-from . import compute
+from . import compute, compute_catalog
 from .siterecovery import job_error
 from .siterecovery_rcm import machine, process_server, run_as_account, site_of_machine
 
@@ -192,6 +192,8 @@ def enable_protection(scope, req, container, fabric, iid):
     if inp.get("targetAvailabilitySetId"):
         target_resource(scope, inp["targetAvailabilitySetId"], "Microsoft.Compute/availabilitySets",
                         "TargetAvailabilitySetNotFound", "target availability set")
+    _check_placement(scope, inp.get("targetAvailabilityZone"), inp.get("targetAvailabilitySetId"),
+                     inp.get("targetVmSize") or facts["size"] or "Standard_D2s_v3")
     if inp.get("targetBootDiagnosticsStorageAccountId"):
         _storage(scope, inp["targetBootDiagnosticsStorageAccountId"], "boot diagnostics storage account")
     tags = {k: _tag_list(inp, k) for k in ("targetVmTags", "seedManagedDiskTags", "targetManagedDiskTags",
@@ -393,8 +395,15 @@ def update_item(scope, req, item):
             patch[key] = check_choice(inp[key], choices, key)
     for key in ("targetVmSize", "targetAvailabilitySetId", "targetAvailabilityZone", "targetProximityPlacementGroupId",
                 "targetBootDiagnosticsStorageAccountId", "targetCapacityReservationGroupId"):
-        if inp.get(key) is not None:
-            patch[key] = inp[key]
+        if inp.get(key) is not None and (inp[key] or key != "targetVmSize"):
+            patch[key] = inp[key] or None  # an empty string removes the setting (availability set / zone)
+    if inp.get("targetAvailabilitySetId"):
+        target_resource(scope, inp["targetAvailabilitySetId"], "Microsoft.Compute/availabilitySets",
+                        "TargetAvailabilitySetNotFound", "target availability set")
+    if {"targetVmSize", "targetAvailabilityZone", "targetAvailabilitySetId"} & set(patch):
+        _check_placement(scope, patch.get("targetAvailabilityZone", psd.get("targetAvailabilityZone")),
+                         patch.get("targetAvailabilitySetId", psd.get("targetAvailabilitySetId")),
+                         patch.get("targetVmSize") or psd["targetVmSize"])
     for key in ("targetVmTags", "targetManagedDiskTags", "targetNicTags"):
         if inp.get(key) is not None:
             patch[key] = _tag_list(inp, key)
@@ -417,6 +426,8 @@ def update_item(scope, req, item):
                 nic[f"{side}SubnetName"] = target_network(scope, nets[side], upd[f"{side}SubnetName"],
                                                           what=f"{side} network")[1]
             wanted = upd.get(f"{side}StaticIPAddress")
+            if wanted and not nets[side]:
+                raise bad("InvalidParameter", f"{side}StaticIPAddress needs the item's {side}NetworkId.")
             if wanted:
                 _check_static_ip(scope, nets[side], nic.get(f"{side}SubnetName") or nic.get("targetSubnetName"),
                                  wanted, f"{side}StaticIPAddress")
@@ -441,6 +452,23 @@ def update_item(scope, req, item):
               "meta": {"type": T_ITEM, "sub": scope.sub, "rg": scope.rg}}
     return _start_item_op(scope, req, item, "UpdateProtection", "UpdateVmProperties",
                           "Update the virtual machine properties", UPDATE_TASKS, action)
+
+
+def _check_placement(scope, zone, avset_id, size):
+    """A target availability zone must be one the vault's region has for the target size (the size's resource SKU
+    locationInfo zones, compute_catalog); a VM is in a zone or in an availability set, never both (Compute)."""
+    if not zone:
+        return
+    location = scope.vault["location"]
+    zones = compute_catalog.zones_for(scope.sim, scope.cloud, size, location)
+    if str(zone) not in zones:
+        raise bad("InvalidParameter", f"targetAvailabilityZone '{zone}' is not an availability zone of '{location}' "
+                                      f"for the virtual machine size '{size}'"
+                                      + (f" (zones: {', '.join(zones)})." if zones else
+                                         " (the size has no availability zones there)."))
+    if avset_id:
+        raise bad("InvalidParameter", "targetAvailabilityZone and targetAvailabilitySetId exclude each other: a "
+                                      "virtual machine is in an availability zone or in an availability set.")
 
 
 def _check_static_ip(scope, network_id, subnet_name, ip, what):
