@@ -33,8 +33,10 @@ def fleet(ep, admin):
     """The RCM vault world, the fleet seeded in Government, and a mirrored target network (production and test
     VNets with the source prefixes) in a target resource group of its own."""
     w = rcmsetup.world(ep, admin)
-    with open(SEED) as fh:
-        admin.seed(json.load(fh))
+    with open(SEED) as fh:  # into the second Government subscription: other tests list the first one's VMs
+        doc = json.load(fh)
+    doc["gov"]["subscription_id"] = w.gov_sub
+    admin.seed(doc)
     pub = ep["clouds"]["public"]
     net = NetworkManagementClient(credential(ep, "public"), pub["subscription_id"], polling_interval=0,
                                   **client_kwargs(ep, "public"))
@@ -49,10 +51,9 @@ def fleet(ep, admin):
         net=net, target_rg=base, vnet=base + "/providers/Microsoft.Network/virtualNetworks/vnet-fleet-eastus",
         test_vnet=base + "/providers/Microsoft.Network/virtualNetworks/vnet-fleet-test",
         compute=ComputeManagementClient(credential(ep, "public"), w.sub, **client_kwargs(ep, "public")),
-        gov_compute=ComputeManagementClient(credential(ep), ep["clouds"]["gov"]["subscription_id"],
-                                            **client_kwargs(ep)),
-        gov_net=NetworkManagementClient(credential(ep), ep["clouds"]["gov"]["subscription_id"], **client_kwargs(ep)),
-        gov_rm=ResourceManagementClient(credential(ep), ep["clouds"]["gov"]["subscription_id"], **client_kwargs(ep)),
+        gov_compute=ComputeManagementClient(credential(ep), w.gov_sub, **client_kwargs(ep)),
+        gov_net=NetworkManagementClient(credential(ep), w.gov_sub, **client_kwargs(ep)),
+        gov_rm=ResourceManagementClient(credential(ep), w.gov_sub, **client_kwargs(ep)),
         servers={})
     return w
 
@@ -154,7 +155,7 @@ def test_seeds_render_as_the_sdk_reads_them(fleet):
 
 def test_sql_vm_get_list_and_404(fleet):
     w = fleet
-    rm, sub = w.extra["gov_rm"], w.ep["clouds"]["gov"]["subscription_id"]
+    rm, sub = w.extra["gov_rm"], w.gov_sub
     rid = f"/subscriptions/{sub}/resourceGroups/{GOV_RG}/providers/{SQL_VM}/"
     for api in ("2022-02-01", "2023-10-01"):
         sql = rm.resources.get_by_id(rid + "vm-sql01", api_version=api)
