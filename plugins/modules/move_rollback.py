@@ -399,13 +399,15 @@ class Rollback(Step):
         view = getattr(self.module, "batch", self.module)  # write_state wants the AnsibleModule's owner
         if machine_map.remove_state(view, state_dir, machine, "comparison"):
             self.result["comparison_removed"] = True
-        if machine_map.read_state(state_dir, machine, "rollback") is not None and not self.changed:
+        earlier = machine_map.read_state(state_dir, machine, "rollback")
+        if earlier is not None and not self.changed:
             return
-        data = {"machine": machine, "rolled_back_at": machine_map.now(), "target_vm_id": vm_id,
-                "removed": self.result.get("removed"), "replication_ended": bool(self.result["replication_ended"]
-                                                                                or evidence),
-                "replication_job": (self.result.get("job") or {}).get("name") or (evidence or {}).get("name"),
-                "source": self.result.get("source")}
+        found = {"target_vm_id": vm_id, "removed": self.result.get("removed"),
+                 "replication_job": (self.result.get("job") or {}).get("name") or (evidence or {}).get("name")}
+        # A resumed run knows less than the one it finishes (the item is gone): keep what that one recorded.
+        data = dict(earlier or {}, **{k: v for k, v in found.items() if v})
+        data.update(machine=machine, rolled_back_at=machine_map.now(), source=self.result.get("source"),
+                    replication_ended=bool(self.result["replication_ended"] or evidence or data.get("replication_ended")))
         machine_map.write_state(view, state_dir, machine, "rollback", data)
 
 

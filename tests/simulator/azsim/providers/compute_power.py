@@ -23,7 +23,7 @@ def _route(action):
     during, final, seconds = ACTIONS[action]
 
     @ROUTER.route("POST", compute.P + "Microsoft.Compute/virtualMachines/{name}/" + action, rtype=compute.VM_TYPE,
-                          api_versions=compute.COMPUTE_VERSIONS)
+                  api_versions=compute.COMPUTE_VERSIONS)
     def power(ctx, req, p):
         require_rg(ctx, p["sub"], p["rg"])
         vm = compute._get(ctx, p, compute.VM_TYPE, "virtualMachines", compute.VM_TYPE)  # pylint: disable=protected-access
