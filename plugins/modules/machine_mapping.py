@@ -374,7 +374,7 @@ class Mapper:
                 extensions = [rest(e) for e in disc.compute.virtual_machine_extensions.list(rg, vm["name"]).value or []]
                 sql = get_or_none(resource.resources.get_by_id,
                                   "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (sub, rg, SQL_VM, vm["name"]),
-                                  SQL_VM_API)
+                                  api_version=SQL_VM_API)
                 sql_license = (rest(sql).get("properties") or {}).get("sqlServerLicenseType") if sql is not None else None
                 out[m["name"]] = mm.source_record(facts, vm, sql_license, extensions, subnets)
         return out

@@ -70,7 +70,7 @@ def test_the_machine_that_arrives_is_the_machine_that_left(sim, tmp_path):
         move_test_network="vnet-fleet-gov-test", move_test_network_resource_group=NET_RG, move_poll_interval=1,
         move_cache_storage_account=CACHE, move_cache_storage_account_resource_group=VAULT_RG,
         move_target_tags={"moved-from": "usgovvirginia"}, move_all_waves_confirm=True,
-        move_test_verify_tasks=[str(HERE / "playbooks" / "same_machine_test_vm.yml")], same_machine_out=str(out))
+        move_test_verify_tasks=[str(HERE / "playbooks" / "tasks" / "same_machine_test_vm.yml")], same_machine_out=str(out))
     move_vars = tmp_path / "move.json"
     move_vars.write_text(json.dumps(move))
     os.chmod(move_vars, 0o600)
