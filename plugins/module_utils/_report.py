@@ -18,6 +18,7 @@ import math
 import re
 
 from ._asr import job_summary, props
+from ._machine_map import BOOKKEEPING_TAG, LICENSE_FROM_SOURCE, MappingError, read_state
 from ._providers import PHASES
 from ._replication import index_by_machine, item_name, item_summary, lookup
 
@@ -294,13 +295,188 @@ def _machine(name, item, jobs, now):
     return row
 
 
-def build(machines, jobs, wave, dependencies=None, generated_at=None, title=None, names=None, aliases=None):
+# -- the machine's plan and its comparison after failover (the move's state directory) ----------------------------
+STATUSES = ("same", "explained", "different")
+_FIELD_LABELS = {
+    "vm_name": "VM name", "size": "Size", "zone": "Availability zone", "availability_set_id": "Availability set",
+    "proximity_placement_group_id": "Proximity placement group", "tags": "Tags", "license_type": "Licence type",
+    "linux_license_type": "Linux licence type", "sql_license_type": "SQL Server licence type",
+    "boot_diagnostics": "Boot diagnostics", "os_disk": "OS disk", "private_ip": "private IP", "public_ip": "public IP",
+    "public_ip_id": "public IP", "network_security_group": "NSG", "network_security_group_id": "NSG",
+    "size_gb": "size (GB)", "sku": "type",
+}
+_BOOKKEEPING_REASON = "the move's own azmove-* tags are bookkeeping, not the machine's: they are not carried"
+
+
+def field_label(field):
+    """'nics[0].private_ip' -> 'NIC 1 private IP', 'data_disks[lun=2]' -> 'Data disk LUN 2', 'size' -> 'Size'."""
+    text = str(field or "")
+    match = re.match(r"^nics\[(\d+)\]\.?(.*)$", text)
+    lun = re.match(r"^data_disks\[lun=(\d+)\]\.?(.*)$", text)
+    if match:
+        head, rest = "NIC %d" % (int(match.group(1)) + 1), match.group(2)
+    elif lun:
+        head, rest = "Data disk LUN %s" % lun.group(1), lun.group(2)
+    else:
+        head, rest = "", text
+    words = [_FIELD_LABELS.get(part, part.replace("_", " ")) for part in rest.split(".") if part]
+    label = " ".join([head] + words if head else words).strip() or text
+    return label[:1].upper() + label[1:]
+
+
+def _name(arm_id):
+    return arm_id.rstrip("/").rsplit("/", 1)[-1] if isinstance(arm_id, str) and arm_id else None
+
+
+def _disk_text(disk):
+    disk = disk or {}
+    size, kind = disk.get("size_gb"), disk.get("sku") or disk.get("type")
+    parts = (["%s GB" % size] if size is not None else []) + ([kind] if kind else [])
+    return " ".join(parts) or None
+
+
+def planned_fields(doc):
+    """A mapping.json side by side: each field of the source VM against its planned target, "same", "explained"
+    (with the mapping's reason) or "different" (what the plan changes without a reason)."""
+    src, tgt = doc.get("source") or {}, doc.get("target") or {}
+    explained = doc.get("explained") or {}
+    overridden = set(doc.get("overridden") or [])
+    out = []
+
+    def add(field, source, target, same, *extra):
+        reasons = [r for r in [explained.get(field)] + list(extra) if r]
+        if not same and not reasons and re.split(r"[\[.]", field)[0] in overridden:
+            reasons = ["set by you"]
+        status = "same" if same else ("explained" if reasons else "different")
+        why = "" if same else ("; ".join(reasons) or "the plan differs from the source and gives no reason")
+        out.append({"field": field, "label": field_label(field), "source": source, "target": target,
+                    "status": status, "why": why})
+
+    add("size", src.get("size"), tgt.get("size"), _lower(src.get("size")) == _lower(tgt.get("size")))
+    zone_s, zone_t = (str(z) if z else None for z in (src.get("zone"), tgt.get("zone")))
+    add("zone", zone_s, zone_t, zone_s == zone_t)
+    for key in ("availability_set_id", "proximity_placement_group_id"):
+        if src.get(key) or tgt.get(key):
+            add(key, _name(src.get(key)), _name(tgt.get(key)), _lower(_name(src.get(key))) == _lower(_name(tgt.get(key))))
+    tags_s, tags_t = src.get("tags") or {}, tgt.get("tags") or {}
+    own = {k: v for k, v in tags_s.items() if not BOOKKEEPING_TAG.match(str(k))}
+    if own == tags_t:
+        add("tags", tags_s, tags_t, tags_s == tags_t, _BOOKKEEPING_REASON)
+    else:  # only the mapping's reason can explain tags added or changed
+        add("tags", tags_s, tags_t, False, *([_BOOKKEEPING_REASON] if explained.get("tags") and own != tags_s else []))
+
+    # Licences: the source's licenseType and Site Recovery's name for the same benefit.
+    windows = _lower(src.get("os_type")) == "windows"
+    key = "linux_license_type" if tgt.get("linux_license_type") or (not windows and not tgt.get("license_type")) else "license_type"
+    lic_t = tgt.get(key)
+    add(key, src.get("license_type"), lic_t,
+        (LICENSE_FROM_SOURCE.get(_lower(src.get("license_type"))) or (None, None))[1] == (None if lic_t == "NoLicenseType" else lic_t))
+    if src.get("sql_license_type") or tgt.get("sql_license_type"):
+        sql_s, sql_t = src.get("sql_license_type"), tgt.get("sql_license_type")
+        add("sql_license_type", sql_s, sql_t, _lower(sql_s) == _lower(sql_t) or (not sql_s and sql_t == "NoLicenseType"))
+    add("boot_diagnostics", bool(src.get("boot_diagnostics")), bool(tgt.get("boot_diagnostics")),
+        bool(src.get("boot_diagnostics")) == bool(tgt.get("boot_diagnostics")))
+
+    targets = [n for n in tgt.get("nics") or [] if isinstance(n, dict)]
+    for i, nic in enumerate(src.get("nics") or []):
+        t = next((n for n in targets if n.get("source_ip") and n.get("source_ip") == nic.get("private_ip")),
+                 targets[i] if i < len(targets) else {})
+        where = "nics[%d]" % i
+        add(where + ".subnet", nic.get("subnet"), t.get("subnet"), _lower(nic.get("subnet")) == _lower(t.get("subnet")))
+        ip, static = nic.get("private_ip"), t.get("static_ip")
+        allocation = _lower(nic.get("allocation")) or "dynamic"
+        add(where + ".private_ip", "%s (%s)" % (ip, allocation) if ip else None,
+            "%s (static)" % static if static else "next free address (dynamic)",
+            (static == ip and allocation == "static") or (not static and not ip), explained.get(where + ".allocation"))
+        for field, key in (("network_security_group", "network_security_group_id"), ("public_ip", "public_ip_id")):
+            if nic.get(key) or t.get(key):
+                add(where + "." + field, _name(nic.get(key)), _name(t.get(key)),
+                    _lower(_name(nic.get(key))) == _lower(_name(t.get(key))))
+        add(where + ".primary", bool(nic.get("primary")), bool(t.get("primary")), bool(nic.get("primary")) == bool(t.get("primary")))
+        if nic.get("accelerated_networking") or t.get("accelerated_networking"):
+            add(where + ".accelerated_networking", bool(nic.get("accelerated_networking")),
+                bool(t.get("accelerated_networking")),
+                bool(nic.get("accelerated_networking")) == bool(t.get("accelerated_networking")))
+
+    disks = [d for d in tgt.get("disks") or [] if isinstance(d, dict)]
+    os_t = next((d for d in disks if d.get("lun") is None), None)
+    add("os_disk", _disk_text(src.get("os_disk")), _disk_text(os_t), _lower(_disk_text(src.get("os_disk"))) == _lower(_disk_text(os_t)))
+    data_s = {d.get("lun"): d for d in src.get("data_disks") or [] if isinstance(d, dict)}
+    data_t = {d.get("lun"): d for d in disks if d.get("lun") is not None}
+    for lun in sorted(set(data_s) | set(data_t), key=lambda x: (not isinstance(x, int), str(x) if not isinstance(x, int) else x)):
+        one, two = _disk_text(data_s.get(lun)), _disk_text(data_t.get(lun))
+        add("data_disks[lun=%s]" % lun, one, two, _lower(one) == _lower(two))
+    return out
+
+
+def compared_fields(doc):
+    """A comparison.json side by side: its fields as the check after failover judged them."""
+    out = []
+    for entry in doc.get("fields") or []:
+        if not isinstance(entry, dict):
+            continue
+        status = entry.get("status") if entry.get("status") in STATUSES else "different"
+        why = str(entry.get("why") or "")
+        if status == "different" and not why and "expected" in entry:
+            why = "planned %s" % value_text(entry.get("expected"))
+        out.append({"field": str(entry.get("field")), "label": field_label(entry.get("field")),
+                    "source": entry.get("source"), "expected": entry.get("expected"), "target": entry.get("target"),
+                    "status": status, "why": why})
+    return out
+
+
+def _attach_state(row, state_dir, name):
+    """The machine's mapping.json and comparison.json in its row: the plan (target, reasons, what the move will not
+    carry), the comparison, and source and target side by side. A file this collection cannot read is said, not fatal:
+    the report is how a person finds out."""
+    row.update(mapping=None, comparison=None, source_target=None, state_error=None)
+    docs = {}
+    try:
+        for key in dict.fromkeys([name, row["name"]]):  # the name asked for, then the item's spelling of it
+            docs = dict((kind, read_state(state_dir, key, kind)) for kind in ("mapping", "comparison"))
+            if any(docs.values()):
+                break
+    except MappingError as exc:
+        row["state_error"] = str(exc)
+        return
+    mapping, comparison = docs.get("mapping"), docs.get("comparison")
+    try:
+        if mapping:
+            row["mapping"] = {
+                "computed_at": mapping.get("computed_at"), "target": dict(mapping.get("target") or {}),
+                "overridden": list(mapping.get("overridden") or []), "explained": dict(mapping.get("explained") or {}),
+                "not_carried": [{"kind": n.get("kind"), "what": n.get("what"), "action": n.get("action")}
+                                for n in mapping.get("not_carried") or [] if isinstance(n, dict)]}
+        if comparison:
+            fields = compared_fields(comparison)
+            row["comparison"] = {
+                "compared_at": comparison.get("compared_at"), "target_vm_id": comparison.get("target_vm_id"),
+                "fields": list(comparison.get("fields") or []), "accepted": bool(comparison.get("accepted")),
+                "differences": sum(1 for f in fields if f["status"] == "different")}
+        elif mapping:
+            fields = planned_fields(mapping)
+        else:
+            return
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        row.update(mapping=None, comparison=None, state_error="The state files of %s cannot be shown: %s" % (name, exc))
+        return
+    counts = dict((status, sum(1 for f in fields if f["status"] == status)) for status in STATUSES)
+    row["source_target"] = {"basis": "compared" if comparison else "planned", "fields": fields, "counts": counts}
+    if comparison and counts["different"] and not row["comparison"]["accepted"]:
+        row["blockers"].append("%d field%s of the target differ%s from the plan (see Source and target): roll back, or "
+                               "accept with move_accept_differences: true" % (
+                                   counts["different"], "" if counts["different"] == 1 else "s",
+                                   "s" if counts["different"] == 1 else ""))
+
+
+def build(machines, jobs, wave, dependencies=None, generated_at=None, title=None, names=None, aliases=None, state_dir=None):
     """The report of a wave.
 
     ``machines``: the vault's replicated items (REST dicts, one list read); ``jobs``: the vault's jobs (REST dicts or
     ``job_summary`` results, one list read); ``wave``: {"vault", "resource_group"} or a name; ``dependencies``: the
     ``dependencies`` result of source_vm_info; ``names``: the machines of the wave (default every item); ``aliases``:
-    {name: the guest's host name}, the name jobs know a machine by once its replicated item is gone."""
+    {name: the guest's host name}, the name jobs know a machine by once its replicated item is gone; ``state_dir``:
+    the move's per-machine state directory, whose mapping.json and comparison.json each machine's row shows."""
     generated = generated_at or utc_now()
     now = parse_time(generated) or datetime.datetime.now(datetime.timezone.utc)
     by_name = index_by_machine(machines or [])
@@ -317,6 +493,8 @@ def build(machines, jobs, wave, dependencies=None, generated_at=None, title=None
         friendly = _lower(props(item).get("friendlyName")) if item else ""
         alias = _lower((aliases or {}).get(name))
         rows.append(_machine(name, item, by_jobs.get(_lower(name)) or by_jobs.get(friendly) or by_jobs.get(alias, []), now))
+        if state_dir:
+            _attach_state(rows[-1], state_dir, name)
     rows.sort(key=lambda r: _lower(r["name"]))
     counts = {}
     for row in rows:
@@ -387,6 +565,13 @@ ul { margin: 0; padding-left: 18px; }
 table#timings { width: auto; } table#timings td { white-space: nowrap; }
 pre { background: #f8fafc; border: 1px solid #e5e7eb; padding: 8px; overflow: auto; }
 svg { max-width: 100%; height: auto; border: 1px solid #e5e7eb; background: #fff; }
+details.st { border: 1px solid #e5e7eb; border-radius: 6px; margin: 4px 0; padding: 4px 8px; }
+details.st > summary { cursor: pointer; } details.st table { margin: 6px 0; }
+table.st td { overflow-wrap: anywhere; } table.st td:first-child { white-space: nowrap; }
+tr.st-different td { background: #fee2e2; } tr.st-explained td { background: #fefce8; }
+.mark { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 12px; background: #e5e7eb; }
+.mark-same { background: #dcfce7; color: #14532d; } .mark-explained { background: #fde68a; color: #713f12; }
+.mark-different { background: #b91c1c; color: #fff; font-weight: 600; }
 """
 
 
@@ -458,6 +643,97 @@ def _rpo_text(seconds):
     return "-" if seconds is None else duration_text(seconds)
 
 
+def value_text(value):
+    """A field's value in words: none, yes/no, k=v lists, an ARM id by its name."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join("%s=%s" % (k, "" if v is None else v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value_text(v) for v in value)
+    text = str(value)
+    return _name(text) if text.lower().startswith("/subscriptions/") else text
+
+
+def _st_summary(row):
+    st = row.get("source_target") or {}
+    counts = st.get("counts") or {}
+    parts = []
+    if st:
+        parts.append("%s: %d same, %d explained, %s" % (
+            "target as compared after failover" if st.get("basis") == "compared" else "planned target",
+            counts.get("same", 0), counts.get("explained", 0),
+            '<span class="bad">%d different</span>' % counts["different"] if counts.get("different") else "0 different"))
+        if row.get("comparison") and row["comparison"].get("accepted") and counts.get("different"):
+            parts.append("differences accepted")
+    if row.get("mapping"):
+        count = len(row["mapping"].get("not_carried") or [])
+        parts.append("%d thing%s the move will not carry" % (count, "" if count == 1 else "s"))
+    if row.get("state_error"):
+        parts.append('<span class="bad">state files unreadable</span>')
+    return "; ".join(parts)
+
+
+def _st_details(row):
+    """One machine's source and target side by side, in a <details> that is open only when something differs."""
+    st = row.get("source_target") or {}
+    counts = st.get("counts") or {}
+    opened = " open" if counts.get("different") or row.get("state_error") else ""
+    out = ['<details class="st" data-machine="%s"%s><summary><strong>%s</strong> &middot; %s</summary>' % (
+        esc(row["name"]), opened, esc(row["name"]), _st_summary(row))]
+    if row.get("state_error"):
+        out.append('<p class="bad">%s</p>' % esc(row["state_error"]))
+    if st.get("fields"):
+        when = (row.get("comparison") or {}).get("compared_at") if st.get("basis") == "compared" else \
+            (row.get("mapping") or {}).get("computed_at")
+        out.append('<table class="st"><tr><th>Field</th><th>Source</th><th>Target (%s)</th><th>Status</th></tr>' % (
+            esc("as compared %s" % (_time_text(when) or "") if st.get("basis") == "compared"
+                else "planned %s" % (_time_text(when) or "")).strip()))
+        for field in st["fields"]:
+            status = field.get("status") if field.get("status") in STATUSES else "different"
+            out.append('<tr class="st-%s" data-field="%s"><td>%s</td><td>%s</td><td>%s</td>'
+                       '<td><span class="mark mark-%s">%s</span>%s</td></tr>' % (
+                           status, esc(field.get("field")), esc(field.get("label")), esc(value_text(field.get("source"))),
+                           esc(value_text(field.get("target"))), status, status,
+                           " %s" % esc(field["why"]) if field.get("why") else ""))
+        out.append("</table>")
+    if row.get("mapping") is not None:
+        carried = row["mapping"].get("not_carried") or []
+        if carried:
+            out.append('<p class="nc-title">What the move will not carry, and what to do:</p><ul class="not-carried">')
+            for entry in carried:
+                out.append('<li data-kind="%s"><strong>%s</strong> <span class="muted">(%s)</span>: %s</li>' % (
+                    esc(entry.get("kind")), esc(entry.get("what")), esc((entry.get("kind") or "").replace("_", " ")),
+                    esc(entry.get("action"))))
+            out.append("</ul>")
+        else:
+            out.append('<p class="muted">Nothing found that the move will not carry.</p>')
+    out.append("</details>")
+    return "".join(out)
+
+
+def _source_target_section(rows):
+    """Each machine's source and target side by side, from the move's state directory; nothing when the report was
+    made without one."""
+    if not any("source_target" in row for row in rows):
+        return ""
+    shown = [r for r in rows if r.get("source_target") or r.get("state_error") or r.get("mapping")]
+    missing = [r["name"] for r in rows if r not in shown]
+    compared = sum(1 for r in shown if (r.get("source_target") or {}).get("basis") == "compared")
+    differing = sum(1 for r in shown if ((r.get("source_target") or {}).get("counts") or {}).get("different"))
+    out = ['<h2>Source and target</h2><div id="source-target">',
+           '<p class="meta">%d machines planned, %d of them compared after failover; %s. Open a machine to see each '
+           "field.</p>" % (len(shown), compared, '<span class="bad">%d with differences</span>' % differing
+                          if differing else "none with differences")]
+    out.extend(_st_details(row) for row in shown)
+    if missing:
+        out.append('<p class="muted">No plan yet (prepare writes one): %s</p>' % esc(", ".join(missing)))
+    out.append("</div>")
+    return "".join(out)
+
+
 def render_html(report):
     """The report as one HTML page that needs nothing else: inline CSS, inline SVG, no script, no external URL."""
     wave = report["wave"]
@@ -498,12 +774,19 @@ def render_html(report):
         extra = [x for x in (target.get("vm_size"), target.get("resource_group"), target.get("network")) if x]
         if extra:
             target_text += '<br><span class="muted">%s</span>' % esc(", ".join(extra))
+        different = ((row.get("source_target") or {}).get("counts") or {}).get("different")
+        if different:
+            target_text += '<br><span class="bad">%d different from %s</span>' % (
+                different, "the plan" if row["source_target"].get("basis") == "compared" else "the source")
         out.append('<tr data-machine="%s"><td class="name">%s</td><td class="phase-cell">%s</td><td>%s</td><td>%s</td><td>%s</td>'
                    "<td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
                        esc(row["name"]), _name_cell(row), _phase_badge(row["phase"]), esc(row["next_step"] or "-"),
                        _health_cell(row), _progress_cell(row), esc(_rpo_text(row["rpo_seconds"])),
                        esc(_time_text(row["last_recovery_point"]) or "-"), _tfo_cell(row), target_text))
     out.append("</table>")
+    side_by_side = _source_target_section(report["machines"])
+    if side_by_side:
+        out.append(side_by_side)
     out.append("<h2>Steps and their timings</h2>")
     out.append(_timings_table(report["machines"]))
 

@@ -21,6 +21,11 @@ description:
     C(initial replication at 40 %), C(test failover pending cleanup) or C(replication unhealthy) with Azure's error.
   - With O(dependencies), the page draws what the machines depend on (the dependency analysis of
     M(azmove.site_recovery.source_vm_info)) and lists the resources shared with machines outside the wave.
+  - With O(state_dir), each machine's source and target side by side - size, zone, tags, every NIC (subnet, private
+    IP static or dynamic, NSG, public IP, primary), disks and licence types - from its plan (C(mapping.json) of
+    M(azmove.site_recovery.machine_mapping)) before failover and as compared after it (C(comparison.json) of
+    M(azmove.site_recovery.moved_vm)); each field same, explained (with the reason) or different (highlighted, with
+    the reason); and what the move will not carry, with what to do about it.
   - The page works offline - inline styles and an inline SVG picture, no script, no link to anything outside it.
   - Reads the vault twice in all, whatever the number of machines - one paged list of replicated items and one of jobs.
   - The files are replaced atomically, only when what they say changed - the time the report was made, and the RPO
@@ -73,6 +78,12 @@ options:
   title:
     description: Title of the page. Default C(Wave status) followed by the vault's name.
     type: str
+  state_dir:
+    description:
+      - The move's per-machine state directory (the playbooks' C(move_state_dir)), whose C(<machine>/mapping.json) and
+        C(<machine>/comparison.json) the report shows. A machine without them is reported as without O(state_dir);
+        a file that cannot be read is said in that machine's section, and the report is still written.
+    type: path
 notes:
   - Initial replication has no job of its own; its start is the end of the enable job (or the time the provider's
     disks give) and Azure does not say when it ended, only that progress reached 100 %.
@@ -98,6 +109,7 @@ EXAMPLES = r"""
     machines: [vm-app-win01, vm-app-win02, vm-app-lnx01]
     dependencies: "{{ wave1_sources.dependencies }}"
     dest: /srv/move/reports
+    state_dir: /srv/move/reports/machines
     name: wave-1
     title: Wave 1 - application servers
   register: report
@@ -177,6 +189,24 @@ report:
               (the last attempt's times).
           type: list
           elements: dict
+        mapping:
+          description:
+            - With O(state_dir) - the machine's plan (computed_at, target, overridden, explained (field - reason) and
+              not_carried (kind, what, action)), or null when it has none.
+          type: dict
+        comparison:
+          description:
+            - With O(state_dir) - the comparison after failover (compared_at, target_vm_id, fields, differences,
+              accepted), or null before failover.
+          type: dict
+        source_target:
+          description:
+            - With O(state_dir) - basis (V(planned) or V(compared)), fields (field, label, source, target, status
+              V(same), V(explained) or V(different), why) and counts per status; null without a plan.
+          type: dict
+        state_error:
+          description: With O(state_dir) - why the machine's state files could not be read, or null.
+          type: str
     dependencies:
       description: The dependency analysis given in O(dependencies), or null.
       type: dict
@@ -277,6 +307,7 @@ def main():
             dest=dict(type="path", required=True),
             name=dict(type="str", default="wave-report"),
             title=dict(type="str"),
+            state_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -292,7 +323,7 @@ def main():
         jobs = sr.list("replication_jobs")
         report = build(items, jobs, {"vault": p["vault"], "resource_group": p["resource_group"]},
                        dependencies=p["dependencies"], title=p["title"] or "Wave status: %s" % p["vault"],
-                       names=p["machines"], aliases=p["computer_names"])
+                       names=p["machines"], aliases=p["computer_names"], state_dir=p["state_dir"])
         old = unchanged(report, html_path, json_path)
         if old is not None:
             module.exit(False, report=old, html_path=html_path, json_path=json_path, connection=module.connection().describe())
