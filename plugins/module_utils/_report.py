@@ -463,8 +463,8 @@ def _attach_state(row, state_dir, name):
     counts = dict((status, sum(1 for f in fields if f["status"] == status)) for status in STATUSES)
     row["source_target"] = {"basis": "compared" if comparison else "planned", "fields": fields, "counts": counts}
     if comparison and counts["different"] and not row["comparison"]["accepted"]:
-        row["blockers"].append("%d field%s of the target differ%s from the plan (see Source and target): roll back, or "
-                               "accept with move_accept_differences: true" % (
+        row["blockers"].append("%d field%s of the target differ%s from the plan (see Source and target): roll back before "
+                               "commit, or accept them with move_accept_differences: true" % (
                                    counts["different"], "" if counts["different"] == 1 else "s",
                                    "s" if counts["different"] == 1 else ""))
 
@@ -723,10 +723,10 @@ def _source_target_section(rows):
     missing = [r["name"] for r in rows if r not in shown]
     compared = sum(1 for r in shown if (r.get("source_target") or {}).get("basis") == "compared")
     differing = sum(1 for r in shown if ((r.get("source_target") or {}).get("counts") or {}).get("different"))
+    differing = '<span class="bad">%d with differences</span>' % differing if differing else "none with differences"
     out = ['<h2>Source and target</h2><div id="source-target">',
            '<p class="meta">%d machines planned, %d of them compared after failover; %s. Open a machine to see each '
-           "field.</p>" % (len(shown), compared, '<span class="bad">%d with differences</span>' % differing
-                          if differing else "none with differences")]
+           "field.</p>" % (len(shown), compared, differing)]
     out.extend(_st_details(row) for row in shown)
     if missing:
         out.append('<p class="muted">No plan yet (prepare writes one): %s</p>' % esc(", ".join(missing)))

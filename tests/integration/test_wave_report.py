@@ -128,3 +128,32 @@ def test_the_page_in_a_browser_shows_each_machine_its_phase_the_counts_and_the_p
     png = report_browser.screenshot(page, tmp_path / "wave-1.png")
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30000, len(data)
+
+
+def test_the_side_by_side_section_in_a_browser(tmp_path):
+    """A machine's plan side by side in Chromium: collapsed when nothing differs, open with the difference highlighted
+    when something does, a hostile tag value shown as text, and still nothing reached outside the page."""
+    assert report_browser.find_chromium(), "Chromium is needed (Debian package chromium; make integration installs it)"
+    sys.path.insert(0, str(ROOT / "tests" / "unit"))
+    import test_report_side_by_side as side  # noqa: E402  (its realistic mapping)
+    from ansible_collections.azmove.site_recovery.plugins.module_utils import _report
+
+    state = tmp_path / "machines"
+    side.write_mapping(state, "vm-same")
+    odd = side.write_mapping(state, "vm-odd")
+    odd["target"]["disks"][1]["size_gb"] = 32
+    side.mm.write_state(side.FakeModule(), str(state), "vm-odd", "mapping", odd)
+    page = tmp_path / "side.html"
+    page.write_text(_report.render_html(_report.build([], [], side.WAVE, generated_at=side.GENERATED,
+                                                      names=["vm-same", "vm-odd", "vm-none"], state_dir=str(state))))
+    text = page.read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text, re.I) and "<script" not in text.lower()
+    dom = report_browser.dump_dom(str(page))
+    assert "<script" not in dom.lower() and "&lt;script&gt;" in dom
+    assert re.search(r'<details class="st" data-machine="vm-same">', dom)
+    odd_section = re.search(r'<details class="st" data-machine="vm-odd" open="">(.*?)</details>', dom, re.S)
+    assert odd_section, "the machine with a difference is not open"
+    assert re.search(r'<tr class="st-different" data-field="data_disks\[lun=0\]">.*?64 GB.*?32 GB', odd_section.group(1), re.S)
+    assert "No plan yet (prepare writes one): vm-none" in dom
+    png = report_browser.screenshot(str(page), tmp_path / "side.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
