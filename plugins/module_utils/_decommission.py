@@ -15,6 +15,8 @@ next run: it finds the tagged leftovers although nothing refers to them any more
 
 from __future__ import annotations
 
+import re
+
 from ._asr import lower, name_of, props  # noqa: F401  (re-exported: the modules use them from here)
 
 KINDS = ("nics", "disks", "public_ips", "nsgs")
@@ -193,3 +195,48 @@ def as_diff(planned):
     after = {kind: [k["id"] for k in planned["kept"] if k["kind"] == kind] for kind in KINDS}
     after["vm"] = []
     return before, after
+
+
+# -- the moved machine's comparison after failover (the move's state directory) ----------------------------------
+NIC_FIELD = re.compile(r"^nics\[(\d+)\]\.(network_security_group|public_ip)$")
+
+
+def check_comparison(machine, comparison, accept=False):
+    """Refuse when the machine's comparison after failover (comparison.json, or None when there is none) has
+    differences from its plan that nobody accepted: the source may be the only copy of what the target lacks."""
+    if not comparison or accept or comparison.get("accepted"):
+        return
+    different = [f for f in comparison.get("fields") or [] if isinstance(f, dict) and f.get("status") == "different"]
+    if not different and not comparison.get("differences"):
+        return
+    raise Refused("Refusing to decommission the source of %s: its target VM differs from the plan in %d field%s "
+                  "(comparison.json of the cutover): %s. Fix the target (or roll the machine back), or set "
+                  "accept_differences (move_accept_differences: true) to decommission anyway." % (
+                      machine, len(different) or comparison.get("differences"), "" if len(different) == 1 else "s",
+                      "; ".join("%s: %s" % (f.get("field"), f.get("why") or "different") for f in different)
+                      or "see its comparison"))
+
+
+def keep_unattached(planned, comparison, mapping):
+    """Keep each source NSG and public IP whose counterpart the comparison shows not attached to the moved VM's NIC
+    (its field is different): deleting it would lose the only copy of that firewall or address. Changes ``planned``."""
+    if not comparison:
+        return planned
+    source_nics = ((mapping or {}).get("source") or {}).get("nics") or []
+    for field in comparison.get("fields") or []:
+        match = NIC_FIELD.match(str((field or {}).get("field") or ""))
+        if not match or field.get("status") != "different":
+            continue
+        index, what = int(match.group(1)), match.group(2)
+        kind, key = ("nsgs", "network_security_group_id") if what == "network_security_group" else ("public_ips", "public_ip_id")
+        source_id = (source_nics[index] if index < len(source_nics) else {}).get(key)
+        wanted = [i for i in planned["delete"][kind] if (source_id and lower(i) == lower(source_id))
+                  or (not source_id and field.get("source") and lower(name_of(i)) == lower(field["source"]))]
+        for arm_id in wanted:
+            planned["delete"][kind].remove(arm_id)
+            planned["kept"].append({"kind": kind, "id": arm_id, "reason": (
+                "the moved VM's NIC %d has no %s %s attached (comparison after failover: %s); kept so it is not lost: "
+                "attach it in the target (moved_vm) and run again" % (
+                    index + 1, "network security group" if kind == "nsgs" else "public IP", field.get("expected") or
+                    "copy", field.get("why") or "different"))})
+    return planned

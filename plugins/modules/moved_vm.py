@@ -282,7 +282,8 @@ def act(module):
         doc = {"schema": mm.SCHEMA, "machine": machine, "compared_at": mm.now(), "target_vm_id": actual.get("id") or vm_id,
                "fields": fields, "differences": len(diffs), "accepted": bool(p["accept_differences"])}
         write = not cmp.same_comparison(old, doc)
-        path = mm.write_state(module, p["state_dir"], machine, "comparison", doc) if write else \
+        # write_state wants the AnsibleModule's owner: a batch's machine view is not one.
+        path = mm.write_state(getattr(module, "batch", module), p["state_dir"], machine, "comparison", doc) if write else \
             mm.state_path(p["state_dir"], machine, "comparison")
         result = dict(fields=fields, differences=len(diffs), accepted=doc["accepted"], target_vm_id=doc["target_vm_id"],
                       path=path, aligned=[{k: c[k] for k in ("nic", "nic_id", "what", "id")} for c in todo],

@@ -34,6 +34,11 @@ description:
   - "With O(leftovers=true) and no VM named, the task finishes every such interrupted run at once: it finds the
     resources tagged C(azmove-decommission) whose VM is gone, checks each machine's guards as above, and deletes
     them. This is what a playbook needs once the VMs it was deleting have left its inventory."
+  - "With O(state_dir), the machine's comparison after failover (C(<machine>/comparison.json), written by
+    M(azmove.site_recovery.moved_vm) in the cutover) is a guard too: a machine whose target VM differs from its plan,
+    differences nobody accepted, is refused, the differences named, unless O(accept_differences=true). And whatever
+    is accepted, a source NSG or public IP whose counterpart the comparison shows not attached to the moved VM's NIC
+    is never deleted: it is listed under RV(kept), with why. A machine without a comparison is not held back."
 author:
   - azmove maintainers (@azmove)
 requirements:
@@ -99,6 +104,17 @@ options:
     description: Seconds to wait at most for each delete; the task fails naming the resource when they run out.
     type: int
     default: 1800
+  state_dir:
+    description:
+      - The move's per-machine state directory (the playbooks' C(move_state_dir)), where the machine's
+        C(mapping.json) and C(comparison.json) are (its directory is named like the replicated machine).
+    type: path
+  accept_differences:
+    description:
+      - Decommission a machine whose comparison after failover has differences nobody accepted. A source NSG or
+        public IP the moved VM lacks is still kept.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -216,6 +232,7 @@ source_connection:
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _decommission as dc
+from ansible_collections.azmove.site_recovery.plugins.module_utils import _machine_map as mm
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, plain, resource_id_problem, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import committed_earlier, find_item, vm_facts
@@ -377,6 +394,18 @@ def guards(module, machine, computer_name=None):
     return facts
 
 
+def move_state(module, machine):
+    """(comparison, mapping) of the machine from state_dir; (None, None) without state_dir or files."""
+    p = module.params
+    if not p["state_dir"]:
+        return None, None
+    try:
+        return (mm.read_state(p["state_dir"], machine, "comparison"), mm.read_state(p["state_dir"], machine, "mapping"))
+    except mm.MappingError as exc:
+        module.fail("Refusing to decommission the source of %s: %s Nothing was deleted." % (machine, exc))
+    return None, None  # not reached
+
+
 def main():
     module = AzureModule(
         vault_spec(
@@ -391,6 +420,8 @@ def main():
             confirm=dict(type="bool", default=False),
             delete=dict(type="list", elements="str", choices=list(dc.KINDS), default=list(dc.KINDS)),
             wait_timeout=dict(type="int", default=1800),
+            state_dir=dict(type="path"),
+            accept_differences=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
         mutually_exclusive=[("name", "vm_id")],
@@ -425,11 +456,14 @@ def main():
         for vm_id in work.orphaned_vm_ids():
             found, subnet_nsgs = work.gather(vm_id)
             planned = dc.plan(vm_id, found, p["delete"], subnet_nsgs)
+            comparison, mapping = move_state(module, dc.name_of(vm_id))
+            dc.keep_unattached(planned, comparison, mapping)
             if dc.nothing_to_do(planned):  # only kept resources carry the tag
                 continue
             entry = dict(source_vm_id=vm_id, deleted=dict(planned["delete"], vm=[]), kept=planned["kept"], machine=None)
             try:
                 entry["machine"] = guards(module, dc.name_of(vm_id), dc.host_name(found))
+                dc.check_comparison(dc.name_of(vm_id), comparison, p["accept_differences"])
             except dc.Refused as exc:
                 module.fail(str(exc), **dict(result, deleted={kind: [] for kind in ("vm",) + dc.KINDS}, kept=[]))
             result["leftovers"].append(entry)
@@ -452,6 +486,8 @@ def main():
         result = dict(source_vm_id=vm_id, connection=module.connection().describe(), source_connection=src.describe())
         found, subnet_nsgs = work.gather(vm_id)
         planned = dc.plan(vm_id, found, p["delete"], subnet_nsgs)
+        comparison, mapping = move_state(module, machine)
+        dc.keep_unattached(planned, comparison, mapping)
         planned["kept"] += dc.unmanaged_disks(found["vm"])
         deleted = dict(planned["delete"], vm=[planned["delete"]["vm"]] if planned["delete"]["vm"] else [])
         result.update(deleted=deleted, kept=planned["kept"])
@@ -460,6 +496,7 @@ def main():
             module.exit(False, machine=None, **result)
         try:
             result["machine"] = guards(module, machine, dc.host_name(found))
+            dc.check_comparison(machine, comparison, p["accept_differences"])
         except dc.Refused as exc:
             module.fail(str(exc), **dict(result, deleted={kind: [] for kind in deleted}))
         if not module.check_mode:

@@ -198,3 +198,26 @@ def test_a_rerun_with_the_same_result_rewrites_nothing():
     again = dict(copy.deepcopy(first), compared_at="2026-01-02T00:00:00Z")
     assert cmp.same_comparison(first, again)
     assert not cmp.same_comparison(first, dict(again, accepted=True))
+
+
+# -- decommission reads the comparison ---------------------------------------------------------------------------------
+def test_decommission_refuses_unaccepted_differences_and_keeps_what_the_target_lacks():
+    import pytest  # pylint: disable=import-outside-toplevel
+    from ansible_collections.azmove.site_recovery.plugins.module_utils import _decommission as dc  # pylint: disable=import-outside-toplevel
+
+    doc = plan()
+    actual = failed_over(doc, nsgs=False)
+    fields = cmp.compare(doc, actual)
+    comparison = {"schema": 1, "machine": "vm-web01", "fields": fields, "differences": len(cmp.differences(fields)),
+                  "accepted": False}
+    with pytest.raises(dc.Refused, match="nics\\[0\\].network_security_group"):
+        dc.check_comparison("vm-web01", comparison)
+    dc.check_comparison("vm-web01", comparison, accept=True)
+    dc.check_comparison("vm-web01", dict(comparison, accepted=True))
+    dc.check_comparison("vm-web01", None)  # moved before comparisons existed: not held back
+
+    nsg, pip = doc["source"]["nics"][0]["network_security_group_id"], doc["source"]["nics"][0]["public_ip_id"]
+    planned = {"delete": {"vm": "vm", "nics": ["nic0"], "disks": [], "public_ips": [pip], "nsgs": [nsg]}, "kept": []}
+    dc.keep_unattached(planned, comparison, doc)
+    assert planned["delete"]["nsgs"] == [] and planned["delete"]["public_ips"] == [pip]  # the public IP is attached
+    assert planned["kept"][0]["id"] == nsg and "has no network security group nsg-web-nic attached" in planned["kept"][0]["reason"]
