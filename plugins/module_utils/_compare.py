@@ -252,9 +252,9 @@ def compare(mapping, actual, pending=None):
                 continue
             if wanted:
                 as_planned = _lower(has) == _lower(wanted)
-                why = ("NIC %s has %s %s, not the planned %s; it was attached in the target and is not replaced: "
-                       "attach %s yourself, or accept the difference" % (nic.get("name"), what, name_of(has), name_of(wanted),
-                                                                        name_of(wanted))) if has else None
+                why = None if not has else (
+                    "NIC %s has %s %s, not the planned %s; it was attached in the target and is not replaced: attach %s "
+                    "yourself, or accept the difference" % (nic.get("name"), what, name_of(has), name_of(wanted), name_of(wanted)))
             else:  # nothing planned: one someone attached in the target is theirs, and fine
                 as_planned, why = True, None
             f.add(where + "." + field, name_of(had), name_of(wanted), name_of(has),
