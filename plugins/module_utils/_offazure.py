@@ -86,6 +86,9 @@ def machine_summary(machine, site_id, kind):
         "discovery_type": "OffAzure %s site" % kind,
         "agent_installed": None,
         "readiness_errors": [e.get("message") for e in p.get("errors") or [] if isinstance(e, dict)],
+        # The disks the appliance found (their uuid is the diskId InMageRcm's per-disk input names).
+        "disks": [{"id": d.get("uuid"), "name": d.get("name"), "lun": d.get("lun"),
+                   "size_bytes": d.get("maxSizeInBytes")} for d in p.get("disks") or [] if isinstance(d, dict)],
     }
 
 

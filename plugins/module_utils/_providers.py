@@ -496,8 +496,14 @@ class Modernized(Classic):
             "targetSubnetName": spec["target_subnet_id"].rstrip("/").rsplit("/", 1)[-1],
             "targetVmName": spec["target_vm_name"],
             "multiVmGroupName": spec.get("multi_vm_group") or spec["target_vm_name"],
-            "disksDefault": {"diskType": spec.get("disk_type") or "Standard_LRS", "logStorageAccountId": spec["log_storage_account_id"]},
         }
+        if spec.get("disks"):
+            # Each disk with its own type (InMageRcmDiskInput), as the source had it.
+            details["disksToInclude"] = [{"diskId": d["id"], "diskType": d["type"],
+                                          "logStorageAccountId": spec["log_storage_account_id"]} for d in spec["disks"]]
+        else:
+            details["disksDefault"] = {"diskType": spec.get("disk_type") or "Standard_LRS",
+                                       "logStorageAccountId": spec["log_storage_account_id"]}
         if spec.get("test_network_id"):
             details["testNetworkId"] = spec["test_network_id"]
             details["testSubnetName"] = spec.get("test_subnet") or details["targetSubnetName"]

@@ -661,6 +661,7 @@ class Replication:
             target_subnet_id=subnet_id,
             log_storage_account_id=storage_id,
             disk_type=p["disk_type"],
+            disks=self.disk_types(),
             target_vm_name=vm_name,
             target_vm_size=p["target_vm_size"],
             availability_set_id=p["availability_set"],
@@ -673,6 +674,24 @@ class Replication:
             multi_vm_group=p["multi_vm_group"],
             tags=p["tags"],
         )
+
+    def disk_types(self):
+        """Each discovered disk with the type its source disk has, from the machine's mapping (OS disk first, then the
+        data disks by LUN, matched to the appliance's disks by their order and checked by size); None - one type for
+        every disk (disk_type) - when there is no mapping, or its disks cannot be matched one to one."""
+        planned = self.p.get("planned_disks") or []
+        found = (self.protectable or {}).get("disks") or [] if self.provider.name == "modernized" else []
+        if not planned or not found:
+            return None
+        found = sorted(found, key=lambda d: (d.get("lun") is None, d.get("lun") or 0))
+        gib = 1024 ** 3
+        if len(found) != len(planned) or not all(d.get("id") for d in found) or any(
+                d.get("size_bytes") and w.get("size_gb") and abs(d["size_bytes"] / gib - w["size_gb"]) > 1
+                for d, w in zip(found, planned)):
+            self.module.warn("%s: the appliance found %d disk(s) that do not match the %d of its source VM one to one; "
+                             "every disk gets disk_type %s." % (self.p["name"], len(found), len(planned), self.p["disk_type"]))
+            return None
+        return [{"id": d["id"], "type": w.get("type") or self.p["disk_type"]} for d, w in zip(found, planned)]
 
     def run_as_account(self):
         """The push-install account: for a machine the appliance found, the one its site holds (the machine's own
@@ -972,6 +991,7 @@ class Replication:
 PER_MACHINE = ("name", "ip_addresses", "fqdn", "computer_name", "source_vm_id", "run_as_account", "target_subnet",
                "test_subnet", "target_vm_name", "target_vm_size", "license_type", "availability_zone",
                "sql_license_type", "linux_license_type", "nics", "tags")
+DISK_TYPES = ("Standard_LRS", "StandardSSD_LRS", "Premium_LRS")
 NIC_OPTIONS = dict(source_ip=dict(type="str", required=True), primary=dict(type="bool", default=False),
                    subnet=dict(type="str"), static_ip=dict(type="str"), test_subnet=dict(type="str"),
                    test_static_ip=dict(type="str"))
@@ -1000,6 +1020,9 @@ def apply_mapping(module):
         if not p.get(option) and target.get(key):
             p[option] = target[key]
     p["tags"] = dict(target.get("tags") or {}, **(p.get("tags") or {}))
+    # A type Site Recovery cannot give a replica disk (zone-redundant, Ultra) gets the task's disk_type.
+    p["planned_disks"] = [dict(d, type=d.get("type") if d.get("type") in DISK_TYPES else None)
+                          for d in target.get("disks") or []]
     nics = target.get("nics") or []
     if not p.get("nics") and nics:
         p["nics"] = [{k: n.get(k) for k in NIC_OPTIONS} for n in nics]
