@@ -156,3 +156,59 @@ def test_the_machine_that_arrives_is_the_machine_that_left(sim, tmp_path):
         assert all(c["changed"] == 0 for c in recap(done.output).values()), (phase, recap(done.output))
     written = all_writes(admin, mark)
     assert written == [], [(r["method"], r["path"]) for r in written]
+
+
+def test_a_machine_whose_comparison_fails_is_rolled_back_and_moves_later(sim, tmp_path):
+    """After failover the target VM is not what was planned (here: the plan is changed behind the move's back, a tag
+    the VM cannot have): cutover does not commit it and fails the host with the difference; rollback (confirmed)
+    leaves the source running and no target VM; with the plan made again, the machine moves cleanly."""
+    endpoints, admin = sim
+    runner = Runner(endpoints, tmp_path)
+    name, ip = "vm-drift01", "10.20.1.30"
+    seed = dict(seeded_vms()["vm-tagged01"], name=name, computer_name="drift01",
+                nics=[{"subnet": "snet-web", "private_ip": ip, "allocation": "Static"}], tags={"move-wave": "18"})
+    admin.seed({"gov": {"virtual_machines": [seed]}})
+    inventory = tmp_path / "fleet.azure_vms.yml"
+    inventory.write_text(yaml.safe_dump(demo_fleet.inventory(endpoints, tags={"move-wave": "18"})))
+    os.chmod(inventory, 0o600)
+    move = demo_fleet.move_variables(
+        endpoints, tmp_path / "reports", PASSWORD, move_vault=VAULT, move_vault_resource_group=VAULT_RG,
+        move_source_server=APPLIANCE, move_source_server_timeout=5, move_policy="same-3d",
+        move_target_resource_group=VM_RG, move_target_network="vnet-fleet-gov", move_target_network_resource_group=NET_RG,
+        move_test_network="vnet-fleet-gov-test", move_test_network_resource_group=NET_RG, move_poll_interval=1,
+        move_cache_storage_account=CACHE, move_cache_storage_account_resource_group=VAULT_RG)
+    move_vars = tmp_path / "move.json"
+    move_vars.write_text(json.dumps(move))
+    os.chmod(move_vars, 0o600)
+    if play(runner, inventory, move_vars, "prepare").returncode != 0:  # alone: the vault comes first
+        demo_fleet.play_appliance(os.path.dirname(endpoints["ca_bundle"]), VAULT, VAULT_RG, APPLIANCE, timeout=0, server_list=[])
+    admin.add_server(ip, "linuxroot", APPLIANCE)
+    assert_ok(play(runner, inventory, move_vars, "prepare"))
+    assert_ok(play(runner, inventory, move_vars, "replicate", limit="wave_18"))
+
+    plan_file = tmp_path / "reports" / "machines" / name / "mapping.json"
+    plan = json.loads(plan_file.read_text())
+    plan["target"]["tags"]["cost-center"] = "not-on-the-vm"
+    plan_file.write_text(json.dumps(plan))
+    done = play(runner, inventory, move_vars, "cutover", limit="wave_18")
+    assert done.returncode != 0 and "cost-center" in done.output and "rollback" in done.output, done.output[-3000:]
+    public, gov = compute(endpoints, "public"), compute(endpoints, "gov")
+    assert public.virtual_machines.get(VM_RG, name).name == name  # failed over, not committed
+    comparison = json.loads((plan_file.parent / "comparison.json").read_text())
+    assert comparison["differences"] >= 1
+
+    done = play(runner, inventory, move_vars, "rollback", limit="wave_18", extra=["-e", "move_rollback_confirm=true"])
+    assert_ok(done)
+    assert power(gov.virtual_machines.get(SOURCE_RG, name, expand="instanceView")) == "running"
+    assert name not in [vm.name for vm in public.virtual_machines.list(VM_RG)]
+    assert not (plan_file.parent / "comparison.json").exists()
+
+    # The plan made again from the record (prepare writes it back, the source is as it was), the machine moves.
+    plan_file.unlink()
+    for phase in ("prepare", "replicate", "cutover"):
+        done = play(runner, inventory, move_vars, phase, limit="wave_18" if phase != "prepare" else None)
+        assert_ok(done)
+    vm = public.virtual_machines.get(VM_RG, name)
+    nic = network(endpoints, "public").network_interfaces.get(VM_RG, vm.network_profile.network_interfaces[0].id.rsplit("/", 1)[-1])
+    assert nic.ip_configurations[0].private_ip_address == ip
+    assert json.loads((plan_file.parent / "comparison.json").read_text())["differences"] == 0
