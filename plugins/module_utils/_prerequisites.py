@@ -152,8 +152,8 @@ def plan_sizes(machines, catalog, location, apply_closest=False, setting="target
             entry.update(substitute=substitute, vcpus=sub_info.get("vcpus"), family=sub_info.get("family"))
             if apply_closest:
                 fix = ("Nothing to do: %s (the closest size: %s vCPUs, %s GB) is applied to %s. To choose another, set "
-                       "%s for it; or ask for %s in %s." % (substitute, sub_info.get("vcpus"), sub_info.get("memory_gb"),
-                                                             m["name"], setting, wanted, location))
+                       "%s for it; or ask for %s in %s."
+                       % (substitute, sub_info.get("vcpus"), sub_info.get("memory_gb"), m["name"], setting, wanted, location))
             else:
                 fix = ("Set %s: %s for %s (the closest size: %s vCPUs, %s GB), or ask for %s in %s."
                        % (setting, substitute, m["name"], sub_info.get("vcpus"), sub_info.get("memory_gb"), wanted, location))

@@ -91,7 +91,7 @@ def test_moved_vm_attaches_compares_and_decommission_respects_it(runner, simulat
     state = tmp_path / "machines"
 
     # No plan: the machine fails, saying which phase makes one.
-    result, _ = run(runner, simulator, tmp_path, state, "noplan")
+    result, _done = run(runner, simulator, tmp_path, state, "noplan")
     assert result["failed_machines"] == [MACHINE] and "prepare phase" in result["machines"][MACHINE]["msg"]
 
     write_mapping(state, mapping(ids))
@@ -101,7 +101,7 @@ def test_moved_vm_attaches_compares_and_decommission_respects_it(runner, simulat
 
     # Check mode: what would be attached, compared as it will be; nothing written, in Azure or the state directory.
     mark = last_request_id(admin)
-    result, _ = run(runner, simulator, tmp_path, state, "check", check=True)
+    result, _done = run(runner, simulator, tmp_path, state, "check", check=True)
     one = result["machines"][MACHINE]
     assert result["changed"] and not one["failed"], one
     assert sorted(a["what"] for a in one["aligned"]) == ["network_security_group", "public_ip"]
@@ -111,7 +111,7 @@ def test_moved_vm_attaches_compares_and_decommission_respects_it(runner, simulat
     assert writes(admin, mark) == [] and not (state / MACHINE / "comparison.json").exists()
 
     # The first run attaches the NSG and the public IP to the target NIC, and the comparison passes.
-    result, _ = run(runner, simulator, tmp_path, state, "first")
+    result, _done = run(runner, simulator, tmp_path, state, "first")
     one = result["machines"][MACHINE]
     assert result["changed"] and not one["failed"] and one["differences"] == 0, one
     nic = primary_nic(simulator)
@@ -127,14 +127,14 @@ def test_moved_vm_attaches_compares_and_decommission_respects_it(runner, simulat
     # Again: nothing to attach, nothing written anywhere.
     mark = last_request_id(admin)
     before = (state / MACHINE / "comparison.json").read_text()
-    result, _ = run(runner, simulator, tmp_path, state, "again")
+    result, _done = run(runner, simulator, tmp_path, state, "again")
     assert not result["changed"] and result["machines"][MACHINE]["aligned"] == []
     assert writes(admin, mark) == [] and (state / MACHINE / "comparison.json").read_text() == before
 
     # A plan the VM does not match (a zone it does not have): the machine fails, the difference named; the
     # comparison is written so the report, the rollback and decommission see it.
     write_mapping(state, mapping(ids, zone="2"))
-    result, _ = run(runner, simulator, tmp_path, state, "wrong")
+    result, _done = run(runner, simulator, tmp_path, state, "wrong")
     one = result["machines"][MACHINE]
     assert result["failed_machines"] == [MACHINE] and "zone" in one["msg"] and "not zonal" in one["msg"], one
     comparison = json.loads((state / MACHINE / "comparison.json").read_text())
@@ -153,7 +153,7 @@ def test_moved_vm_attaches_compares_and_decommission_respects_it(runner, simulat
 
     # Accepted, the machine passes; decommission (check mode) would go on, but keeps a source public IP whose copy
     # the comparison shows not attached.
-    result, _ = run(runner, simulator, tmp_path, state, "accepted", accept=True)
+    result, _done = run(runner, simulator, tmp_path, state, "accepted", accept=True)
     one = result["machines"][MACHINE]
     assert not one["failed"] and one["accepted"] and one["differences"] == 1, one
     comparison = json.loads((state / MACHINE / "comparison.json").read_text())
