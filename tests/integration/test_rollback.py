@@ -1,10 +1,11 @@
 """The rollback phase and repeatable drills, through the collection's playbooks as a user runs them (issue 17).
 
 One machine of the demo fleet is replicated and tested; a second `test` run starts no drill, one with
-move_test_again does. It is then failed over without a commit (the checks after failover failed), and `rollback`:
+move_test_again does. Its plan is then changed behind the move's back (a tag the VM cannot have), so after failover
+its comparison fails: cutover does not commit it and fails the host naming the difference and rollback. `rollback`:
 refused without its confirmation, having changed nothing; confirmed, it leaves the source running, no target VM, none
-of the target's NICs and disks, no replication, and the machine's rollback.json; again, nothing to do. The same
-machine then replicates and moves cleanly in a later run."""
+of the target's NICs and disks, no replication, and the machine's rollback.json; again, nothing to do. With the plan
+made again, the same machine replicates and moves cleanly in a later run, with its address and no difference."""
 
 import json
 import os
@@ -47,8 +48,7 @@ def variables(runner, tmp_path):
         move_target_resource_group=VM_RG, move_target_network_resource_group=NET_RG,
         move_test_network_resource_group=NET_RG, move_poll_interval=1,
         move_cache_storage_account="strollbackcache", move_cache_storage_account_resource_group=VAULT_RG,
-        move_backup_vault="rsv-rollback-backup",
-        move_map_machines=False)  # the per-machine mapping is not what this test is about (test_mapping covers it)
+        move_backup_vault="rsv-rollback-backup")
     path = tmp_path / "move.json"
     path.write_text(json.dumps(move))
     os.chmod(path, 0o600)
@@ -87,8 +87,14 @@ def test_rollback_before_commit_then_the_machine_moves_in_a_later_run(runner, si
     assert_ok(play(runner, fleet, move_vars, "test", limit=MACHINE, extra=["-e", "move_test_again=true"]))
     assert len(posts(admin, mark, "/testFailover")) == 1 and len(posts(admin, mark, "/testFailoverCleanup")) == 1
 
-    # Failed over, not committed: what the user's checks after failover would leave.
-    assert_ok(play(runner, fleet, move_vars, "cutover", limit=MACHINE, extra=["-e", '{"cutover_commit": false}']))
+    # The plan changed behind the move's back: after failover the VM differs from it, so cutover does not commit it.
+    plan_file = tmp_path / "reports" / "machines" / MACHINE / "mapping.json"
+    plan = json.loads(plan_file.read_text())
+    source_ip = plan["source"]["nics"][0]["private_ip"]
+    plan["target"]["tags"]["cost-center"] = "not-on-the-vm"
+    plan_file.write_text(json.dumps(plan))
+    done = play(runner, fleet, move_vars, "cutover", limit=MACHINE)
+    assert done.returncode != 0 and "cost-center" in done.output and "rollback" in done.output, done.output[-3000:]
     gov, public, public_net = compute(simulator, "gov"), compute(simulator, "public"), network(simulator, "public")
     target = vm_or_none(public, VM_RG, MACHINE)
     assert target is not None and power(target) == "running"
@@ -96,9 +102,8 @@ def test_rollback_before_commit_then_the_machine_moves_in_a_later_run(runner, si
     disks = [target.storage_profile.os_disk.managed_disk.id] + [d.managed_disk.id for d in target.storage_profile.data_disks]
     assert power(gov.virtual_machines.get(SOURCE_RG, MACHINE, expand="instanceView")) in ("stopped", "deallocated")
     assert items(simulator)
-    state = tmp_path / "reports" / "machines" / MACHINE
-    state.mkdir(parents=True, exist_ok=True)
-    (state / "comparison.json").write_text(json.dumps({"schema": 1, "machine": MACHINE, "differences": 1}))
+    state = plan_file.parent
+    assert json.loads((state / "comparison.json").read_text())["differences"] >= 1
 
     # Without its confirmation: refused before anything reached Azure.
     mark = last_request_id(admin)
@@ -126,13 +131,18 @@ def test_rollback_before_commit_then_the_machine_moves_in_a_later_run(runner, si
     assert recap(done.output)[MACHINE]["changed"] == 0 and "rolled back already" in done.output, done.output[-3000:]
     assert all_writes(admin, mark) == []
 
-    # A later run moves it from the beginning: replicated again, failed over and committed, migration complete.
+    # A later run moves it from the beginning: the plan made again, replicated, failed over, committed, complete.
+    plan_file.unlink()
+    assert_ok(play(runner, fleet, move_vars, "prepare", limit=MACHINE))
     assert_ok(play(runner, fleet, move_vars, "replicate", limit=MACHINE))
     assert_ok(play(runner, fleet, move_vars, "cutover", limit=MACHINE))
     moved = vm_or_none(public, VM_RG, MACHINE)
     assert moved is not None and power(moved) == "running"
     assert power(gov.virtual_machines.get(SOURCE_RG, MACHINE, expand="instanceView")) in ("stopped", "deallocated")
     assert items(simulator) == []
+    assert json.loads((state / "comparison.json").read_text())["differences"] == 0
+    nic = public_net.network_interfaces.get(VM_RG, moved.network_profile.network_interfaces[0].id.rsplit("/", 1)[-1])
+    assert nic.ip_configurations[0].private_ip_address == source_ip
     report = json.loads((tmp_path / "reports" / "wave-report.json").read_text())
     assert [m["phase"] for m in report["machines"]] == ["migrated"], report["machines"]
 
