@@ -62,10 +62,12 @@ simulator-test: collection
 
 # The wave report is checked in headless Chromium (Debian's package). Two workers, each with its own simulator
 # (three made the host preparation test time out on two CPUs); a test file stays on one worker (its fixtures
-# build on each other). The slowest tests are listed at the end, to keep CI under 30 minutes.
+# build on each other). A machine with more CPUs runs one worker per CPU. The slowest tests are listed at the end, to
+# keep CI under 30 minutes.
+INTEGRATION_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); if [ $$n -gt 2 ]; then echo $$n; else echo 2; fi)
 integration: collection
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15 tests/integration
+	$(BIN)/python -m pytest -q -n $(INTEGRATION_WORKERS) --dist loadfile --durations=15 tests/integration
 
 # Two scenarios. default: create starts the simulator, destroy stops it. linux_host: a Debian host with sshd in a
 # network namespace (needs root); its tree is built once with debootstrap and cached in .build/molecule.
