@@ -1,22 +1,28 @@
 """Benchmark: a wave of N machines through the whole lifecycle, with the collection's own playbooks.
 
-For each wave size N (default 10, 50 and 100) a fresh simulator (time factor 0: every Azure duration is zero) is
-seeded with N source VMs in Azure Government (half Windows in snet-app, half Linux in snet-linux, distinct IPs,
-tagged move-wave=bench), the appliance's own steps register them, and the wave is moved as a user moves it:
+For each wave size N (default 10, 100 and 1,000) a fresh simulator (time factor 0: every Azure duration is zero; ARM's
+throttling buckets on, as the simulator enforces them by default) is seeded with a varied Government fleet: N machines
+of the wave (Windows and Linux alternating, over four subnets and four resource groups, three sizes, data disks on a
+third of them) and 10% more of another wave that must be left alone. The appliance's own steps register the wave's
+machines, and the wave is moved as a user moves it, defaults on (host preparation included):
 
-    ansible-playbook azmove.site_recovery.prepare   -i bench.azure_vms.yml -e @move.yml   (set-up, reported apart)
-    ansible-playbook azmove.site_recovery.replicate -i ... -l wave_bench                  add, enable, wait protected
-    ansible-playbook azmove.site_recovery.test      -i ... -l wave_bench                  test failover, cleanup
-    ansible-playbook azmove.site_recovery.cutover   -i ... -l wave_bench                  failover, commit, complete migration
+    ansible-playbook azmove.site_recovery.prepare      -i bench.azure_vms.yml -e @move.yml -l wave_bench
+    ansible-playbook azmove.site_recovery.replicate    -i ... -l wave_bench      add, enable, wait protected
+    ansible-playbook azmove.site_recovery.test         -i ... -l wave_bench      test failover, cleanup
+    ansible-playbook azmove.site_recovery.cutover      -i ... -l wave_bench      failover, commit, complete migration
+    ansible-playbook azmove.site_recovery.decommission -i ... -l wave_bench -e move_decommission_confirm=true
+    ansible-playbook azmove.site_recovery.cleanup      -i ... -e move_cleanup_confirm=true
 
 For every ansible-playbook run: wall time, CPU seconds of it and all its children (os.wait4: user + system of the
 controller, its forks and every module process), the largest process's max RSS, the peak of the summed RSS of the
-whole process tree (sampled every 0.25 s), and the ARM requests it made by kind (method + resource type) from the
-simulator's request log. A small callback (written to .build/bench/callback/) records each task's wall time, the
-controller's CPU (self + reaped children) between task starts and how many hosts ran it: where the cost goes.
+whole process tree (sampled every 0.25 s), the ARM requests it made by kind (method + resource type) and by ARM's
+throttling kind (reads, writes, deletes), and the 429s it met, from the simulator's request log. A small callback
+(written to .build/bench/callback/) records each task's wall time, the controller's CPU and how many hosts ran it.
+With several sizes, each phase's cost is fitted as a fixed part plus a part per machine. The end state is read back
+through the SDKs: every machine of the wave has its target VM and no source VM, the other wave is untouched.
 
 Usage (after `make collection`):
-    python benchmarks/scale.py [--machines 10,50,100] [--forks 5] [--json FILE] [--prepare-hosts]
+    python benchmarks/scale.py [--machines 10,100,1000] [--forks 5] [--json FILE] [--no-prepare-hosts] [--uniform]
 """
 
 import argparse
@@ -46,55 +52,98 @@ import fleet as demo_fleet  # noqa: E402  (tests/demo)
 from azsim import testing as azsim_testing  # noqa: E402
 
 WAVE_TAG = {"move-wave": "bench", "app": "bench-fleet"}
+OTHER_TAG = {"move-wave": "other", "app": "bench-fleet"}
 WAVE_GROUP = "wave_bench"
 VAULT, VAULT_RG = "rsv-bench-scale", "rg-landing-eastus"
 APPLIANCE = "asr-bench-01"
-PHASES = ("replicate", "test", "cutover")
+# The whole lifecycle, as a user runs it for a wave (prepare with host preparation on, its default).
+PHASES = ("prepare", "replicate", "test", "cutover", "decommission", "cleanup")
 # Addresses the demo seed already uses in the two source subnets (appliance, load balancer frontend).
 TAKEN = {"10.10.1.20", "10.10.1.100"}
-SUBNETS = {"Windows": ("snet-app", "10.10.1."), "Linux": ("snet-linux", "10.10.2.")}
+# Each OS spread over two subnets of the demo's source network: a /24 of the demo and a /22 added here, so up to
+# about 2,500 machines (the target network mirrors the one source network; the test network mirrors it too).
+SUBNETS = {"Windows": [("snet-app", "10.10.1.0/24"), ("snet-bench-win", "10.10.8.0/22")],
+           "Linux": [("snet-linux", "10.10.2.0/24"), ("snet-bench-lnx", "10.10.12.0/22")]}
+# ... and over two resource groups each (the VMs' NICs stay in the network's resource group, rg-app-gov).
+GROUPS = {"Windows": ["rg-app-gov", "rg-bench-win-gov"], "Linux": ["rg-linux-gov", "rg-bench-lnx-gov"]}
+SIZES = {"Windows": ["Standard_D2s_v3", "Standard_D2s_v3", "Standard_D4s_v3"], "Linux": ["Standard_B2ms", "Standard_D2s_v3"]}
+VCPUS = {"Standard_D2s_v3": 2, "Standard_D4s_v3": 4, "Standard_B2ms": 2}
 
 
 # ----------------------------------------------------------------------------------------------- the fleet
 
 
-def fleet_seed(n, os_disk_gb=None):
-    """The demo seed's Government side (networks, NSG, route table...) with N generated VMs instead of the demo's four.
+def addresses(prefix):
+    """The usable addresses of an IPv4 prefix, as Azure gives them (the first four and the last are reserved)."""
+    import ipaddress  # pylint: disable=import-outside-toplevel
+    net = ipaddress.ip_network(prefix)
+    return [str(a) for a in list(net)[4:-1] if str(a) not in TAKEN]
 
-    Windows VMs go to snet-app (10.10.1.0/24), Linux ones to snet-linux (10.10.2.0/24): a /24 holds 251 usable
-    addresses here (.4-.254 less those taken), so up to about 500 machines."""
+
+def fleet_seed(n, os_disk_gb=None, other=0, uniform=False):
+    """The demo seed's Government side (networks, NSG, route table...) with N generated VMs of the wave instead of the
+    demo's four, plus `other` VMs of another wave that must be left alone.
+
+    Varied (unless `uniform`): Windows and Linux alternate, each spread over two subnets and two resource groups, three
+    sizes, a data disk on every third machine and a second on every fifth, Azure Backup on three in four. `uniform` is the fleet of the earlier
+    benchmarks (one subnet and group per OS, no data disks), for comparison."""
     with open(DEMO_SEED, encoding="utf-8") as fh:
         seed = json.load(fh)
     gov = seed["gov"]
-    gov.pop("backup_vaults", None)  # its protected items name the demo's VMs
-    free = {os_type: [prefix + str(i) for i in range(4, 255) if prefix + str(i) not in TAKEN]
-            for os_type, (_subnet, prefix) in SUBNETS.items()}
+    vnet = next(v for v in gov["virtual_networks"] if v["name"] == "vnet-app-gov")
+    known = {s["name"] for s in vnet["subnets"]}
+    for os_type, subnets in SUBNETS.items():
+        for name, prefix in subnets:
+            if name not in known:
+                vnet["subnets"].append({"name": name, "address_prefix": prefix})
+    known_groups = {g["name"] for g in gov["resource_groups"]}
+    for groups in GROUPS.values():
+        for group in groups:
+            if group not in known_groups:
+                gov["resource_groups"].append({"name": group, "location": "usgovvirginia"})
+    free = {os_type: [addresses(prefix) for _name, prefix in subnets] for os_type, subnets in SUBNETS.items()}
     vms = []
-    for i in range(n):
+    for i in range(n + other):
         os_type = "Windows" if i % 2 == 0 else "Linux"
-        if not free[os_type]:
-            raise SystemExit("too many machines for the two /24 source subnets: at most %d"
-                             % (2 * min(len(v) for v in free.values())))
-        ip = free[os_type].pop(0)
+        k = i // 2
+        slot = 0 if uniform else k % 2
+        if not free[os_type][slot]:
+            slot = 1 - slot
+        if uniform and slot == 1 or not free[os_type][slot]:
+            raise SystemExit("too many machines for the source subnets")
+        subnet = SUBNETS[os_type][slot][0]
+        ip = free[os_type][slot].pop(0)
+        group = GROUPS[os_type][0 if uniform else (k // 2) % 2]
         # the guest's computer name differs from the VM name, as on real machines (Windows: upper case, <= 15)
-        computer = ("BENCHWIN%03d" if os_type == "Windows" else "bench-lnx%03d") % i
-        vm = {"name": "vm-bench-%03d" % i, "computer_name": computer, "location": "usgovvirginia", "private_ip": ip,
-              "power_state": "running",
-              "vnet": "vnet-app-gov", "subnet": SUBNETS[os_type][0], "tags": dict(WAVE_TAG, role="bench-%d" % (i % 4))}
+        computer = ("BENCHWIN%04d" if os_type == "Windows" else "bench-lnx%04d") % i
+        wave = WAVE_TAG if i < n else OTHER_TAG
+        vm = {"name": "vm-bench-%04d" % i if i < n else "vm-other-%04d" % i, "computer_name": computer,
+              "location": "usgovvirginia", "private_ip": ip, "power_state": "running", "resource_group": group,
+              "vnet": "vnet-app-gov", "vnet_resource_group": "rg-app-gov", "subnet": subnet,
+              "tags": dict(wave, role="bench-%d" % (i % 4))}
         if os_type == "Windows":
-            vm.update(resource_group="rg-app-gov", size="Standard_D2s_v3", os_type="Windows", os_name="Windows Server 2019",
-                      os_disk_size_gb=os_disk_gb or 127, host={"local_account_token_filter_policy": 1})
+            vm.update(size="Standard_D2s_v3" if uniform else SIZES["Windows"][k % 3], os_type="Windows",
+                      os_name="Windows Server 2019", os_disk_size_gb=os_disk_gb or 127,
+                      host={"local_account_token_filter_policy": 1})
         else:
-            vm.update(resource_group="rg-linux-gov", vnet_resource_group="rg-app-gov", size="Standard_B2ms", os_type="Linux",
-                      os_name="Ubuntu 20.04", os_disk_size_gb=os_disk_gb or 30, host={})
+            vm.update(size="Standard_B2ms" if uniform else SIZES["Linux"][k % 2], os_type="Linux", os_name="Ubuntu 20.04",
+                      os_disk_size_gb=os_disk_gb or 30, host={})
+        if not uniform and i % 3 == 0:
+            vm["data_disks"] = [{"size_gb": 64}] + ([{"size_gb": 128}] if i % 5 == 0 else [])
         vms.append(vm)
     gov["virtual_machines"] = vms
+    # Azure Backup protects three machines in four (the decommission phase relocates it); the demo's items go.
+    for vault in gov.get("backup_vaults") or []:
+        policy = vault["protected_items"][0]["policy"]
+        vault["protected_items"] = [{"vm": vm["name"], "resource_group": vm["resource_group"], "policy": policy,
+                                     "recovery_points": 1 + i % 3} for i, vm in enumerate(vms) if i % 4 != 3]
     return seed
 
 
 def servers(seed):
     """(IP, credential) of each VM, as the appliance's configuration manager gets them."""
-    return [(vm["private_ip"], demo_fleet.CREDENTIAL_OF_OS[vm["os_type"]]) for vm in seed["gov"]["virtual_machines"]]
+    return [(vm["private_ip"], demo_fleet.CREDENTIAL_OF_OS[vm["os_type"]]) for vm in seed["gov"]["virtual_machines"]
+            if (vm.get("tags") or {}).get("move-wave") == WAVE_TAG["move-wave"]]
 
 
 class Simulator:
@@ -113,11 +162,11 @@ class Simulator:
         self.admin = azsim_testing.AdminClient(self.endpoints)
         # The target subscription's vCPU quota raised for the wave, as a user asks before a big move (the simulator
         # gives 100 vCPUs per family and in total; prepare's prerequisites check refuses a wave that needs more).
-        vcpus = 2 * len(self.seed["gov"]["virtual_machines"])
+        vcpus = sum(VCPUS.get(vm.get("size"), 2) for vm in self.seed["gov"]["virtual_machines"])
         if vcpus > 100:
             public = self.endpoints["clouds"]["public"]["default_location"]
             for usage in ("cores", "standardDSv3Family", "standardBSFamily"):
-                self.admin.set_quota("public", public, usage, vcpus)
+                self.admin.set_quota("public", public, usage, vcpus + 100)
         return self
 
     def __exit__(self, *exc):
@@ -139,7 +188,7 @@ def write_files(sim, workdir, poll_interval, extra_vars=None):
     old = os.umask(0o077)
     try:
         inventory = workdir / "bench.azure_vms.yml"
-        inventory.write_text(yaml.safe_dump(demo_fleet.inventory(sim.endpoints, tags={"move-wave": "bench"}), sort_keys=False))
+        inventory.write_text(yaml.safe_dump(demo_fleet.inventory(sim.endpoints, tags={"app": WAVE_TAG["app"]}), sort_keys=False))
         move = demo_fleet.move_variables(
             sim.endpoints, workdir / "reports", os.urandom(12).hex() + "Aa1!", move_vault=VAULT,
             move_vault_resource_group=VAULT_RG, move_source_server=APPLIANCE, move_source_server_timeout=600,
@@ -346,6 +395,24 @@ def request_kinds(rows):
     return dict(sorted(kinds.items(), key=lambda kv: -kv[1]))
 
 
+ARM_KIND = {"GET": "reads", "HEAD": "reads", "PUT": "writes", "PATCH": "writes", "POST": "writes", "DELETE": "deletes"}
+
+
+def arm_budget(rows):
+    """ARM requests by ARM's throttling kind (reads, writes, deletes) and the 429s met, over the given log rows."""
+    out = {"reads": 0, "writes": 0, "deletes": 0, "throttled_429": 0, "login": 0}
+    for row in rows:
+        if row.get("port") == "admin":
+            continue
+        if row.get("port") == "login":
+            out["login"] += 1
+            continue
+        out[ARM_KIND.get(row["method"], "reads")] += 1
+        if row.get("status") == 429:
+            out["throttled_429"] += 1
+    return out
+
+
 def arm_count(kinds, method=None):
     return sum(v for k, v in kinds.items() if not k.startswith("login") and (method is None or k.split()[1] == method))
 
@@ -353,62 +420,65 @@ def arm_count(kinds, method=None):
 # ----------------------------------------------------------------------------------------------- a wave
 
 
-def run_wave(n, forks, poll_interval, prepare_hosts, keep):
+def run_wave(n, forks, poll_interval, prepare_hosts, keep, other=0, uniform=False, extra_vars=None):
+    """The whole lifecycle of one wave of N machines (plus `other` machines of another wave, left alone), measured."""
     workdir = BENCH / ("scale-%d-f%d" % (n, forks))
-    seed = fleet_seed(n)
-    out = dict(machines=n, forks=forks, poll_interval=poll_interval, phases={})
+    seed = fleet_seed(n, other=other, uniform=uniform)
+    out = dict(machines=n, other_wave_machines=other, forks=forks, poll_interval=poll_interval, uniform=uniform,
+               prepare_hosts=prepare_hosts, phases={})
     with Simulator(workdir / "sim", seed) as sim:
-        # Without --prepare-hosts the seeded hosts are ready for the push install already (as the demo's are).
-        inventory, move_path = write_files(sim, workdir, poll_interval,
-                                           None if prepare_hosts else {"move_prepare_hosts": False})
+        # Without host preparation the seeded hosts are ready for the push install already (as the demo's are).
+        move_extra = dict(extra_vars or {})
+        if not prepare_hosts:
+            move_extra["move_prepare_hosts"] = False
+        inventory, move_path = write_files(sim, workdir, poll_interval, move_extra)
         # The appliance's own steps (register, credentials, the N servers) once prepare has made the vault.
         appliance_error = []
 
         def appliance():
             try:
-                demo_fleet.play_appliance(str(sim.state_dir), VAULT, VAULT_RG, APPLIANCE, server_list=servers(seed), timeout=900)
+                demo_fleet.play_appliance(str(sim.state_dir), VAULT, VAULT_RG, APPLIANCE, server_list=servers(seed), timeout=1800)
             except Exception as exc:  # reported after prepare
                 appliance_error.append(repr(exc))
 
         thread = threading.Thread(target=appliance, daemon=True)
         thread.start()
-        print("== N=%d, forks %d: prepare (set-up, not part of the lifecycle)" % (n, forks), flush=True)
-        prep = run_phase(sim, workdir, inventory, move_path, "prepare", forks, limit=None)
-        thread.join()
-        if appliance_error:
-            raise SystemExit("appliance steps failed: %s" % appliance_error)
-        prep.pop("_rows")
-        out["prepare"] = prep
-        print("   prepare: %.1f s wall, %.1f s CPU" % (prep["wall"], prep["cpu"]), flush=True)
+        print("== N=%d (+%d of another wave), forks %d" % (n, other, forks), flush=True)
         for phase in PHASES:
-            res = run_phase(sim, workdir, inventory, move_path, phase, forks)
+            extra = {"decommission": ["-e", "move_decommission_confirm=true"],
+                     "cleanup": ["-e", "move_cleanup_confirm=true"]}.get(phase, [])
+            res = run_phase(sim, workdir, inventory, move_path, phase, forks, limit=None if phase == "cleanup" else WAVE_GROUP,
+                            extra=extra)
+            if phase == "prepare":
+                thread.join()
+                if appliance_error:
+                    raise SystemExit("appliance steps failed: %s" % appliance_error)
             hosts = [h for h in res["recap"] if h != "localhost"]
-            if len(hosts) != n or any(c.get("failed") or c.get("unreachable") for c in res["recap"].values()):
+            if phase != "cleanup" and len(hosts) != n or any(c.get("failed") or c.get("unreachable") for c in res["recap"].values()):
                 raise SystemExit("%s: expected %d machines, all ok; recap: %s" % (phase, n, res["recap"]))
-            res.pop("_rows")
+            res["arm"] = arm_budget(res.pop("_rows"))
             out["phases"][phase] = res
-            print("   %-9s %6.1f s wall, %6.1f s CPU (%.2f s/machine), largest process %.0f MiB, tree peak %.0f MiB,"
-                  " %d ARM requests" % (phase, res["wall"], res["cpu"], res["cpu"] / n, res["max_rss_largest"],
-                                        res["peak_tree_rss"], arm_count(res["requests"])), flush=True)
-        # The end state a user expects: every machine migrated, one target VM each, no test VM left.
-        report = json.loads((workdir / "reports" / "wave-report.json").read_text(encoding="utf-8"))
-        phases = {}
-        for m in report["machines"]:
-            phases[m["phase"]] = phases.get(m["phase"], 0) + 1
-        out["final_phases"] = phases
-        if phases != {"migrated": n}:
-            raise SystemExit("the wave did not end migrated: %s" % phases)
-    total = dict(wall=sum(p["wall"] for p in out["phases"].values()), cpu=sum(p["cpu"] for p in out["phases"].values()),
-                 max_rss_largest=max(p["max_rss_largest"] for p in out["phases"].values()),
-                 peak_tree_rss=max(p["peak_tree_rss"] for p in out["phases"].values()),
-                 simulator_cpu=sum(p["simulator_cpu"] or 0 for p in out["phases"].values()))
+            print("   %-12s %7.1f s wall, %7.1f s CPU (%.3f s/machine), tree peak %5.0f MiB, ARM %d (%d reads, %d writes,"
+                  " %d deletes), 429s %d" % (phase, res["wall"], res["cpu"], res["cpu"] / n, res["peak_tree_rss"],
+                                             res["arm"]["reads"] + res["arm"]["writes"] + res["arm"]["deletes"],
+                                             res["arm"]["reads"], res["arm"]["writes"], res["arm"]["deletes"],
+                                             res["arm"]["throttled_429"]), flush=True)
+        out["end_state"] = end_state(sim, n, other)
+        if out["end_state"]["problems"]:
+            raise SystemExit("the wave did not end moved: %s" % out["end_state"]["problems"])
+    phases = out["phases"].values()
+    total = dict(wall=sum(p["wall"] for p in phases), cpu=sum(p["cpu"] for p in phases),
+                 max_rss_largest=max(p["max_rss_largest"] for p in phases),
+                 peak_tree_rss=max(p["peak_tree_rss"] for p in phases),
+                 simulator_cpu=sum(p["simulator_cpu"] or 0 for p in phases))
     kinds = {}
-    for p in out["phases"].values():
+    for p in phases:
         for k, v in p["requests"].items():
             kinds[k] = kinds.get(k, 0) + v
     total["requests"] = dict(sorted(kinds.items(), key=lambda kv: -kv[1]))
     total["requests_per_machine"] = {k: round(v / n, 2) for k, v in total["requests"].items()}
-    total["arm_per_machine"] = arm_count(kinds) / n
+    total["arm"] = {k: sum(p["arm"][k] for p in phases) for k in ("reads", "writes", "deletes", "throttled_429", "login")}
+    total["arm_per_machine"] = (total["arm"]["reads"] + total["arm"]["writes"] + total["arm"]["deletes"]) / float(n)
     total["cpu_per_machine"] = total["cpu"] / n
     out["lifecycle"] = total
     out["profile"] = profile(out, n)
@@ -419,10 +489,39 @@ def run_wave(n, forks, poll_interval, prepare_hosts, keep):
     return out
 
 
+def end_state(sim, n, other):
+    """What a user checks at the end, read through the SDKs: each machine of the wave has its target VM running and
+    no source VM, no replication is left in the vault, the other wave's machines are untouched."""
+    sys.path.insert(0, str(SIM_PATH / "tests"))
+    from azure.mgmt.compute import ComputeManagementClient  # pylint: disable=import-outside-toplevel
+    from simhelpers import client_kwargs, credential  # pylint: disable=import-outside-toplevel
+
+    def compute(cloud):
+        return ComputeManagementClient(credential(sim.endpoints, cloud), sim.endpoints["clouds"][cloud]["subscription_id"],
+                                       **client_kwargs(sim.endpoints, cloud))
+    gov, public = compute("gov"), compute("public")
+    source = [vm.name for vm in gov.virtual_machines.list_all()]
+    target = [vm.name for vm in public.virtual_machines.list_all()]
+    wave = ["vm-bench-%04d" % i for i in range(n)]
+    problems = []
+    still = [name for name in wave if name in source]
+    if still:
+        problems.append("%d source VMs of the wave not decommissioned, e.g. %s" % (len(still), still[:3]))
+    missing = [name for name in wave if name not in target]
+    if missing:
+        problems.append("%d machines without their target VM, e.g. %s" % (len(missing), missing[:3]))
+    others = [name for name in source if name.startswith("vm-other-")]
+    if len(others) != other:
+        problems.append("the other wave has %d source VMs, not %d" % (len(others), other))
+    return dict(source_vms_of_wave=len(wave) - len(still), target_vms=len(target) - len(missing), other_wave_left=len(others),
+                problems=problems)
+
+
 def profile(out, n):
     """Per phase: each task's wall and controller CPU, how many hosts ran it; per machine the module runs."""
     prof = {}
-    for phase, res in list(out["phases"].items()) + [("prepare", out["prepare"])]:
+    extra = [("prepare", out["prepare"])] if "prepare" in out and "prepare" not in out["phases"] else []
+    for phase, res in list(out["phases"].items()) + extra:
         rows = []
         for t in res.get("tasks", {}).get("tasks", []):
             runs = t["ok"] + t["failed"]
@@ -472,24 +571,64 @@ def versions():
     return out
 
 
+def fit(points):
+    """Least-squares line y = fixed + per_machine * N through (N, y) points; None with fewer than two sizes."""
+    if len({x for x, _y in points}) < 2:
+        return None
+    k = float(len(points))
+    mx, my = sum(x for x, _y in points) / k, sum(y for _x, y in points) / k
+    slope = sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _y in points)
+    return dict(fixed=round(my - slope * mx, 3), per_machine=round(slope, 4))
+
+
+def fits(data):
+    """Per phase and for the lifecycle: controller CPU-s, wall s and ARM requests as fixed + per-machine parts."""
+    out = {}
+    for phase in PHASES + ("lifecycle",):
+        rows = []
+        for w in data["waves"]:
+            res = w["lifecycle"] if phase == "lifecycle" else w["phases"].get(phase)
+            if res:
+                arm = res["arm"]["reads"] + res["arm"]["writes"] + res["arm"]["deletes"]
+                rows.append((w["machines"], res["cpu"], res["wall"], arm))
+        out[phase] = {what: fit([(r[0], r[i]) for r in rows]) for i, what in ((1, "cpu_s"), (2, "wall_s"), (3, "arm_requests"))}
+    return out
+
+
 def summary(data):
-    lines = ["%-6s %-5s %9s %9s %9s %9s %11s %9s %9s %9s %10s" % (
-        "N", "forks", "replic s", "test s", "cutover s", "total s", "CPU s", "CPU/mach", "ARM/mach", "RSS MiB", "tree MiB")]
+    lines = ["Controller CPU-s per machine, by phase (falls as N grows where the fixed part dominates):",
+             "%-6s" % "N" + "".join("%13s" % p for p in PHASES) + "%11s" % "lifecycle"]
     for w in data["waves"]:
-        p, t = w["phases"], w["lifecycle"]
-        lines.append("%-6d %-5d %9.1f %9.1f %9.1f %9.1f %11.1f %9.2f %9.1f %9.0f %10.0f" % (
-            w["machines"], w["forks"], p["replicate"]["wall"], p["test"]["wall"], p["cutover"]["wall"], t["wall"],
-            t["cpu"], t["cpu_per_machine"], t["arm_per_machine"], t["max_rss_largest"], t["peak_tree_rss"]))
+        n = w["machines"]
+        lines.append("%-6d" % n + "".join("%13.3f" % (w["phases"][p]["cpu"] / n) for p in PHASES)
+                     + "%11.3f" % w["lifecycle"]["cpu_per_machine"])
+    lines += ["", "%-6s %9s %9s %9s %9s %9s %9s %7s %10s %10s" % (
+        "N", "wall s", "CPU s", "ARM/mach", "reads", "writes", "deletes", "429s", "tree MiB", "sim CPU s")]
+    for w in data["waves"]:
+        t = w["lifecycle"]
+        lines.append("%-6d %9.1f %9.1f %9.1f %9d %9d %9d %7d %10.0f %10.1f" % (
+            w["machines"], t["wall"], t["cpu"], t["arm_per_machine"], t["arm"]["reads"], t["arm"]["writes"],
+            t["arm"]["deletes"], t["arm"]["throttled_429"], t["peak_tree_rss"], t["simulator_cpu"]))
+    if data.get("fits"):
+        lines += ["", "Fitted, fixed + per machine (CPU-s | wall s | ARM requests):"]
+        for phase, f in data["fits"].items():
+            if f["cpu_s"]:
+                lines.append("  %-12s %8.1f + %.4f N | %8.1f + %.4f N | %8.1f + %.2f N" % (
+                    phase, f["cpu_s"]["fixed"], f["cpu_s"]["per_machine"], f["wall_s"]["fixed"], f["wall_s"]["per_machine"],
+                    f["arm_requests"]["fixed"], f["arm_requests"]["per_machine"]))
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("--machines", default="10,50,100", help="wave sizes, comma-separated (default 10,50,100)")
+    parser.add_argument("--machines", default="10,100,1000", help="wave sizes, comma-separated (default 10,100,1000)")
     parser.add_argument("--forks", default="5", help="ansible forks, comma-separated (default 5, Ansible's default)")
     parser.add_argument("--poll-interval", type=float, default=2, help="move_poll_interval (default 2, as the demo)")
-    parser.add_argument("--prepare-hosts", action="store_true",
-                        help="also prepare each source host in prepare (Run Command); by default the seeded hosts are ready")
+    parser.add_argument("--no-prepare-hosts", dest="prepare_hosts", action="store_false",
+                        help="skip host preparation in prepare (on by default, as for a user)")
+    parser.add_argument("--other-wave", type=float, default=0.1,
+                        help="machines of another wave present in the source, as a fraction of N (default 0.1, at least 2)")
+    parser.add_argument("--uniform", action="store_true", help="the uniform fleet of earlier runs (one subnet and group per OS)")
     parser.add_argument("--json", default=str(BENCH / "scale.json"), help="where the figures go")
     parser.add_argument("--keep", action="store_true", help="keep the simulator state and the move's files (secrets)")
     args = parser.parse_args(argv)
@@ -502,10 +641,12 @@ def main(argv=None):
     out_path = Path(args.json)
     for n in [int(x) for x in args.machines.split(",") if x]:
         for forks in [int(x) for x in args.forks.split(",") if x]:
-            wave = run_wave(n, forks, args.poll_interval, args.prepare_hosts, args.keep)
+            other = max(2, int(round(n * args.other_wave))) if args.other_wave > 0 else 0
+            wave = run_wave(n, forks, args.poll_interval, args.prepare_hosts, args.keep, other=other, uniform=args.uniform)
             wave["loadavg_after"] = os.getloadavg()
             data["waves"].append(wave)
             data["machine"]["loadavg_at_end"] = os.getloadavg()
+            data["fits"] = fits(data)
             out_path.parent.mkdir(parents=True, exist_ok=True)
             out_path.write_text(json.dumps(data, indent=1), encoding="utf-8")  # partial results survive a stop
     print()
