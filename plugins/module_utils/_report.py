@@ -133,6 +133,9 @@ def _jobs_by_machine(jobs):
     out = {}
     for job in jobs or []:
         summary = job if "scenario" in job and "tasks" in job and "properties" not in job else job_summary(job)
+        if "properties" in job:  # the recovery point a (test) failover used: its job's item details say it
+            items = ((props(job).get("customDetails") or {}).get("protectedItemDetails")) or [{}]
+            summary = dict(summary, recovery_point_time=(items[0] or {}).get("recoveryPointTime"))
         name = _lower(summary.get("target_object_name"))
         if name:
             out.setdefault(name, []).append(summary)
@@ -284,6 +287,8 @@ def _machine(name, item, jobs, now):
             "resource_group": (target.get("resource_group_id") or "").rstrip("/").rsplit("/", 1)[-1] or None,
             "network": (target.get("network_id") or "").rstrip("/").rsplit("/", 1)[-1] or None,
             "test_network": (target.get("test_network_id") or "").rstrip("/").rsplit("/", 1)[-1] or None,
+            "resource_group_id": target.get("resource_group_id"),
+            "vm_id": target.get("vm_id"),
         },
         "current_job": (summary or {}).get("current_job"),
         "next_step": NEXT_STEP.get(phase),
@@ -292,7 +297,48 @@ def _machine(name, item, jobs, now):
     if phase == "protected" and last_tfo and _lower(last_tfo["result"]) == "succeeded":
         row["next_step"] = "failover"
     row["blockers"] = _blockers(row, health_errors, jobs)
+    row["observed"] = observed_facts(item, summary, steps)
     return row
+
+
+def _task_end(job, *words):
+    """End of the first task of ``job`` whose name says one of ``words`` (lower case), or None."""
+    for task in (job or {}).get("tasks") or []:
+        text = ("%s %s" % (task.get("name") or "", task.get("friendly_name") or "")).lower()
+        if any(w in text for w in words):
+            return task.get("end_time")
+    return None
+
+
+def observed_facts(item, summary, steps):
+    """What the move report keeps of this read, for when the item and its jobs are gone: the failover's source
+    shutdown, target start and recovery point, and the initial replication's size and progress."""
+    done = [j for j in steps.get("failover") or [] if _lower(j.get("state")) in ("succeeded", "completedwithinformation")]
+    failover = done[-1] if done else None
+    details = (props(item).get("providerSpecificDetails") or {}) if item else {}
+    disks = [d for d in details.get("protectedDisks") or [] if isinstance(d, dict)]
+    replication = (summary or {}).get("replication") or {}
+    processed = [(d.get("irDetails") or {}).get("processedBytes") for d in disks]
+    capacity = [d.get("capacityInBytes") for d in disks]
+    if processed and all(isinstance(x, (int, float)) for x in processed):
+        ir_bytes = sum(processed)
+    else:
+        ir_bytes = replication.get("initial_replication_processed_bytes")
+    return {
+        "failover": {
+            "job": failover.get("name"), "start": failover.get("start_time"), "end": failover.get("end_time"),
+            "shutdown_at": _task_end(failover, "shutdown", "shut down"),
+            "target_running_at": _task_end(failover, "boot", "start the virtual machine") or failover.get("end_time"),
+            "recovery_point_time": failover.get("recovery_point_time"),
+            "recovery_point_id": (summary or {}).get("failover_recovery_point_id"),
+        } if failover else None,
+        "initial_replication": {
+            "bytes": ir_bytes,
+            "total_bytes": sum(c for c in capacity if isinstance(c, (int, float))) or None,
+            "last_transfer": iso(max((parse_time((d.get("irDetails") or {}).get("lastDataTransferTimeUtc")) for d in disks
+                                      if parse_time((d.get("irDetails") or {}).get("lastDataTransferTimeUtc"))), default=None)),
+        } if item else None,
+    }
 
 
 # -- the machine's plan and its comparison after failover (the move's state directory) ----------------------------
@@ -495,30 +541,36 @@ def build(machines, jobs, wave, dependencies=None, generated_at=None, title=None
         rows.append(_machine(name, item, by_jobs.get(_lower(name)) or by_jobs.get(friendly) or by_jobs.get(alias, []), now))
         if state_dir:
             _attach_state(rows[-1], state_dir, name)
+    wave_info = dict(wave) if isinstance(wave, dict) else {"name": wave}
+    return {
+        "report_version": REPORT_VERSION,
+        "title": title or "Wave status: %s" % (wave_info.get("name") or wave_info.get("vault") or "wave"),
+        "generated_at": generated,
+        "wave": wave_summary(rows, wave_info),
+        "machines": rows,
+        "dependencies": dependencies or None,
+    }
+
+
+def wave_summary(rows, wave_info):
+    """The wave's counts per phase, and what blocks which machine; sorts ``rows`` by name."""
     rows.sort(key=lambda r: _lower(r["name"]))
     counts = {}
     for row in rows:
         counts[row["phase"]] = counts.get(row["phase"], 0) + 1
     order = list(PHASES) + ["missing"]
     counts = dict(sorted(counts.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
-    wave_info = dict(wave) if isinstance(wave, dict) else {"name": wave}
     blockers = [{"machine": r["name"], "phase": r["phase"], "next_step": r["next_step"], "reasons": r["blockers"]}
                 for r in rows if r["blockers"]]
-    return {
-        "report_version": REPORT_VERSION,
-        "title": title or "Wave status: %s" % (wave_info.get("name") or wave_info.get("vault") or "wave"),
-        "generated_at": generated,
-        "wave": dict(
-            wave_info,
-            machine_count=len(rows),
-            counts=counts,
-            blocked=len(blockers),
-            ready=len(rows) - len(blockers),
-            blockers=blockers,
-        ),
-        "machines": rows,
-        "dependencies": dependencies or None,
-    }
+    return dict(
+        wave_info,
+        machine_count=len(rows),
+        counts=counts,
+        blocked=len(blockers),
+        moved=sum(1 for r in rows if r["phase"] == "migrated"),
+        ready=sum(1 for r in rows if not r["blockers"] and r["phase"] != "migrated"),
+        blockers=blockers,
+    )
 
 
 def comparable(report):
@@ -532,6 +584,9 @@ def comparable(report):
         for step in row.get("timings") or []:
             if step.get("running"):
                 step.pop("duration_seconds", None)
+        move = row.get("move") or {}
+        move.pop("last_seen", None)
+        (move.get("target_vm") or {}).pop("observed_at", None)
     return out
 
 
@@ -555,7 +610,7 @@ th, td { border: 1px solid #d1d5db; padding: 6px 8px; text-align: left; vertical
 th { background: #f3f4f6; font-weight: 600; }
 table.counts { width: auto; } table.counts td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .phase { display: inline-block; padding: 1px 8px; border-radius: 10px; background: #e5e7eb; white-space: nowrap; }
-.phase-protected, .phase-committed, .phase-migrated, .phase-failed_over { background: #dcfce7; color: #14532d; }
+.phase-protected, .phase-committed, .phase-migrated, .phase-moved, .phase-failed_over { background: #dcfce7; color: #14532d; }
 .phase-enable_failed, .phase-missing, .phase-unknown { background: #fee2e2; color: #7f1d1d; }
 .phase-test_failover_pending_cleanup, .phase-initial_replication { background: #fef9c3; color: #713f12; }
 .bar { width: 120px; height: 10px; background: #e5e7eb; border-radius: 5px; overflow: hidden; }
@@ -585,7 +640,9 @@ def _name_cell(row):
 
 
 def _phase_badge(phase):
-    return '<span class="phase phase-%s">%s</span>' % (esc(phase), esc((phase or "").replace("_", " ")))
+    """A phase in words; a machine whose migration is complete reads "moved"."""
+    text = "moved" if phase == "migrated" else (phase or "").replace("_", " ")
+    return '<span class="phase phase-%s">%s</span>' % (esc(phase), esc(text))
 
 
 def _progress_cell(row):
@@ -739,14 +796,15 @@ def render_html(report):
     wave = report["wave"]
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           "<title>%s</title>" % esc(report["title"]), "<style>%s</style></head><body>" % CSS,
+           "<title>%s</title>" % esc(report["title"]), "<style>%s%s</style></head><body>" % (CSS, move_css()),
            '<h1 id="title">%s</h1>' % esc(report["title"])]
     meta = []
     for key, label in (("vault", "Vault"), ("resource_group", "Resource group")):
         if wave.get(key):
             meta.append("%s <strong>%s</strong>" % (label, esc(wave[key])))
     meta.append('Generated <time id="generated-at">%s</time>' % esc(report["generated_at"]))
-    meta.append("%d machines, %d ready for their next step, %d blocked" % (wave["machine_count"], wave["ready"], wave["blocked"]))
+    meta.append("%d machines, %d moved, %d ready for their next step, %d blocked" % (
+        wave["machine_count"], wave.get("moved", 0), wave["ready"], wave["blocked"]))
     out.append('<p class="meta">%s</p>' % " &middot; ".join(meta))
 
     out.append('<h2>Machines per phase</h2><table class="counts" id="counts"><tr><th>Phase</th><th>Machines</th></tr>')
@@ -760,7 +818,8 @@ def render_html(report):
         for entry in wave["blockers"]:
             out.append('<li data-machine="%s"><strong>%s</strong> (next: %s): %s</li>' % (
                 esc(entry["machine"]), esc(entry["machine"]), esc(entry["next_step"] or "none"),
-                "; ".join(esc(r) for r in entry["reasons"])))
+                "; ".join(esc(r) + (' <span class="fix">&rarr; %s</span>' % esc(f) if f else "")
+                          for r, f in zip(entry["reasons"], entry.get("fixes") or [None] * len(entry["reasons"])))))
         out.append("</ul>")
     else:
         out.append('<p class="ok">Nothing: every machine is ready for its next step.</p>')
@@ -770,8 +829,11 @@ def render_html(report):
                "<th>Initial replication</th><th>RPO</th><th>Last recovery point</th><th>Last test failover</th><th>Target VM</th></tr>")
     for row in report["machines"]:
         target = row["target"]
-        target_text = esc(row["target_vm"] or "-")
+        moved_vm = (row.get("move") or {}).get("target_vm")
+        target_text = esc((moved_vm or {}).get("name") or row["target_vm"] or "-")
         extra = [x for x in (target.get("vm_size"), target.get("resource_group"), target.get("network")) if x]
+        if moved_vm:  # the VM as observed after failover, kept once the replicated item is gone
+            extra = [x for x in [moved_vm.get("size"), ", ".join(moved_vm.get("private_ips") or []), moved_vm.get("power_state")] if x]
         if extra:
             target_text += '<br><span class="muted">%s</span>' % esc(", ".join(extra))
         different = ((row.get("source_target") or {}).get("counts") or {}).get("different")
@@ -780,13 +842,15 @@ def render_html(report):
                 different, "the plan" if row["source_target"].get("basis") == "compared" else "the source")
         out.append('<tr data-machine="%s"><td class="name">%s</td><td class="phase-cell">%s</td><td>%s</td><td>%s</td><td>%s</td>'
                    "<td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
-                       esc(row["name"]), _name_cell(row), _phase_badge(row["phase"]), esc(row["next_step"] or "-"),
+                       esc(row["name"]), _name_cell(row), _phase_badge(row["phase"]),
+                       esc(row["next_step"] or ("none: moved" if row["phase"] == "migrated" else "-")),
                        _health_cell(row), _progress_cell(row), esc(_rpo_text(row["rpo_seconds"])),
                        esc(_time_text(row["last_recovery_point"]) or "-"), _tfo_cell(row), target_text))
     out.append("</table>")
     side_by_side = _source_target_section(report["machines"])
     if side_by_side:
         out.append(side_by_side)
+    out.append(move_sections(report))
     out.append("<h2>Steps and their timings</h2>")
     out.append(_timings_table(report["machines"]))
 
@@ -805,6 +869,17 @@ def render_html(report):
         out.append('<p class="muted">No dependency analysis was given (source_vm_info with dependencies=true).</p>')
     out.append("</div></body></html>")
     return "\n".join(out) + "\n"
+
+
+def move_css():
+    from ._report_move import MOVE_CSS  # pylint: disable=import-outside-toplevel  (it imports this file)
+    return MOVE_CSS
+
+
+def move_sections(report):
+    """Where each machine went, its timeline, the appliances and earlier runs (from the move's records), if any."""
+    from ._report_move import wave_sections  # pylint: disable=import-outside-toplevel  (it imports this file)
+    return wave_sections(report)
 
 
 # -- the dependency picture --------------------------------------------------------------------------------------

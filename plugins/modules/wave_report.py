@@ -26,6 +26,21 @@ description:
     M(azmove.site_recovery.machine_mapping)) before failover and as compared after it (C(comparison.json) of
     M(azmove.site_recovery.moved_vm)); each field same, explained (with the reason) or different (highlighted, with
     the reason); and what the move will not carry, with what to do about it.
+  - The move report - every machine the report has seen keeps a record of its own in O(dest)C(/state/<machine>.json),
+    written when something new is observed and never recomputed later - its timeline (replication start, initial
+    replication done, test drill, source shutdown, failover, commit, migration complete); its initial replication
+    (duration, data size and throughput once done, an estimate of the time left from the progress between report
+    runs while it runs); after failover, its target VM (id, size, private IPs, zone, power state, read from the target
+    cloud's compute API until the migration is complete, then kept), its downtime (source shutdown to target VM
+    running, from the failover job's tasks) and its data-loss window (the recovery point the failover used against the
+    source shutdown); and from O(decommissions) and O(backups), what was deleted and kept of its source and the vault
+    that now protects its backup. A machine whose replication was removed, or whose source VM was deleted (it leaves
+    the inventory), stays in the report from its record; a finished machine reads C(moved).
+  - Writes C(move.html) and C(move.json), the whole move from every record (machines per phase per wave, blockers with
+    the fix, each machine's end and timeline), and a dated copy of the JSON in C(history/) each time it says something
+    new; the pages link the earlier runs. The JSON's schema is C(docs/move-report.schema.json) of the collection.
+  - With O(state_dir) and a C(appliances.json) in it, each replication appliance's load against its capacity.
+  - Returns a few plain lines for the play's output (RV(summary)) - machines, phase, next step, what blocks and the fix.
   - The page works offline - inline styles and an inline SVG picture, no script, no link to anything outside it.
   - Reads the vault twice in all, whatever the number of machines - one paged list of replicated items and one of jobs.
   - The files are replaced atomically, only when what they say changed - the time the report was made, and the RPO
@@ -72,9 +87,46 @@ options:
     type: path
     required: true
   name:
-    description: File name of the report, without extension; the module writes C(<name>.html) and C(<name>.json).
+    description:
+      - File name of the report, without extension; the module writes C(<name>.html) and C(<name>.json) with every
+        machine of O(machines).
+      - With O(waves), also one page per wave, C(wave-<wave>.html), with the machines recorded in that wave that
+        O(machines) leaves out (decommissioned ones included).
     type: str
     default: wave-report
+  waves:
+    description:
+      - The wave of each machine (machine name - wave name, the inventory's C(azmove_wave)); recorded with the machine.
+    type: dict
+  decommissions:
+    description:
+      - The result of M(azmove.site_recovery.source_decommission) per machine (machine name - result), recorded as what
+        was deleted and kept of its source. A result that deleted and kept nothing leaves an earlier record alone.
+    type: dict
+  backups:
+    description:
+      - The result of M(azmove.site_recovery.backup_relocation) per machine (machine name - result), recorded as the
+        vault, policy and protection state of its backup in the target region.
+    type: dict
+  backup_vault:
+    description: The vault that protects the machines' backup after O(backups).
+    type: str
+  backup_settings_not_carried:
+    description:
+      - The RV(azmove.site_recovery.vault_settings#module:not_carried) list of M(azmove.site_recovery.vault_settings),
+        recorded with each machine of O(backups).
+    type: list
+    elements: dict
+  observe_target:
+    description:
+      - Read each failed-over machine's target VM (one compute and one network read per NIC) until its migration is
+        complete and its VM is recorded. V(false) shows only what was recorded before.
+    type: bool
+    default: true
+  history:
+    description: Keep a dated copy of C(move.json) in O(dest)C(/history/) each time it changes.
+    type: bool
+    default: true
   title:
     description: Title of the page. Default C(Wave status) followed by the vault's name.
     type: str
@@ -180,6 +232,12 @@ report:
         target_vm:
           description: Name of the VM in the target region.
           type: str
+        move:
+          description:
+            - The machine in the move report (see C(docs/move-report.md)) - wave, status (V(moved) once its migration is
+              complete), timeline, initial_replication, target_vm (as observed), cutover (downtime_seconds,
+              data_loss_seconds and their times), decommission and backup.
+          type: dict
         target:
           description: Target VM name, size, resource group, network and test network.
           type: dict
@@ -237,6 +295,35 @@ json_path:
   returned: always
   type: str
   sample: /srv/move/reports/wave-1.json
+pages:
+  description: Every page written (or unchanged) - name, wave, html_path, json_path, changed.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: wave-1, wave: "1", html_path: /srv/move/reports/wave-1.html, json_path: /srv/move/reports/wave-1.json, changed: true}]
+move:
+  description: The page of the whole move - html_path, json_path, summary (machine_count, wave_count, moved, blocked,
+    counts per phase) and history (the newest dated copies, newest first).
+  returned: always
+  type: dict
+  sample:
+    html_path: /srv/move/reports/move.html
+    json_path: /srv/move/reports/move.json
+    summary: {machine_count: 4, wave_count: 2, moved: 4, blocked: 0, counts: {migrated: 4}}
+    history: [2026-05-04T10-00-00Z.json]
+summary:
+  description: A few plain lines for the play's output - machines, phase, next step, what blocks with the fix.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "2 machines: 1 moved, 0 ready for their next step, 1 blocked"
+    - "machine       phase                           next step"
+    - "vm-app-win01  moved                           -"
+    - "vm-app-lnx01  initial replication             test failover"
+    - "blocked (what to do):"
+    - "  vm-app-lnx01: initial replication at 40 % -> wait for the initial copy (about 2 h left)"
+    - "report: /srv/move/reports/move.html"
 connection:
   description: The connection the task used (never its secrets).
   returned: always
@@ -249,7 +336,9 @@ import tempfile
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
-from ansible_collections.azmove.site_recovery.plugins.module_utils._report import build, comparable, render_html, to_json
+from ansible_collections.azmove.site_recovery.plugins.module_utils import _report_move as mv
+from ansible_collections.azmove.site_recovery.plugins.module_utils._report import (
+    build, comparable, render_html, to_json, utc_now, wave_summary)
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import list_items
 
 FILE_MODE = 0o644
@@ -263,9 +352,19 @@ def read_text(path):
         return None
 
 
+def read_json(path):
+    try:
+        doc = json.loads(read_text(path) or "null")
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
 def write_atomically(path, text, mode=FILE_MODE):
     """Readers see the old file or the whole new one, never a part."""
     directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
     try:
         os.fchmod(fd, mode)
@@ -283,19 +382,85 @@ def write_atomically(path, text, mode=FILE_MODE):
             os.unlink(tmp)
 
 
-def unchanged(report, html_path, json_path):
+def unchanged(report, html_path, json_path, render=render_html, same=comparable):
     """The files on disk say what ``report`` says (its time aside): returns their report, or None."""
-    old_json = read_text(json_path)
-    try:
-        old = json.loads(old_json) if old_json else None
-    except ValueError:
-        old = None
-    if not isinstance(old, dict) or comparable(old) != comparable(report):
+    old = read_json(json_path)
+    if old is None or same(old) != same(report):
         return None
     # Same data: the page must be the one this version renders from it (with the old time and RPO).
-    if read_text(html_path) != render_html(old):
+    if read_text(html_path) != render(old):
         return None
     return old
+
+
+def _by_name(values):
+    return dict((str(k).lower(), v) for k, v in (values or {}).items())
+
+
+def observe(module, report, records, now):
+    """Each row's record after this read (the target VM read where the machine has one to show); returns
+    {lower name: record} of the records that say something new."""
+    p = module.params
+    waves, decommissions, backups = _by_name(p["waves"]), _by_name(p["decommissions"]), _by_name(p["backups"])
+    changed = {}
+    for i, row in enumerate(report["machines"]):
+        key = row["name"].lower()
+        old = records.get(key)
+        if row["phase"] == "missing" and old and old.get("phase") in mv.AFTER_FAILOVER:
+            # The vault forgot it (its replication removed, the vault cleaned up): its record says where it went.
+            keep = dict((k, row[k]) for k in ("mapping", "comparison", "source_target", "state_error") if k in row)
+            row = report["machines"][i] = dict(mv.recorded_row(old), **keep)
+        target = None
+        if p["observe_target"] and mv.needs_target(row, old):
+            vm_id = mv.target_vm_id(row, old)
+            target = mv.read_vm(module, vm_id) if vm_id else None
+        rec = mv.merge_record(old, row, now, wave=waves.get(key), vault=p["vault"], target_vm=target,
+                              decommission=mv.decommission_of(decommissions.get(key), now),
+                              backup=mv.backup_of(backups.get(key), p["backup_vault"], p["backup_settings_not_carried"]))
+        if old is None or mv.stable(old) != mv.stable(rec):
+            changed[key] = rec
+        records[key] = rec
+        row["move"] = mv.entry_of(rec)
+    return changed
+
+
+def pages_of(module, report, records):
+    """{page name: rows}: the page ``name`` with every machine asked for, and one page per wave of O(waves) (with the
+    machines the report recorded in that wave that this run did not ask for, decommissioned ones included)."""
+    p = module.params
+    pages = {p["name"]: report["machines"]}
+    asked = set(r["name"].lower() for r in report["machines"])
+    waves = {}
+    for row in report["machines"]:
+        wave = (records.get(row["name"].lower()) or {}).get("wave")
+        if wave and p["waves"]:
+            waves.setdefault(wave, []).append(row)
+    for key, rec in sorted(records.items()):
+        if rec.get("wave") in waves and key not in asked:
+            row = mv.recorded_row(rec)
+            row["move"] = mv.entry_of(rec)
+            waves[rec["wave"]].append(row)
+    for wave, rows in waves.items():
+        pages.setdefault(mv.page_name(wave), [dict(r) for r in rows])
+    return pages
+
+
+def page_report(module, report, name, rows, history, appliances, pages):
+    p = module.params
+    wave = (rows[0].get("move") or {}).get("wave") if rows and name != p["name"] else None
+    title = p["title"] or ("Wave %s status: %s" % (wave, p["vault"]) if wave else "Wave status: %s" % p["vault"])
+    if p["title"] and wave:
+        title = "%s - wave %s" % (p["title"], wave)
+    info = {"vault": p["vault"], "resource_group": p["resource_group"]}
+    if wave:
+        info["name"] = wave
+    out = dict(report, title=title, wave=wave_summary(rows, info), machines=rows, appliances=appliances,
+               history=history)
+    for blocker in out["wave"]["blockers"]:
+        row = next(r for r in rows if r["name"] == blocker["machine"])
+        blocker["fixes"] = [mv.fix_for(reason, row, (row.get("move") or {}).get("initial_replication"))
+                            for reason in blocker["reasons"]]
+    return out
 
 
 def main():
@@ -308,31 +473,85 @@ def main():
             name=dict(type="str", default="wave-report"),
             title=dict(type="str"),
             state_dir=dict(type="path"),
+            waves=dict(type="dict"),
+            decommissions=dict(type="dict"),
+            backups=dict(type="dict"),
+            backup_vault=dict(type="str"),
+            backup_settings_not_carried=dict(type="list", elements="dict"),
+            observe_target=dict(type="bool", default=True),
+            history=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    if not p["name"] or "/" in p["name"] or p["name"] in (".", ".."):
-        module.fail("name must be a plain file name without a directory; it is %r." % p["name"])
-    html_path = os.path.join(p["dest"], p["name"] + ".html")
-    json_path = os.path.join(p["dest"], p["name"] + ".json")
+    if not p["name"] or "/" in p["name"] or p["name"] in (".", "..", "move"):
+        module.fail("name must be a plain file name without a directory, other than move; it is %r." % p["name"])
+    dest = p["dest"]
 
     def body():
         sr = SiteRecovery(module, p["resource_group"], p["vault"])
         items = list_items(sr)
         jobs = sr.list("replication_jobs")
+        now = utc_now()
         report = build(items, jobs, {"vault": p["vault"], "resource_group": p["resource_group"]},
                        dependencies=p["dependencies"], title=p["title"] or "Wave status: %s" % p["vault"],
-                       names=p["machines"], aliases=p["computer_names"], state_dir=p["state_dir"])
-        old = unchanged(report, html_path, json_path)
-        if old is not None:
-            module.exit(False, report=old, html_path=html_path, json_path=json_path, connection=module.connection().describe())
-        if not module.check_mode:
-            if not os.path.isdir(p["dest"]):
-                os.makedirs(p["dest"], 0o755)
-            write_atomically(json_path, to_json(report))
-            write_atomically(html_path, render_html(report))
-        module.exit(True, report=report, html_path=html_path, json_path=json_path, connection=module.connection().describe())
+                       names=p["machines"], aliases=p["computer_names"], state_dir=p["state_dir"], generated_at=now)
+        records = mv.read_records(dest)
+        new_records = observe(module, report, records, now)
+        pages = pages_of(module, report, records)
+        appliances = mv.read_appliances(p["state_dir"])
+        history_dir = os.path.join(dest, "history")
+        history = sorted((f for f in (os.listdir(history_dir) if os.path.isdir(history_dir) else []) if f.endswith(".json")),
+                         reverse=True)
+
+        # The whole move, from every record; a dated copy of its JSON each time it says something new.
+        move_json, move_html = os.path.join(dest, "move.json"), os.path.join(dest, "move.html")
+        page_files = set(n + ".html" for n in pages) | set(f for f in (os.listdir(dest) if os.path.isdir(dest) else [])
+                                                           if f.endswith(".html"))
+        move = mv.build_move(records.values(), now, appliances, history, page_files)
+        old_move = read_json(move_json)
+        move_new = old_move is None or mv.move_comparable(old_move) != mv.move_comparable(move)
+        new_history = None
+        if move_new and p["history"]:
+            new_history = mv.history_name(now, history)
+            history = [new_history] + history
+            move["history"] = history
+        elif not move_new:
+            move = old_move
+            history = move.get("history") or history
+        move_html_new = move_new or read_text(move_html) != mv.render_move_html(move)
+
+        written = []
+        first = None
+        for name in sorted(pages):
+            page = page_report(module, report, name, pages[name], history, appliances, pages)
+            html_path, json_path = os.path.join(dest, name + ".html"), os.path.join(dest, name + ".json")
+            old = unchanged(page, html_path, json_path)
+            entry = {"name": name, "wave": page["wave"].get("name"), "html_path": html_path, "json_path": json_path,
+                     "changed": old is None, "report": old or page}
+            written.append(entry)
+            first = first or entry
+        changed = bool(new_records) or move_new or move_html_new or any(e["changed"] for e in written)
+        if changed and not module.check_mode:
+            for rec in new_records.values():
+                write_atomically(mv.record_path(dest, rec["machine"]), json.dumps(rec, indent=2, sort_keys=True) + "\n")
+            if new_history:
+                write_atomically(os.path.join(history_dir, new_history), to_json(move))
+            if move_new or move_html_new:
+                write_atomically(move_json, to_json(move))
+                write_atomically(move_html, mv.render_move_html(move))
+            for entry in written:
+                if entry["changed"]:
+                    write_atomically(entry["json_path"], to_json(entry["report"]))
+                    write_atomically(entry["html_path"], render_html(entry["report"]))
+        rows = [r for e in written for r in e["report"]["machines"]]
+        summary = mv.summary_lines(rows, move["machines"], move_html)
+        module.exit(changed, report=first["report"] if first else report, html_path=first["html_path"] if first else None,
+                    json_path=first["json_path"] if first else None,
+                    pages=[dict((k, v) for k, v in e.items() if k != "report") for e in written],
+                    move={"html_path": move_html, "json_path": move_json, "summary": move["summary"],
+                          "history": history[:10]},
+                    summary=summary, connection=module.connection().describe())
 
     run(module, body, "Writing the status report of vault %s" % p["vault"])
 
