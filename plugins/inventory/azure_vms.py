@@ -19,6 +19,9 @@ description:
   - Authenticates exactly as the modules do (same options, credentials-file profiles and C(AZURE_*) environment
     variables); see the modules' connection options.
   - The configuration file's name must end in C(azure_vms.yml) or C(azure_vms.yaml).
+  - The short name V(azure_vms) for O(plugin) works where the plugin is enabled by its full name (for example
+    C(ANSIBLE_INVENTORY_ENABLED=azmove.site_recovery.azure_vms), or C(enable_plugins) in the C([inventory]) section of
+    C(ansible.cfg)), as C(azure_rm) does for azure.azcollection; the C(auto) plugin needs the full name.
   - An option this plugin does not know (a misspelling such as C(tag) for O(tags)) and a filter given without a value
     are errors, never a wider selection of VMs.
   - Every value read from Azure (names, tags, anything else) is marked unsafe, so a tag such as
@@ -37,7 +40,7 @@ options:
     description: The name of this plugin; makes the file an inventory source of it.
     type: str
     required: true
-    choices: [azmove.site_recovery.azure_vms]
+    choices: [azmove.site_recovery.azure_vms, azure_vms]
   cloud:
     description:
       - V(AzureCloud), V(AzureUSGovernment), V(AzureChinaCloud), or the https URL of an ARM metadata endpoint
@@ -123,12 +126,43 @@ options:
     type: str
     default: azmove_
   power_state:
-    description: Read each VM's instance view for its power state and OS version (one more request per VM).
+    description:
+      - Read the power state of the VMs with one more paged list of each subscription's VMs (C(statusOnly=true)),
+        whatever the number of VMs.
+      - That list carries the instance views' statuses only, so C(os_version) (reported by the guest agent) stays
+        null and C(os_name) comes from the image; M(azmove.site_recovery.source_vm_info) reads them per VM.
     type: bool
     default: true
+  hostnames:
+    description:
+      - The inventory host name of each VM, as in azure.azcollection's C(azure_rm) inventory - a list of Jinja2
+        expressions in order of preference; the first that gives a non-empty value names the host.
+      - V(default) is the default name - the VM name, or C(<name>_<resource group>) for the second of two VMs of the
+        same name.
+      - The expressions see the host variables (with O(hostvar_prefix)), the same facts without the prefix (C(name),
+        C(computer_name), C(resource_group), C(location), C(tags), ...), C(azure_rm)'s C(private_ipv4_addresses),
+        C(public_ipv4_addresses) and C(powerstate), and C(default_inventory_hostname). For example
+        V(computer_name), V(private_ipv4_addresses) (a list gives its first item), V(tags.fqdn).
+      - Two VMs given the same host name are an error, never one host standing for both.
+    type: list
+    elements: str
+    default: [default]
+  exclude_host_filters:
+    description:
+      - Leave out the VMs for which any of these Jinja2 conditions is true, as in C(azure_rm). A condition sees the
+        same variables as O(hostnames), for example V(powerstate != 'running') or
+        V(tags.keep is defined and tags.keep == 'gov').
+      - A condition that cannot be evaluated (an undefined variable, a syntax error) is an error, never a wider or a
+        narrower selection of VMs.
+    type: list
+    elements: str
+    default: []
 notes:
-  - Host names are the VM names. When two VMs of different resource groups share a name, the second is named
-    C(<name>_<resource group>).
+  - Host names are the VM names unless O(hostnames) says otherwise. When two VMs of different resource groups share a
+    name, the second is named C(<name>_<resource group>).
+  - Reading a subscription costs the same few list requests whatever its number of VMs - VMs, network interfaces,
+    virtual networks, public IPs, load balancers, the VM sizes of each location in use, and, with O(power_state),
+    one list of the VMs' statuses. No request is made per VM.
   - With O(cache=true) the facts are kept in Ansible's inventory cache for O(cache_timeout) seconds; use
     C(ansible-inventory --flush-cache) to read Azure again.
 seealso:
@@ -153,12 +187,27 @@ keyed_groups:
 cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/azmove-inventory
+
+# wave2.azure_vms.yml: the short plugin name (with ANSIBLE_INVENTORY_ENABLED=azmove.site_recovery.azure_vms), hosts
+# named by their guest computer name, running VMs only, none tagged move-skip.
+plugin: azure_vms
+cloud: AzureUSGovernment
+profile: source
+tags:
+  move-wave: "2"
+hostnames:
+  - computer_name
+  - default
+exclude_host_filters:
+  - powerstate != 'running'
+  - tags['move-skip'] is defined
 """
 
 import os
 
 from ansible.errors import AnsibleError
-from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
@@ -166,6 +215,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._auth import 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._discovery import (
     Discovery,
     discover,
+    rest,
     safe_group_name,
 )
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import AzureFailure, translate
@@ -174,6 +224,26 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._module impor
 
 # The selection filters: given, each must narrow the selection; given empty, it cannot be applied.
 FILTERS = ("resource_groups", "tags", "names", "exclude_names")
+SHORT_NAME = "azure_vms"
+# azure_rm's names of the same facts, so its hostnames and exclude_host_filters read the same here.
+AZURE_RM_NAMES = {"private_ipv4_addresses": "private_ips", "public_ipv4_addresses": "public_ips",
+                  "powerstate": "power_state"}
+
+
+class StatusListDiscovery(Discovery):
+    """Power state from one paged list of the subscription's VMs with statusOnly=true (each item carries its
+    instance view's statuses) instead of one instanceView request per VM; read on the first VM that needs it."""
+
+    _views = None
+
+    def instance_view(self, vm):
+        if self._views is None:
+            self._views = {}
+            for item in self.compute.virtual_machines.list_all(status_only="true"):
+                item = rest(item)
+                self._views[(item.get("id") or "").lower()] = (item.get("properties") or {}).get("instanceView") or {}
+        # A VM created between the two lists has no status yet: its power state stays unknown.
+        return self._views.get((vm.get("id") or "").lower(), {})
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -183,6 +253,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return super().verify_file(path) and path.endswith(("azure_vms.yml", "azure_vms.yaml"))
 
     def parse(self, inventory, loader, path, cache=True):
+        # `plugin: azure_vms` as well as the full name (core accepts the names the plugin was loaded by).
+        names = list(getattr(self, "_redirected_names", None) or [self.NAME])
+        self._redirected_names = names + [name for name in (self.NAME, SHORT_NAME) if name not in names]
         super().parse(inventory, loader, path, cache)
         self._check_config(path, self._read_config_data(path))
         cache_key = self.get_cache_key(path)
@@ -236,7 +309,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 problem = subscription_problem(sub, "subscription_ids entry")
                 if problem:
                     raise AuthError(problem)
-            discoveries = [Discovery.for_connection(conn, sub) for sub in subscriptions]
+            discoveries = [StatusListDiscovery.for_connection(conn, sub) for sub in subscriptions]
             filters = {key: self.get_option(key) for key in ("resource_groups", "tags", "names", "exclude_names")}
             facts, _analysis = discover(discoveries, filters, with_power_state=self.get_option("power_state"),
                                         wave_tag=self.get_option("wave_tag"))
@@ -260,17 +333,27 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _populate(self, facts):
         prefix = self.get_option("hostvar_prefix")
         strict = self.get_option("strict")
-        names = set()
+        preferences = self.get_option("hostnames") or ["default"]
+        excludes = self.get_option("exclude_host_filters") or []
+        defaults, names = set(), {}
         for vm in facts:
-            host = vm["name"]
-            if host in names:
-                host = "%s_%s" % (vm["name"], vm["resource_group"])
-            names.add(host)
-            self.inventory.add_host(host)
             # Everything read from Azure is untrusted: marked unsafe, a tag's "{{ ... }}" is never templated.
             hostvars = {prefix + key: wrap_var(value) for key, value in vm.items()}
             if vm.get("private_ips"):
                 hostvars["ansible_host"] = wrap_var(vm["private_ips"][0])
+            default = vm["name"] if vm["name"] not in defaults else "%s_%s" % (vm["name"], vm["resource_group"])
+            variables = self._expression_variables(vm, hostvars, default)
+            excluded = [cond for cond in excludes if self._condition(cond, variables, vm)]
+            if excluded:
+                self.display.vvv("azure_vms inventory: %s left out by exclude_host_filters %s" % (vm["id"], excluded[0]))
+                continue
+            defaults.add(default)
+            host = self._hostname(preferences, variables, default, vm)
+            if host in names:
+                raise AnsibleError("azure_vms inventory: hostnames give the same host name %s to %s and %s; add a "
+                                   "preference that tells them apart (for example default)." % (host, names[host], vm["id"]))
+            names[host] = vm["id"]
+            self.inventory.add_host(host)
             for key, value in hostvars.items():
                 self.inventory.set_variable(host, key, value)
             if vm.get("wave") not in (None, ""):
@@ -280,6 +363,42 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
+
+    @staticmethod
+    def _expression_variables(vm, hostvars, default):
+        """What hostnames and exclude_host_filters see: the facts unprefixed, azure_rm's names, the host variables."""
+        variables = {key: wrap_var(value) for key, value in vm.items()}
+        variables.update({alias: wrap_var(vm.get(key)) for alias, key in AZURE_RM_NAMES.items()})
+        variables.update(hostvars)
+        variables["default_inventory_hostname"] = default
+        return variables
+
+    def _condition(self, condition, variables, vm):
+        self.templar.available_variables = variables
+        try:
+            if hasattr(self.templar, "evaluate_conditional"):  # ansible-core 2.19
+                return bool(self.templar.evaluate_conditional(condition))
+            return boolean(self.templar.template("{%% if %s %%} True {%% else %%} False {%% endif %%}" % condition))
+        except Exception as exc:  # pylint: disable=broad-except  # any template error: refuse, never guess
+            raise AnsibleError("azure_vms inventory: exclude_host_filters %r cannot be evaluated for %s: %s"
+                               % (condition, vm["id"], to_native(exc))) from None
+
+    def _hostname(self, preferences, variables, default, vm):
+        errors = []
+        for preference in preferences:
+            if preference == "default":
+                return default
+            try:
+                value = self._compose(preference, variables)
+            except Exception as exc:  # pylint: disable=broad-except  # the next preference may serve
+                errors.append("%s: %s" % (preference, to_native(exc)))
+                continue
+            if isinstance(value, (list, tuple)):
+                value = value[0] if value else None
+            if value not in (None, ""):
+                return str(to_text(value))
+        raise AnsibleError("azure_vms inventory: no hostnames preference names %s (add default as the last one)%s"
+                           % (vm["id"], "; " + "; ".join(errors) if errors else ""))
 
     def _add_to(self, group, host):
         self.inventory.add_group(group)

@@ -95,8 +95,9 @@ def test_host_variables(simulator, tmp_path):
     sub = simulator["clouds"]["gov"]["subscription_id"]
     assert win["azmove_id"] == "/subscriptions/%s/resourceGroups/rg-app-gov/providers/Microsoft.Compute/virtualMachines/vm-app-win01" % sub
     assert win["ansible_host"] == "10.10.1.4" and win["azmove_private_ips"] == ["10.10.1.4"]
-    assert win["azmove_os_type"] == "Windows" and win["azmove_os_name"] == "Windows Server 2019"
-    assert win["azmove_os_version"] == "10.0.17763"
+    # The status list carries no guest OS name or version: the name comes from the image (source_vm_info reads both).
+    assert win["azmove_os_type"] == "Windows" and win["azmove_os_name"] == "WindowsServer 2019-Datacenter"
+    assert win["azmove_os_version"] is None and win["azmove_computer_name"] == "APPWIN01"
     assert (win["azmove_size"], win["azmove_vcpus"], win["azmove_memory_gb"]) == ("Standard_D4s_v3", 4, 16)
     assert win["azmove_os_disk"]["size_gb"] == 127 and win["azmove_os_disk"]["sku"] == "Premium_LRS"
     assert [d["size_gb"] for d in win["azmove_data_disks"]] == [256]
@@ -178,6 +179,77 @@ def test_cache_serves_the_second_run(simulator, admin, tmp_path):
     done = inventory(tmp_path, source, "--list", "--flush-cache")
     assert_ok(done)
     assert admin.requests(path_contains="/virtualMachines")
+
+
+# -- issue 19: one status list per subscription, hostnames, exclude_host_filters, the short plugin name ---------------
+POWER_RG = "rg-inventory-power-gov"
+
+
+@pytest.fixture(scope="module")
+def power_vms(simulator, admin):
+    """A running and a deallocated VM in the Government cloud's second subscription, in a resource group of their own."""
+    sub = simulator["clouds"]["gov"]["subscriptions"][1]
+    common = {"resource_group": POWER_RG, "location": "usgovvirginia", "size": "Standard_D2s_v3", "os_type": "Linux",
+              "os_name": "Ubuntu 22.04", "vnet": "vnet-inventory-gov", "vnet_resource_group": POWER_RG,
+              "subnet": "snet-inventory"}
+    admin.seed({"gov": {"subscription_id": sub, "virtual_machines": [
+        dict(common, name="vm-inv-on", computer_name="INVON", private_ip="10.78.1.4", power_state="running",
+             tags={"move-wave": "8", "alias": "web-frontend"}),
+        dict(common, name="vm-inv-off", computer_name="INVOFF", private_ip="10.78.1.5", power_state="deallocated",
+             tags={"move-wave": "8"})]}})
+    return sub
+
+
+def vm_lists(admin, sub):
+    """The GETs of the subscription's VM list (statusOnly or not: the log keeps paths without their query)."""
+    path = "/subscriptions/%s/providers/microsoft.compute/virtualmachines" % sub
+    return [r for r in admin.requests(path_contains=path) if r["method"] == "GET" and r["path"].lower().rstrip("/") == path]
+
+
+def test_power_state_comes_from_one_status_list_per_subscription(simulator, admin, tmp_path, power_vms):
+    first = simulator["clouds"]["gov"]["subscription_id"]
+    source = config(simulator, tmp_path, subscription_ids=[first, power_vms],
+                    resource_groups=["rg-app-gov", "rg-linux-gov", POWER_RG])
+    admin.clear_requests()
+    hostvars = listing(tmp_path, source)["_meta"]["hostvars"]
+    assert set(hostvars) == GOV_VMS | {"vm-inv-on", "vm-inv-off"}
+    # The plain list carries no instance view: these states can only come from the statusOnly list.
+    assert {h: v["azmove_power_state"] for h, v in hostvars.items()} == dict(
+        {h: "running" for h in GOV_VMS}, **{"vm-inv-on": "running", "vm-inv-off": "deallocated"})
+    # Two lists per subscription (the VMs, then their statuses) and nothing per VM, whatever the number of VMs.
+    assert len(vm_lists(admin, first)) == 2 and len(vm_lists(admin, power_vms)) == 2
+    assert [r["path"] for r in admin.requests(path_contains="/virtualMachines/")] == []
+
+    admin.clear_requests()
+    hostvars = listing(tmp_path, config(simulator, tmp_path, name="nopower", power_state=False))["_meta"]["hostvars"]
+    assert len(vm_lists(admin, first)) == 1 and hostvars["vm-app-win01"]["azmove_power_state"] is None
+
+
+def test_hostnames_and_exclude_host_filters_like_azure_rm(simulator, tmp_path, power_vms):
+    source = config(simulator, tmp_path, subscription_id=power_vms, resource_groups=[POWER_RG],
+                    hostnames=["tags.alias", "computer_name | lower", "default"])
+    data = listing(tmp_path, source)
+    assert set(data["_meta"]["hostvars"]) == {"web-frontend", "invoff"}
+    assert groups_of(data)["wave_8"] == {"web-frontend", "invoff"}
+    assert data["_meta"]["hostvars"]["invoff"]["azmove_name"] == "vm-inv-off"
+
+    # The short plugin name where the plugin is enabled by its full name; azure_rm's variable names in both options.
+    source = config(simulator, tmp_path, name="short", plugin="azure_vms", subscription_id=power_vms,
+                    resource_groups=[POWER_RG], hostnames=["private_ipv4_addresses"],
+                    exclude_host_filters=["powerstate != 'running'", "tags['move-skip'] is defined"])
+    data = listing(tmp_path, source, extra_env={"ANSIBLE_INVENTORY_ENABLED": "azmove.site_recovery.azure_vms"})
+    assert set(data["_meta"]["hostvars"]) == {"10.78.1.4"}
+    assert data["_meta"]["hostvars"]["10.78.1.4"]["azmove_name"] == "vm-inv-on"
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"exclude_host_filters": ["tags.owner == 'x'"]}, "exclude_host_filters \"tags.owner == 'x'\" cannot be evaluated"),
+    ({"hostnames": ["location"]}, "hostnames give the same host name usgovvirginia"),
+])
+def test_a_host_filter_or_name_that_cannot_be_applied_is_an_error(simulator, tmp_path, power_vms, options, words):
+    done = inventory(tmp_path, config(simulator, tmp_path, subscription_id=power_vms, resource_groups=[POWER_RG],
+                                      **options), "--list")
+    assert done.returncode != 0 and words in done.output, done.output[-3000:]
 
 
 def run_hostvars_playbook(tmp_path, source):

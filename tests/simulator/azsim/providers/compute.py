@@ -364,8 +364,13 @@ def list_vms(ctx, req, p):
 @ROUTER.route("GET", "/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachines", rtype=VM_TYPE,
               api_versions=COMPUTE_VERSIONS)
 def list_all_vms(ctx, req, p):
-    return ctx.page([render_vm(v, req.query.get("$expand")) for v in
-                     ctx.store.list_resources(ctx.cloud, VM_TYPE, p["sub"])])
+    vms = ctx.store.list_resources(ctx.cloud, VM_TYPE, p["sub"])
+    if (req.query.get("statusOnly") or "").lower() == "true":
+        # Each VM's run-time status only: no model (tags, profiles) and an instance view without the guest's OS
+        # name or version (VirtualMachines_ListAll statusOnly; azure-sdk-for-go issue 18565 shows such a response).
+        return ctx.page([{"name": v["name"], "id": v["id"], "type": VM_TYPE, "location": v["location"],
+                          "properties": {"instanceView": {"statuses": instance_view(v)["statuses"]}}} for v in vms])
+    return ctx.page([render_vm(v, req.query.get("$expand")) for v in vms])
 
 
 @ROUTER.route("GET", P + "Microsoft.Compute/virtualMachines/{name}/extensions", rtype=VM_TYPE + "/extensions",
