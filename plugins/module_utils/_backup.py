@@ -203,24 +203,55 @@ def _status_code(pipeline_response, _deserialized, _response_headers):
 
 
 class Side:
-    """One vault, through one Backup client."""
+    """One vault, through one Backup client.
 
-    def __init__(self, client, vault, resource_group):
+    ``shared`` (a batch's dict with its ``lock``): the reads every machine of a batch makes the same way - the vault's
+    protected items, its protectable VMs, a policy - are made once for the batch, and a discovery (the refresh, a write)
+    runs once for the batch, not once per machine. Without it, every call reads afresh, as for one machine."""
+
+    def __init__(self, client, vault, resource_group, shared=None):
         self.client = client
         self.vault = vault
         self.resource_group = resource_group
+        self.shared = shared
 
-    def find_item(self, vm_resource_group, vm_name):
-        """The vault's protected item of a VM, found by the VM's resource id (names differ in case)."""
+    def _once(self, key, fetch):
+        if self.shared is None:
+            return fetch()
+        key = (key, self.vault.lower(), self.resource_group.lower())
+        with self.shared["lock"]:
+            if key not in self.shared:
+                self.shared[key] = fetch()
+            return self.shared[key]
+
+    def _forget(self, key):
+        if self.shared is not None:
+            with self.shared["lock"]:
+                self.shared.pop((key, self.vault.lower(), self.resource_group.lower()), None)
+
+    def find_item(self, vm_resource_group, vm_name, fresh=False):
+        """The vault's protected item of a VM, found by the VM's resource id (names differ in case). ``fresh``: read
+        again, past the batch's first read (after this task changed the item)."""
         want = (vm_resource_group.lower(), vm_name.lower())
-        for item in self.client.backup_protected_items.list(self.vault, self.resource_group, filter=VM_ITEMS_FILTER):
-            item = as_dict(item)
+
+        def fetch():
+            return [as_dict(i) for i in self.client.backup_protected_items.list(self.vault, self.resource_group,
+                                                                                filter=VM_ITEMS_FILTER)]
+        for item in fetch() if fresh else self._once("items", fetch):
             if vm_key(item_vm_id(item)) == want:
                 return item
         return None
 
-    def get_policy(self, name):
-        return as_dict(get_or_none(self.client.protection_policies.get, self.vault, self.resource_group, name))
+    def get_policy(self, name, fresh=False):
+        def fetch():
+            return as_dict(get_or_none(self.client.protection_policies.get, self.vault, self.resource_group, name))
+        return fetch() if fresh else self._once(("policy", name.lower()), fetch)
+
+    def remember_policy(self, name, policy):
+        """A policy this task made: the batch's other machines use it instead of making it again."""
+        if self.shared is not None:
+            with self.shared["lock"]:
+                self.shared[(("policy", name.lower()), self.vault.lower(), self.resource_group.lower())] = policy
 
     def recovery_points(self, item):
         fabric, container, name = item_names(item["id"])
@@ -229,8 +260,11 @@ class Side:
 
     def protectable_item(self, vm_resource_group, vm_name):
         want = (vm_resource_group.lower(), vm_name.lower())
-        for item in self.client.backup_protectable_items.list(self.vault, self.resource_group, filter=IAAS_FILTER):
-            item = as_dict(item)
+
+        def fetch():
+            return [as_dict(i) for i in self.client.backup_protectable_items.list(self.vault, self.resource_group,
+                                                                                  filter=IAAS_FILTER)]
+        for item in self._once("protectable", fetch):
             if vm_key((item.get("properties") or {}).get("virtualMachineId")) == want:
                 return item
         return None
@@ -283,19 +317,29 @@ class BackupRelocation:
             return False, before, before, result
 
         name = self.policy_name(state)
-        existing = self.target.get_policy(name)
-        old_props = (state["old_policy"] or {}).get("properties")
-        policy_matches = policy_name_of(new) is not None and policy_name_of(new).lower() == name.lower()
-        steps = plan(item_state(old), item_state(new), policy_matches, existing is not None, self.old_data)
-        before = self._diff_view(old, new, existing)
-        needs_protection = "enable_protection" in steps or "resume_protection" in steps
+        lock = self.target.shared["lock"] if self.target.shared is not None else None
+        made_now = False
+        if lock is not None:
+            lock.acquire()  # in a batch, one machine makes a missing policy and the others find it made
+        try:
+            existing = self.target.get_policy(name)
+            old_props = (state["old_policy"] or {}).get("properties")
+            policy_matches = policy_name_of(new) is not None and policy_name_of(new).lower() == name.lower()
+            steps = plan(item_state(old), item_state(new), policy_matches, existing is not None, self.old_data)
+            before = self._diff_view(old, new, existing)
+            needs_protection = "enable_protection" in steps or "resume_protection" in steps
 
-        if existing is None and "create_policy" in steps:
-            if old_props is None:
-                raise ValueError("Policy %r does not exist in vault %s, and the old policy is gone, so there is "
-                                 "nothing to copy: create it first or name another with policy." % (name, self.target.vault))
-            existing = self._create_policy(name, mapped_policy(old_props))
-        elif existing is not None and old_props is not None and needs_protection:
+            if existing is None and "create_policy" in steps:
+                if old_props is None:
+                    raise ValueError("Policy %r does not exist in vault %s, and the old policy is gone, so there is nothing "
+                                     "to copy: create it first or name another with policy." % (name, self.target.vault))
+                existing = self._create_policy(name, mapped_policy(old_props))
+                made_now = True
+                self.target.remember_policy(name, existing)
+        finally:
+            if lock is not None:
+                lock.release()
+        if not made_now and existing is not None and old_props is not None and needs_protection:
             differences = policy_differences(mapped_policy(old_props), existing.get("properties"))
             if differences:
                 raise ValueError(
@@ -332,7 +376,7 @@ class BackupRelocation:
         made = self.target.client.protection_policies.create_or_update(
             self.target.vault, self.target.resource_group, name, {"properties": props})
         # A 202 answer has no body; the policy is readable once it is made.
-        return as_dict(made) or self.target.get_policy(name) or {"name": name, "properties": props}
+        return as_dict(made) or self.target.get_policy(name, fresh=True) or {"name": name, "properties": props}
 
     def _protect(self, new, policy, name):
         rg, vm = self.target_vm
@@ -364,13 +408,32 @@ class BackupRelocation:
             self.target.vault, self.target.resource_group, fabric, container, item_name, body)
         done = as_dict(wait_for_poller(poller, "protection of %s in vault %s" % (vm, self.target.vault),
                                        self.wait_timeout))
-        return done or self.target.find_item(rg, vm)
+        return done or self.target.find_item(rg, vm, fresh=True)
 
     def _discover(self, rg, vm):
         """Refresh the vault's view of the region's VMs (the portal's "Discover"), then find the VM."""
         found = self.target.protectable_item(rg, vm)
         if found is not None:
             return found
+        side = self.target
+        if side.shared is None:
+            self._refresh()
+        else:
+            with side.shared["lock"]:  # once for the batch: the machines that were not listed wait for one refresh
+                key = ("refreshed", side.vault.lower(), side.resource_group.lower())
+                if key not in side.shared:
+                    self._refresh()
+                    side._forget("protectable")  # pylint: disable=protected-access
+                    side.shared[key] = True
+        found = side.protectable_item(rg, vm)
+        if found is None:
+            raise ValueError(
+                "VM %s (resource group %s) is not among the machines vault %s can protect: it must exist in the vault's "
+                "region and subscription and not be protected by another vault." % (vm, rg, side.vault))
+        return found
+
+    def _refresh(self):
+        """The portal's "Discover": the vault lists the region's VMs again (a write, then its operation's result)."""
         side = self.target
         headers = side.client.protection_containers.refresh(side.vault, side.resource_group, FABRIC,
                                                             filter=IAAS_FILTER, cls=_headers)
@@ -382,12 +445,6 @@ class BackupRelocation:
                 return code != 202, "InProgress" if code == 202 else "Succeeded", None
 
             wait_until(poll, "VM discovery in vault %s" % side.vault, self.wait_timeout, clock=self.clock, interval=5)
-        found = side.protectable_item(rg, vm)
-        if found is None:
-            raise ValueError(
-                "VM %s (resource group %s) is not among the machines vault %s can protect: it must exist in the vault's "
-                "region and subscription and not be protected by another vault." % (vm, rg, side.vault))
-        return found
 
     def _stop(self, old):
         self.actions.append("stop protection of %s in vault %s, keeping its recovery points" % (
@@ -401,7 +458,7 @@ class BackupRelocation:
             self.source.vault, self.source.resource_group, fabric, container, name, body)
         done = as_dict(wait_for_poller(poller, "stopping protection of %s in vault %s" % (
             self.source_vm[1], self.source.vault), self.wait_timeout))
-        return done or self.source.find_item(*self.source_vm)
+        return done or self.source.find_item(*self.source_vm, fresh=True)
 
     def _delete(self, old):
         self.actions.append("stop protection of %s in vault %s and delete its recovery points" % (
@@ -426,5 +483,5 @@ class BackupRelocation:
             wait_until(poll, "deleting the backup data of %s in vault %s" % (self.source_vm[1], side.vault),
                        self.wait_timeout, clock=self.clock, interval=5)
         # Soft delete keeps the item (marked for deferred delete); without it the item is gone.
-        return side.find_item(*self.source_vm) or dict(old, properties=dict(
+        return side.find_item(*self.source_vm, fresh=True) or dict(old, properties=dict(
             old["properties"], protectionState=STOPPED, policyId="", isScheduledForDeferredDelete=True))

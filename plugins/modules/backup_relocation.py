@@ -25,12 +25,16 @@ description:
   - Last, it stops protection in the old vault keeping the recovery points (O(old_data=retain)), or deleting
     them (O(old_data=delete) with O(confirm_delete_old_data=true)).
   - A machine without backup in the old vault is not an error; the result says C(had_backup=false).
+  - With O(machines), a whole wave in one task - one module process; each machine goes through exactly the steps above,
+    and what every machine reads the same way (each vault's protected items, the new vault's protectable VMs, a policy)
+    is read once for the wave; a missing policy is made once; the new vault discovers the region's VMs at most once.
 author:
   - azmove maintainers (@azmove)
 requirements:
   - azure-mgmt-recoveryservicesbackup >= 11.2
 extends_documentation_fragment:
   - azmove.site_recovery.azure
+  - azmove.site_recovery.site_recovery.BATCH
   - azmove.site_recovery.attributes
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
@@ -49,13 +53,13 @@ options:
     type: str
     required: true
   source_vm:
-    description: The machine's VM name in the old region.
+    description:
+      - The machine's VM name in the old region.
+      - One of O(source_vm) and O(machines) is required.
     type: str
-    required: true
   source_vm_resource_group:
-    description: The resource group of O(source_vm).
+    description: The resource group of O(source_vm) (with O(machines), the default of each entry's).
     type: str
-    required: true
   vault:
     description:
       - The Recovery Services vault in the target region that backs up the moved VM, reached through
@@ -70,9 +74,10 @@ options:
     description: The moved VM's name in the target region; default O(source_vm).
     type: str
   target_vm_resource_group:
-    description: The resource group of O(target_vm).
+    description:
+      - The resource group of O(target_vm) (with O(machines), the default of each entry's).
+      - Required, here or in every entry of O(machines).
     type: str
-    required: true
   policy:
     description:
       - The backup policy in O(vault) that protects the moved VM; default the old policy's name.
@@ -96,6 +101,29 @@ options:
     description: How many seconds to wait at the most for each operation (discovery, enabling, stopping).
     type: int
     default: 900
+  machines:
+    description:
+      - Relocate the backup of a whole batch of machines in one task, instead of O(source_vm). Each entry is one machine;
+        what an entry leaves out comes from the task's options.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The machine's VM name in the old region (see O(source_vm)).
+        type: str
+        required: true
+      source_vm_resource_group:
+        description: Its resource group (default O(source_vm_resource_group)).
+        type: str
+      target_vm:
+        description: The moved VM's name (default the entry's O(machines[].name)).
+        type: str
+      target_vm_resource_group:
+        description: The moved VM's resource group (default O(target_vm_resource_group)).
+        type: str
+      policy:
+        description: The policy in O(vault) for this machine (default O(policy)).
+        type: str
 notes:
   - The moved VM's new recovery points start with its first scheduled backup; the old ones stay in the old
     vault, which is why RV(recovery_points) records them.
@@ -128,9 +156,38 @@ EXAMPLES = r"""
     policy: DailyPolicy-eastus
     old_data: delete
     confirm_delete_old_data: true
+
+- name: A whole wave in one task; each machine's result is in machines
+  azmove.site_recovery.backup_relocation:
+    use_connection: target
+    source_vault: rsv-backup-gov
+    source_vault_resource_group: rg-app-gov
+    vault: rsv-backup-eastus
+    resource_group: rg-move-target
+    target_vm_resource_group: rg-app-eastus
+    machines:
+      - name: vm-app-win01
+        source_vm_resource_group: rg-app-gov
+      - name: vm-app-lnx01
+        source_vm_resource_group: rg-linux-gov
+    fail_on_error: false
+  register: relocated
 """
 
 RETURN = r"""
+machines:
+  description:
+    - With O(machines), each machine's result by name - what the task returns for one machine (the keys below), plus
+      C(changed), C(failed), and for a failed machine C(msg) and C(error) (Azure's code and message).
+  returned: with O(machines)
+  type: dict
+  sample:
+    vm-app-win01: {changed: true, failed: false, had_backup: true, actions: ["enable protection of vm-app-win01 ..."]}
+failed_machines:
+  description: With O(machines), the names of the machines that failed.
+  returned: with O(machines)
+  type: list
+  elements: str
 had_backup:
   description: Whether the old vault protects (or protected) the machine. V(false) means nothing was to do.
   returned: always
@@ -243,57 +300,84 @@ source_connection:
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._backup import BackupRelocation, Side
+from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, run_batch
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 
+PER_MACHINE = dict(
+    name=dict(type="str", required=True),
+    source_vm_resource_group=dict(type="str"),
+    target_vm=dict(type="str"),
+    target_vm_resource_group=dict(type="str"),
+    policy=dict(type="str"),
+)
 
-def main():
-    module = AzureModule(
-        argument_spec=dict(
-            source_connection=dict(type="str", default="source"),
-            source_vault=dict(type="str", required=True),
-            source_vault_resource_group=dict(type="str", required=True),
-            source_vm=dict(type="str", required=True),
-            source_vm_resource_group=dict(type="str", required=True),
-            vault=dict(type="str", required=True),
-            resource_group=dict(type="str", required=True),
-            target_vm=dict(type="str"),
-            target_vm_resource_group=dict(type="str", required=True),
-            policy=dict(type="str"),
-            old_data=dict(type="str", choices=["retain", "delete"], default="retain"),
-            confirm_delete_old_data=dict(type="bool", default=False),
-            wait_timeout=dict(type="int", default=900),
-        ),
-    )
+
+def check(module):
+    """One machine's input, before anything is read: refuses what a re-run could not undo."""
     p = module.params
+    vm = p.get("source_vm") or p.get("name")
+    missing = [key for key in ("source_vm_resource_group", "target_vm_resource_group") if not p.get(key)]
+    if missing:
+        module.fail("%s: %s %s required (on the task or the machine's entry)." % (
+            vm, " and ".join(missing), "is" if len(missing) == 1 else "are"))
     # Refused before any request: deleting backup data is not undone by a re-run.
     if p["old_data"] == "delete" and not p["confirm_delete_old_data"]:
         module.fail("old_data=delete deletes the recovery points of %s in vault %s; set confirm_delete_old_data=true "
-                    "to confirm, or keep them with old_data=retain." % (p["source_vm"], p["source_vault"]))
+                    "to confirm, or keep them with old_data=retain." % (vm, p["source_vault"]))
+
+
+def act(module):
+    p = module.params
+    vm = p.get("source_vm") or p.get("name")
+    shared = getattr(module, "shared", None)  # a batch's: each vault's reads made once for all its machines
+    target = module.connection()
+    source = module.connection(p["source_connection"])
+    relocation = BackupRelocation(
+        Side(module.client("backup", p["source_connection"]), p["source_vault"], p["source_vault_resource_group"], shared),
+        Side(module.client("backup"), p["vault"], p["resource_group"], shared),
+        (p["source_vm_resource_group"], vm),
+        (p["target_vm_resource_group"], p["target_vm"] or vm),
+        policy=p["policy"], old_data=p["old_data"], check_mode=module.check_mode, wait_timeout=p["wait_timeout"],
+    )
+    try:
+        changed, before, after, result = relocation.run()
+    except ValueError as exc:
+        module.fail(str(exc), actions=relocation.actions)
+    module.exit(changed, before=before, after=after, connection=target.describe(),
+                source_connection=source.describe(), **result)
+
+
+def main():
+    options = dict(
+        source_connection=dict(type="str", default="source"),
+        source_vault=dict(type="str", required=True),
+        source_vault_resource_group=dict(type="str", required=True),
+        source_vm=dict(type="str"),
+        source_vm_resource_group=dict(type="str"),
+        vault=dict(type="str", required=True),
+        resource_group=dict(type="str", required=True),
+        target_vm=dict(type="str"),
+        target_vm_resource_group=dict(type="str"),
+        policy=dict(type="str"),
+        old_data=dict(type="str", choices=["retain", "delete"], default="retain"),
+        confirm_delete_old_data=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=900),
+        machines=dict(type="list", elements="dict", options=PER_MACHINE),
+        **BATCH_OPTIONS
+    )
+    module = AzureModule(argument_spec=options, required_one_of=[("source_vm", "machines")],
+                         mutually_exclusive=[("source_vm", "machines")])
+    p = module.params
     if module.same_resource((p["source_connection"], p["source_vault_resource_group"], p["source_vault"]),
                             (None, p["resource_group"], p["vault"])):
         # Relocating into the same vault would stop protection there and, with old_data=delete, delete its recovery points.
         module.fail("source_vault and vault are the same vault (%s in resource group %s of the same subscription): backup "
                     "is relocated from the old vault to a vault in the target; name that one as vault. Nothing was "
                     "changed." % (p["vault"], p["resource_group"]))
-
-    def body():
-        target = module.connection()
-        source = module.connection(p["source_connection"])
-        relocation = BackupRelocation(
-            Side(module.client("backup", p["source_connection"]), p["source_vault"], p["source_vault_resource_group"]),
-            Side(module.client("backup"), p["vault"], p["resource_group"]),
-            (p["source_vm_resource_group"], p["source_vm"]),
-            (p["target_vm_resource_group"], p["target_vm"] or p["source_vm"]),
-            policy=p["policy"], old_data=p["old_data"], check_mode=module.check_mode, wait_timeout=p["wait_timeout"],
-        )
-        try:
-            changed, before, after, result = relocation.run()
-        except ValueError as exc:
-            module.fail(str(exc), actions=relocation.actions)
-        module.exit(changed, before=before, after=after, connection=target.describe(),
-                    source_connection=source.describe(), **result)
-
-    run(module, body, action="backup_relocation %s" % p["source_vm"])
+    if p["machines"] is not None:
+        run_batch(module, check, act)
+    check(module)
+    run(module, lambda: act(module), action="backup_relocation %s" % p["source_vm"])
 
 
 if __name__ == "__main__":

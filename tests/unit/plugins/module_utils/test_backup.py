@@ -114,17 +114,22 @@ def test_recovery_point_summary():
 class FakeSide:
     """Reads only: a check-mode run must not need anything else."""
 
+    shared = None  # alone, not in a batch
+
     def __init__(self, vault, items=(), policies=None, points=()):
         self.vault, self.resource_group, self.client = vault, "rg", None
         self.items, self.policies, self.points = list(items), dict(policies or {}), list(points)
 
-    def find_item(self, rg, vm):
+    def remember_policy(self, name, policy):
+        self.policies[name] = policy
+
+    def find_item(self, rg, vm, fresh=False):
         for item in self.items:
             if bk.vm_key(bk.item_vm_id(item)) == (rg.lower(), vm.lower()):
                 return item
         return None
 
-    def get_policy(self, name):
+    def get_policy(self, name, fresh=False):
         return self.policies.get(name)
 
     def recovery_points(self, item):
@@ -176,3 +181,41 @@ def test_a_different_existing_policy_is_refused_before_any_write():
     new = FakeSide("new", policies={"P1": {"id": "/y/backupPolicies/P1", "properties": changed_policy}})
     with pytest.raises(ValueError, match="timeZone"):
         bk.BackupRelocation(old, new, ("rg-a", "vm1"), ("rg-b", "vm1")).run()
+
+
+class CountingBackupClient:
+    """The two lists a batch shares, counted."""
+
+    def __init__(self, items, protectable):
+        self.calls = {"items": 0, "protectable": 0}
+        outer = self
+
+        class Lister:
+            def __init__(self, key, docs):
+                self.key, self.docs = key, docs
+
+            def list(self, *args, **kwargs):
+                outer.calls[self.key] += 1
+                return list(self.docs)
+
+        self.backup_protected_items = Lister("items", items)
+        self.backup_protectable_items = Lister("protectable", protectable)
+
+
+def test_a_batch_reads_each_vault_list_once_and_alone_reads_afresh():
+    import threading
+    items = [_item("v", "rg-a", "vm-%d" % i) for i in range(5)]
+    client = CountingBackupClient(items, [])
+    side = bk.Side(client, "v", "rg", {"lock": threading.RLock()})
+    for i in range(5):
+        assert side.find_item("RG-A", "vm-%d" % i)["name"].endswith("vm-%d" % i)
+    assert side.find_item("rg-a", "vm-missing") is None
+    assert client.calls["items"] == 1
+    assert side.find_item("rg-a", "vm-1", fresh=True) is not None and client.calls["items"] == 2  # after a change
+    for _i in range(3):
+        side.protectable_item("rg-a", "vm-1")
+    assert client.calls["protectable"] == 1
+    alone = bk.Side(CountingBackupClient(items, []), "v", "rg")
+    alone.find_item("rg-a", "vm-1")
+    alone.find_item("rg-a", "vm-2")
+    assert alone.client.calls["items"] == 2
