@@ -157,3 +157,52 @@ def test_the_side_by_side_section_in_a_browser(tmp_path):
     assert "No plan yet (prepare writes one): vm-none" in dom
     png = report_browser.screenshot(str(page), tmp_path / "side.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_move_page_and_each_machine_record_are_written_beside_the_wave_page(reported):
+    res, tmp_path = reported
+    report_dir = tmp_path / "reports"
+    records = sorted(p.name for p in (report_dir / "state").iterdir())
+    assert records == ["vm-app-lnx01.json", "vm-app-win01.json", "vm-app-win02.json"]
+    win01 = json.loads((report_dir / "state" / "vm-app-win01.json").read_text())
+    assert win01["timeline"]["replication_start"] and win01["timeline"]["test_drill"]
+    assert win01["initial_replication"]["done_at"] and win01["initial_replication"]["bytes"] > 0
+    assert win01["initial_replication"]["throughput_bytes_per_second"] > 0
+    move = json.loads((report_dir / "move.json").read_text())
+    assert sorted(m["name"] for m in move["machines"]) == WAVE
+    assert res["first"]["move"]["history"] and (report_dir / "history" / res["first"]["move"]["history"][0]).is_file()
+    # Nothing new the second time: no new dated copy.
+    assert res["again"]["move"]["history"] == res["first"]["move"]["history"]
+    assert res["first"]["summary"][0] == "3 machines: 0 moved, 1 ready for their next step, 2 blocked"
+    assert res["first"]["summary"][-1] == "report: %s" % (report_dir / "move.html")
+
+
+# Measures the page as laid out in a 1280-pixel window; only in a copy the test makes (the report has no script).
+MEASURE = """<script>document.addEventListener('DOMContentLoaded', function () {
+  var s = document.getElementById('summary'), d = document.documentElement;
+  document.body.setAttribute('data-measured', [s.scrollWidth, s.clientWidth, d.scrollWidth, d.clientWidth].join(' '));
+});</script>"""
+
+
+def test_a_move_of_300_machines_renders_fast_and_its_summary_needs_no_horizontal_scroll(tmp_path):
+    """Generated records of 300 machines in 10 waves: the page's size, the time Chromium takes to lay it out, and the
+    summary table, the machines table and the page no wider than the window."""
+    import time
+    sys.path.insert(0, str(ROOT / "tests" / "unit"))
+    import test_report_move as fleet  # noqa: E402  (its generated fleet)
+    from ansible_collections.azmove.site_recovery.plugins.module_utils import _report_move as mv
+
+    move = mv.build_move(fleet.fleet(300), fleet.at(2000), None, ["2026-05-04T09-00-00Z.json"], set())
+    page = tmp_path / "move.html"
+    page.write_text(mv.render_move_html(move))
+    size = page.stat().st_size
+    measured = tmp_path / "measured.html"
+    measured.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    started = time.monotonic()
+    dom = report_browser._run(str(measured), ["--dump-dom", "--window-size=1280,900"], 120).stdout
+    seconds = time.monotonic() - started
+    print("300 machines: %d bytes, laid out in %.1f s" % (size, seconds))
+    assert size < 1500 * 1024 and seconds < 20, (size, seconds)
+    widths = [int(x) for x in re.search(r'data-measured="([\d ]+)"', dom).group(1).split()]
+    assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
+    assert dom.count('<g class="lane"') == 300
