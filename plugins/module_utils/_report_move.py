@@ -375,8 +375,8 @@ def build_move(records, generated_at, appliances=None, history=None, pages=None)
     entries = sorted((entry_of(r) for r in records), key=lambda e: (_wave_key(e["wave"]), _lower(e["name"])))
     waves = {}
     for entry in entries:
-        wave = waves.setdefault(entry["wave"] or "", {"wave": entry["wave"], "machine_count": 0, "counts": {}, "moved": 0,
-                                                     "blocked": 0, "page": None})
+        wave = waves.setdefault(entry["wave"] or "", {
+            "wave": entry["wave"], "machine_count": 0, "counts": {}, "moved": 0, "blocked": 0, "page": None})
         wave["machine_count"] += 1
         wave["counts"][entry["phase"]] = wave["counts"].get(entry["phase"], 0) + 1
         wave["moved"] += entry["status"] == "moved"
@@ -442,8 +442,8 @@ def summary_lines(rows, entries, page):
             counts.setdefault(row["phase"], []).append(row)
         lines.append("%-32s%-10s%s" % ("phase", "machines", "next step"))
         for phase, members in counts.items():
-            lines.append("%-32s%-10d%s" % ("moved" if phase in MOVED_PHASES else phase.replace("_", " "), len(members),
-                                            members[0]["next_step"] or "-"))
+            words = "moved" if phase in MOVED_PHASES else phase.replace("_", " ")
+            lines.append("%-32s%-10d%s" % (words, len(members), members[0]["next_step"] or "-"))
     if blocked:
         lines.append("blocked (what to do):")
         for row in blocked[:SUMMARY_BLOCKERS]:
@@ -534,8 +534,8 @@ def _end_cell(entry):
     backup = entry.get("backup")
     if backup:
         if backup.get("had_backup"):
-            out.append("backup protected in %s (policy %s, %s)" % (backup.get("vault") or "?", backup.get("policy") or "?",
-                                                                    backup.get("protection_state") or "?"))
+            out.append("backup protected in %s (policy %s, %s)" % (
+                backup.get("vault") or "?", backup.get("policy") or "?", backup.get("protection_state") or "?"))
             for item in backup.get("settings_not_carried") or []:
                 out.append("vault setting not carried: %s (%s): %s" % (item.get("setting"), item.get("item"), item.get("reason")))
         else:

@@ -54,12 +54,13 @@ playbook decommission -e move_decommission_confirm=true -e move_all_waves_confir
 # appliance's registration and the vault (the backup vault and the moved VMs with their network stay).
 playbook cleanup -e move_cleanup_confirm=true -e move_cleanup_remove_registration=true -e move_cleanup_delete_vault=true
 touch "$state/demo-finished"
-report="$state/reports/wave-report.html"
+report="$state/reports/move.html"
 cat <<MSG
 
 == Demo finished: the fleet moved from Azure Government (usgovvirginia) to Azure public (eastus), in two waves;
    the sources are deleted, their backup is protected in rsv-backup-eastus, and what only the move needed is gone.
-   Report:            $report   (open it in a browser; the same data in wave-report.json)
+   Report:            $report   (open it in a browser: every machine, where it went, its downtime and
+                      data-loss window, timelines; a page per wave beside it; the data in move.json)
    Inventory, vars:   $state/source.azure_vms.yml, $state/move.yml
    Simulator state:   $state/azsim.sqlite (run 'make demo' again: nothing is created or moved twice), azsim.log
 MSG

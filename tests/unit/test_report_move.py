@@ -124,9 +124,9 @@ def test_the_move_json_follows_its_schema_and_the_page_escapes_what_azure_says(t
     records = fleet(12)
     records[0]["machine"] = EVIL
     records[1]["target_vm"]["name"] = EVIL
-    appliances = {"schema": 1, "appliances": {"appliance-01": {"capacity": {"max_machines": 4, "disk_churn_tb_per_day": 2},
-                                                              "machines": ["vm-app-0000", "vm-app-0001"],
-                                                              "source": "https://learn.microsoft.com/azure/site-recovery/x"}}}
+    appliance = {"capacity": {"max_machines": 4, "disk_churn_tb_per_day": 2}, "machines": ["vm-app-0000", "vm-app-0001"],
+                 "source": "https://learn.microsoft.com/azure/site-recovery/x"}
+    appliances = {"schema": 1, "appliances": {"appliance-01": appliance}}
     move = mv.build_move(records, at(2000), appliances, ["2026-05-04T09-00-00Z.json"], {"wave-1.html"})
     jsonschema.validate(json.loads(_report.to_json(move)), SCHEMA)
     assert move["summary"]["machine_count"] == 12 and move["summary"]["moved"] == 6
@@ -143,8 +143,8 @@ def test_the_move_json_follows_its_schema_and_the_page_escapes_what_azure_says(t
 
 
 def test_the_summary_in_the_play_output_is_short():
-    rows = [row("vm-%02d" % i, "migrated") for i in range(3)] + [row("vm-ir", "initial_replication", progress=40,
-                                                                       blockers=["initial replication at 40 %"])]
+    blocked = row("vm-ir", "initial_replication", progress=40, blockers=["initial replication at 40 %"])
+    rows = [row("vm-%02d" % i, "migrated") for i in range(3)] + [blocked]
     lines = mv.summary_lines(rows, [], "/r/move.html")
     assert lines[0] == "4 machines: 3 moved, 0 ready for their next step, 1 blocked"
     assert re.match(r"vm-00\s+moved\s+-$", lines[2]) and any("vm-ir: initial replication at 40 % -> wait" in x for x in lines)
