@@ -290,6 +290,9 @@ OPTION_RANGES = {
     "crash_consistent_frequency_minutes": (0, False, "minutes"),
     "vcpus": (1, False, ""),
     "memory_gb": (0, True, "GB"),
+    "disk_gb": (0, True, "GB"),
+    "daily_change_gb": (0, True, "GB"),
+    "machines": (1, False, ""),
 }
 
 
@@ -309,6 +312,8 @@ def range_problems(params, spec, where=""):
             for i, entry in enumerate(value):
                 if isinstance(entry, dict):
                     out += range_problems(entry, option["options"], "%s%s[%d]." % (where, name, i))
+        elif option.get("type") == "dict" and option.get("options") and isinstance(value, dict):
+            out += range_problems(value, option["options"], "%s%s." % (where, name))
     return out
 
 

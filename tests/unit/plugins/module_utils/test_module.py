@@ -111,7 +111,8 @@ def test_a_bad_ca_bundle_is_named_at_once(tmp_path, content, words):
 
 
 SPEC = dict(wait_timeout=dict(type="int"), poll_interval=dict(type="float"), concurrency=dict(type="int"),
-            machines=dict(type="list", elements="dict", options=dict(vcpus=dict(type="int"), memory_gb=dict(type="float"))))
+            machines=dict(type="list", elements="dict", options=dict(vcpus=dict(type="int"), memory_gb=dict(type="float"))),
+            capacity=dict(type="dict", options=dict(machines=dict(type="int"), daily_change_gb=dict(type="float"))))
 
 
 @pytest.mark.parametrize("params, words", [
@@ -121,6 +122,8 @@ SPEC = dict(wait_timeout=dict(type="int"), poll_interval=dict(type="float"), con
     ({"concurrency": 0}, "concurrency must be at least 1, not 0."),
     ({"machines": [{"vcpus": 2}, {"vcpus": 0}]}, "machines[1].vcpus must be at least 1, not 0."),
     ({"machines": [{"memory_gb": -1.0}]}, "machines[0].memory_gb must be more than 0 GB"),
+    ({"capacity": {"machines": 0}}, "capacity.machines must be at least 1, not 0."),
+    ({"capacity": {"daily_change_gb": 0.0}}, "capacity.daily_change_gb must be more than 0 GB"),
 ])
 def test_numeric_options_out_of_range_are_named(params, words):
     assert words in " ".join(m.range_problems(params, SPEC))

@@ -128,7 +128,8 @@ def test_each_machine_gets_phase_health_progress_rpo_point_tfo_and_target():
     assert win01["last_test_failover"]["when"] == "2026-05-04T09:40:00Z"
     assert win01["target_vm"] == "vm-app-win01"
     assert win01["target"] == {"vm_name": "vm-app-win01", "vm_size": "Standard_D2s_v3", "resource_group": "rg-lifecycle-eastus",
-                               "network": "vnet-landing-eastus", "test_network": "vnet-test-eastus"}
+                               "network": "vnet-landing-eastus", "test_network": "vnet-test-eastus",
+                               "resource_group_id": "/subscriptions/s/resourceGroups/rg-lifecycle-eastus", "vm_id": None}
     assert by["vm-app-lnx01"]["phase"] == "initial_replication" and by["vm-app-lnx01"]["progress_percent"] == 40
     assert by["vm-app-lnx01"]["last_test_failover"] is None
     win02 = by["vm-app-win02"]
