@@ -334,9 +334,18 @@ def test_taken_static_ip_fails_the_failover(fleet):
     with pytest.raises(ResourceNotFoundError):
         w.extra["compute"].virtual_machines.get(TARGET_RG, "tagged01")
     net.network_interfaces.begin_delete(TARGET_RG, "nic-squatter-12").result()
+    # The same address in another VNet (same prefix) is no conflict: addresses are unique per VNet.
+    other = net.virtual_networks.begin_create_or_update(TARGET_RG, "vnet-same-prefix", {
+        "location": "eastus", "properties": {"addressSpace": {"addressPrefixes": ["10.20.0.0/16"]},
+                                             "subnets": [{"name": "snet-web", "properties": {"addressPrefix": "10.20.1.0/24"}}]}}).result()
+    net.network_interfaces.begin_create_or_update(TARGET_RG, "nic-elsewhere-12", {
+        "location": "eastus", "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {
+            "privateIPAddress": "10.20.1.12", "privateIPAllocationMethod": "Static",
+            "subnet": {"id": other.id + "/subnets/snet-web"}}}]}}).result()
     failover(w, "vm-tagged01").result()
     vm = w.extra["compute"].virtual_machines.get(TARGET_RG, "tagged01")
-    assert nics_of(w, vm)[0].ip_configurations[0].private_ip_address == "10.20.1.12"
+    config = nics_of(w, vm)[0].ip_configurations[0]
+    assert (config.private_ip_address, config.private_ip_allocation_method) == ("10.20.1.12", "Static")
 
 
 def test_nic_put_attaches_nsg_and_public_ip(fleet):

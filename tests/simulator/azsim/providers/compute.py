@@ -474,9 +474,11 @@ def free_ip(store, cloud, vnet, subnet_name, wanted=None, taken=()):
     subnet = next(s for s in vnet["properties"]["subnets"] if s["name"].lower() == subnet_name.lower())
     net = ipaddress.ip_network(subnet["properties"]["addressPrefix"], strict=False)
     used = set(taken)
+    prefix = vnet["id"].lower() + "/subnets/"  # addresses are unique per VNet: another VNet's .4 does not count
     for row in store.query("SELECT body FROM resources WHERE cloud=? AND type_lower=?", (cloud, NIC_TYPE.lower())):
         for cfg in json.loads(row["body"])["properties"].get("ipConfigurations", []):
-            used.add(cfg["properties"].get("privateIPAddress"))
+            if ((cfg["properties"].get("subnet") or {}).get("id") or "").lower().startswith(prefix):
+                used.add(cfg["properties"].get("privateIPAddress"))
     if wanted and ipaddress.ip_address(wanted) in net and wanted not in used:
         return wanted
     for host in list(net.hosts())[3:-1]:
