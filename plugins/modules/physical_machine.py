@@ -94,6 +94,12 @@ options:
         description: Operating system family of the machine (default O(os_type)).
         type: str
         choices: [Windows, Linux]
+      appliance:
+        description: Modernized - the appliance this machine is added on (default O(appliance)).
+        type: str
+      configuration_server:
+        description: Classic - the configuration server this machine is added to (default O(configuration_server)).
+        type: str
 """
 
 EXAMPLES = r"""
@@ -213,7 +219,7 @@ def wait_discovered(module, sr, server, wanted):
     module.exit(False, machine=dict(found, matched_by=how), connection=module.connection().describe())
 
 
-PER_MACHINE = ("name", "ip_address", "fqdn", "computer_name", "os_type")
+PER_MACHINE = ("name", "ip_address", "fqdn", "computer_name", "os_type", "appliance", "configuration_server")
 
 
 def check(module):

@@ -332,6 +332,17 @@ options:
       tags:
         description: This machine's target VM tags (default O(tags)).
         type: dict
+      appliance:
+        description:
+          - The replication appliance that replicates this machine (default O(appliance)), as
+            M(azmove.site_recovery.appliance_assignment) chose it. Modernized only.
+        type: str
+      configuration_server:
+        description: The configuration server of this machine (default O(configuration_server)). Classic only.
+        type: str
+      process_server:
+        description: The process server of this machine (default O(process_server)). Classic only.
+        type: str
 """
 
 EXAMPLES = r"""
@@ -470,6 +481,7 @@ import uuid
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _move_record as move_record
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _offazure as offazure
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
+    appliances,
     discovered_machines,
     find_machine,
     known_machines,
@@ -529,7 +541,12 @@ class Replication:
     # -- finding ------------------------------------------------------------------------------
     def locate(self):
         source = self.p["configuration_server"] if self.provider.name == "classic" else self.p["appliance"]
-        self.server = resolve_source(self.sr, self.provider.name, source, self.fail)
+        if not source and self.provider.name == "modernized" and self.p["state"] != "present":
+            # Removing replication needs only the vault's InMageRcm container, which all its appliances share: with
+            # several appliances and none named (cutover's complete migration), any registered one finds the machine.
+            self.server = shared(self.module, ("source", "modernized", "any"), self.any_appliance)
+        else:
+            self.server = resolve_source(self.sr, self.provider.name, source, self.fail)
         server_key = (self.server["fabric_name"], self.server["container_name"])
         machine_id = None
         if self.provider.name == "modernized":
@@ -571,6 +588,13 @@ class Replication:
                     by_friendly = candidate
             item = by_key or by_machine or by_friendly
         return item
+
+    def any_appliance(self):
+        """The first registered appliance with its container (the same reads as resolving the vault's only one)."""
+        found = [a for a in appliances(self.sr) if a["container_name"]]
+        if not found:
+            self.fail("No replication appliance with a protection container is registered with vault %r." % self.sr.vault)
+        return found[0]
 
     def get_item(self, name):
         return self.sr.get("replication_protected_items", self.server["fabric_name"], self.server["container_name"], name)
@@ -990,7 +1014,7 @@ class Replication:
 
 PER_MACHINE = ("name", "ip_addresses", "fqdn", "computer_name", "source_vm_id", "run_as_account", "target_subnet",
                "test_subnet", "target_vm_name", "target_vm_size", "license_type", "availability_zone",
-               "sql_license_type", "linux_license_type", "nics", "tags")
+               "sql_license_type", "linux_license_type", "nics", "tags", "appliance", "configuration_server", "process_server")
 DISK_TYPES = ("Standard_LRS", "StandardSSD_LRS", "Premium_LRS")
 NIC_OPTIONS = dict(source_ip=dict(type="str", required=True), primary=dict(type="bool", default=False),
                    subnet=dict(type="str"), static_ip=dict(type="str"), test_subnet=dict(type="str"),
