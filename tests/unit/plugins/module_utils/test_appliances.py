@@ -164,3 +164,16 @@ def test_documents_and_files(tmp_path):
         ap.recorded(str(tmp_path))
     with pytest.raises(ap.AssignmentError):
         ap.machine_path(str(tmp_path), "..")
+
+
+def test_the_report_reads_the_load_the_assignment_writes():
+    """appliances.json as move_document writes it is what the move report's appliance table reads."""
+    from ansible_collections.azmove.site_recovery.plugins.module_utils import _report_move as mv
+
+    result, problems = ap.assign("modernized", [{"name": "asr-a", "capacity": {"machines": 4}}, {"name": "asr-b"}], wave(3))
+    assert problems == []
+    html = mv.appliances_section(json.loads(json.dumps(ap.move_document(result))))
+    assert 'data-appliance="asr-a"' in html and 'data-appliance="asr-b"' in html
+    loads = {k: v["load"]["machines"] for k, v in result["appliances"].items()}
+    assert "%d of 4 (" % loads["asr-a"] in html and "%d of 200 (" % loads["asr-b"] in html
+    assert all(name in html for name in result["machines"])
