@@ -30,6 +30,7 @@ from ._auth import (
 )
 from ._clouds import location_problem
 from ._errors import AzureFailure, translate
+from . import _recovery_rest
 from ._version import COLLECTION_VERSION
 
 USER_AGENT = "azmove-site-recovery/%s" % COLLECTION_VERSION
@@ -64,7 +65,9 @@ def connection_argument_spec():
 # kind -> (import path, class name, PyPI package). Imported only when a module asks for it.
 CLIENTS = {
     "resource": ("azure.mgmt.resource.resources", "ResourceManagementClient", "azure-mgmt-resource"),
-    "recoveryservices": ("azure.mgmt.recoveryservices", "RecoveryServicesClient", "azure-mgmt-recoveryservices"),
+    # The vault and backup APIs go through azure-mgmt-core's pipeline (_recovery_rest), so that any
+    # azure-mgmt-recoveryservices(backup) version, e.g. azure.azcollection's pins, can share the environment.
+    "recoveryservices": (_recovery_rest.__name__, "RecoveryServicesClient", "azure-mgmt-core"),
     "siterecovery": (
         "azure.mgmt.recoveryservicessiterecovery",
         "SiteRecoveryManagementClient",
@@ -74,7 +77,7 @@ CLIENTS = {
     "network": ("azure.mgmt.network", "NetworkManagementClient", "azure-mgmt-network"),
     "storage": ("azure.mgmt.storage", "StorageManagementClient", "azure-mgmt-storage"),
     "authorization": ("azure.mgmt.authorization", "AuthorizationManagementClient", "azure-mgmt-authorization"),
-    "backup": ("azure.mgmt.recoveryservicesbackup", "RecoveryServicesBackupClient", "azure-mgmt-recoveryservicesbackup"),
+    "backup": (_recovery_rest.__name__, "RecoveryServicesBackupClient", "azure-mgmt-core"),
 }
 
 # azure-core's RetryPolicy retries 408/429/500/502/503/504 and dropped connections with
