@@ -175,6 +175,27 @@ connection:
   description: The connection the task used (never its secrets).
   returned: always
   type: dict
+  contains:
+    name:
+      description: The connection's name (of O(connections)), or C(default) when the task's own options were used.
+      type: str
+      sample: target
+    cloud:
+      description: The Azure cloud it reaches, C(AzureCloud) or C(AzureUSGovernment).
+      type: str
+      sample: AzureCloud
+    resource_manager:
+      description: That cloud's Azure Resource Manager endpoint.
+      type: str
+      sample: "https://management.azure.com/"
+    subscription_id:
+      description: The subscription it works in.
+      type: str
+      sample: "11111111-1111-1111-1111-111111111111"
+    auth_source:
+      description: How the token was obtained (one of O(auth_source)'s choices, as resolved by V(auto)).
+      type: str
+      sample: client_secret
 machines:
   description:
     - With O(machines), each machine's result by name - what the task returns for one machine, plus C(changed),

@@ -295,12 +295,27 @@ connection:
   description: The connection the task used (never its secrets).
   returned: always
   type: dict
-  sample:
-    name: source
-    cloud: AzureUSGovernment
-    resource_manager: "https://management.usgovcloudapi.net/"
-    subscription_id: "00000000-0000-0000-0000-000000000000"
-    auth_source: client_secret
+  contains:
+    name:
+      description: The connection's name (of O(connections)), or C(default) when the task's own options were used.
+      type: str
+      sample: source
+    cloud:
+      description: The Azure cloud it reaches, C(AzureCloud) or C(AzureUSGovernment).
+      type: str
+      sample: AzureUSGovernment
+    resource_manager:
+      description: That cloud's Azure Resource Manager endpoint.
+      type: str
+      sample: "https://management.usgovcloudapi.net/"
+    subscription_id:
+      description: The subscription it works in.
+      type: str
+      sample: "00000000-0000-0000-0000-000000000000"
+    auth_source:
+      description: How the token was obtained (one of O(auth_source)'s choices, as resolved by V(auto)).
+      type: str
+      sample: client_secret
 """
 
 import traceback
