@@ -29,6 +29,7 @@ options:
       cloud:
         description: See O(cloud).
         type: str
+        aliases: [cloud_environment]
       ca_bundle:
         description: See O(ca_bundle).
         type: path
@@ -53,6 +54,7 @@ options:
       certificate_path:
         description: See O(certificate_path).
         type: path
+        aliases: [x509_certificate_path]
       certificate_password:
         description: See O(certificate_password).
         type: str
@@ -65,6 +67,19 @@ options:
       credentials_file:
         description: See O(credentials_file).
         type: path
+      thumbprint:
+        description: See O(thumbprint).
+        type: str
+      cert_validation_mode:
+        description: See O(cert_validation_mode).
+        type: str
+        choices: [validate, ignore]
+      adfs_authority_url:
+        description: See O(adfs_authority_url).
+        type: str
+      api_profile:
+        description: See O(api_profile).
+        type: str
   use_connection:
     description:
       - The name of the entry of O(connections) this task uses.
@@ -78,7 +93,9 @@ options:
       - The cloud decides the ARM endpoint, the Microsoft Entra ID authority and the token scope. For Government
         the scope is C(https://management.core.usgovcloudapi.net/.default).
       - Falls back to E(AZURE_CLOUD_ENVIRONMENT), then V(AzureCloud).
+      - O(cloud_environment) is azure.azcollection's name for it and takes the same values.
     type: str
+    aliases: [cloud_environment]
   ca_bundle:
     description:
       - A PEM file of certificate authorities to trust for this cloud's endpoints (a custom cloud with a private
@@ -116,9 +133,12 @@ options:
     type: str
     aliases: [secret]
   certificate_path:
-    description: A PEM or PKCS12 file with the service principal's certificate and private key.
-      Falls back to E(AZURE_CLIENT_CERTIFICATE_PATH).
+    description:
+      - A PEM or PKCS12 file with the service principal's certificate and private key.
+        Falls back to E(AZURE_CLIENT_CERTIFICATE_PATH).
+      - O(x509_certificate_path) is azure.azcollection's name for it.
     type: path
+    aliases: [x509_certificate_path]
   certificate_password:
     description: The password of O(certificate_path), if it has one. Never printed.
     type: str
@@ -135,6 +155,28 @@ options:
     description: The INI credentials file, in the format azure.azcollection users keep.
       Falls back to E(AZURE_CREDENTIALS_FILE), then C(~/.azure/credentials).
     type: path
+  thumbprint:
+    description:
+      - The thumbprint of O(certificate_path), as azure.azcollection takes it. Accepted so that its
+        C(module_defaults) serve these modules; not needed, since the thumbprint is read from the certificate.
+    type: str
+  cert_validation_mode:
+    description:
+      - azure.azcollection's TLS setting. V(validate) is what these modules always do; V(ignore) is refused
+        before any request (give the cloud's certificate authorities with O(ca_bundle) instead).
+    type: str
+    choices: [validate, ignore]
+  adfs_authority_url:
+    description:
+      - The Microsoft Entra ID or AD FS authority to ask for tokens, instead of the cloud's own (azure.azcollection's
+        option of the same name). Usually not needed - a custom cloud's metadata names its authority.
+    type: str
+  api_profile:
+    description:
+      - azure.azcollection's API profile. Only V(latest) (its default) applies here - the modules send the API
+        versions they are tested with; another profile (an Azure Stack Hub hybrid profile) is refused before any
+        request.
+    type: str
 notes:
   - Settings are merged per connection - task options, then the connection entry, then its profile, then
     environment variables (E(AZURE_CLIENT_ID), E(AZURE_TENANT_ID), E(AZURE_CLIENT_SECRET),

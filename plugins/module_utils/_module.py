@@ -11,6 +11,7 @@ helpers so a module reads as a short statement of desired state."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import threading
@@ -36,19 +37,36 @@ from ._version import COLLECTION_VERSION
 USER_AGENT = "azmove-site-recovery/%s" % COLLECTION_VERSION
 
 CONNECTION_OPTIONS = dict(
-    cloud=dict(type="str"),
+    cloud=dict(type="str", aliases=["cloud_environment"]),
     ca_bundle=dict(type="path"),
     auth_source=dict(type="str", choices=list(AUTH_SOURCES)),
     subscription_id=dict(type="str"),
     tenant_id=dict(type="str", aliases=["tenant"]),
     client_id=dict(type="str"),
     client_secret=dict(type="str", no_log=True, aliases=["secret"]),
-    certificate_path=dict(type="path"),
+    certificate_path=dict(type="path", aliases=["x509_certificate_path"]),
     certificate_password=dict(type="str", no_log=True),
     federated_token_file=dict(type="path", no_log=False),
     profile=dict(type="str"),
     credentials_file=dict(type="path"),
+    # azure.azcollection's names, so that its module_defaults serve these modules too (see azcollection_problem).
+    thumbprint=dict(type="str", no_log=False),
+    cert_validation_mode=dict(type="str", choices=["validate", "ignore"]),
+    adfs_authority_url=dict(type="str"),
+    api_profile=dict(type="str"),
 )
+
+
+def azcollection_problem(params):
+    """Why an azure.azcollection setting of these connection settings cannot be honoured, or None. The
+    thumbprint needs no check: azure-identity reads it from the certificate."""
+    if params.get("cert_validation_mode") == "ignore":
+        return ("cert_validation_mode=ignore is not supported: TLS is always verified. Give the certificate "
+                "authorities of the cloud's endpoints with ca_bundle (or REQUESTS_CA_BUNDLE's file) instead.")
+    if params.get("api_profile") not in (None, "", "latest"):
+        return ("api_profile %s is not supported: the modules send the api versions they are tested with (those of "
+                "api_profile=latest)." % params["api_profile"])
+    return None
 
 
 def connection_argument_spec():
@@ -95,6 +113,7 @@ class Connection:
     def __init__(self, params, environ=None):
         self.name = params.get("name") or "default"
         self.settings = resolve_settings(params, environ)
+        self.adfs_authority_url = params.get("adfs_authority_url")
         self._cloud = None
         self._credential = None
         self.credential_kind = None
@@ -108,6 +127,8 @@ class Connection:
     def cloud(self):
         if self._cloud is None:
             self._cloud = cloud_for(self.settings)
+            if self.adfs_authority_url:  # azure.azcollection's override of the cloud's Entra ID / AD FS authority
+                self._cloud = dataclasses.replace(self._cloud, authority_host=self.adfs_authority_url)
         return self._cloud
 
     @property
@@ -277,6 +298,9 @@ def select_connection_params(params):
         if params.get(key) not in (None, ""):
             base[key] = params[key]
     base.setdefault("name", chosen or "default")
+    problem = azcollection_problem(base)
+    if problem:
+        raise AuthError("Connection %r: %s" % (base["name"], problem))
     return base
 
 
