@@ -5,7 +5,7 @@
 GitHub's tables), and
 - every code fence is closed (a fence left open swallows the rest of the page, tables included);
 - every line starting with `|` belongs to a rendered table (else the table is broken: a missing delimiter row,
-  a blank line inside it, or a fence around it);
+  a blank line inside it, or a fence around it), and each row has as many cells as its header;
 - every relative link and image points to a file of the repository, and a `#anchor` to a heading of that page."""
 
 import re
@@ -99,6 +99,30 @@ def test_every_table_renders_as_a_table(path):
     broken = [number + 1 for number, line in enumerate(lines) if line.lstrip(" >").startswith("|") and number not in covered]
     assert not broken, "%s: lines %s start with | but are not part of a rendered table (a table needs its header, " \
         "then a |---| delimiter row, and no blank line or open code fence around its rows)" % (page_id(path), broken)
+
+
+def cells(row):
+    """The cells of a table row as GitHub splits them: on every | not escaped with a backslash (inside code too)."""
+    row = row.strip().lstrip(">").strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return re.split(r"(?<!\\)\|", row)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=page_id)
+def test_every_table_row_has_the_header_s_cells(path):
+    """A row with fewer cells than its header renders with empty cells, one with more loses the extra text."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    wrong = []
+    for token in parse(path):
+        if token.type != "table_open":
+            continue
+        first, last = token.map
+        width = len(cells(lines[first]))
+        for number in range(first + 2, last):  # the header, the delimiter row, then the body's rows
+            if lines[number].strip() and len(cells(lines[number])) != width:
+                wrong.append("line %d: %d cells, the header has %d" % (number + 1, len(cells(lines[number])), width))
+    assert not wrong, "%s: table rows whose cells do not match their header:\n%s" % (page_id(path), "\n".join(wrong))
 
 
 @pytest.mark.parametrize("path", PAGES, ids=page_id)
