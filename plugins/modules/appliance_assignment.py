@@ -175,6 +175,7 @@ appliances:
     capacity:
       description: The size used and its figures (C(machines), C(daily_change_gb), C(vcpus), C(memory_gb), C(cache_disk_gb)).
       type: dict
+      sample: {size: appliance, machines: 200, daily_change_gb: 2048, vcpus: 16, memory_gb: 32, cache_disk_gb: 1024}
     machines:
       description: The machines it replicates (or will).
       type: list
@@ -182,6 +183,7 @@ appliances:
     load:
       description: C(machines) (count) and C(daily_change_gb).
       type: dict
+      sample: {machines: 1, daily_change_gb: 8.74}
     source:
       description: The Microsoft page of the capacity figures.
       type: str

@@ -189,6 +189,7 @@ account:
     tags:
       description: Its tags.
       type: dict
+      sample: {purpose: site-recovery-cache}
   sample:
     name: stmovecacheeastus
     location: eastus

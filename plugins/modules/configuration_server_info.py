@@ -121,14 +121,19 @@ configuration_servers:
       description: Process servers (the configuration server itself, and any scale-out one).
       type: list
       elements: dict
+      sample: [{id: 9a1e4c2b-..., name: cs-gov-01, ip_address: 10.10.1.10, agent_version: 9.62.7096.1, last_heartbeat: "2026-11-22T10:02:11Z",
+          version_status: Latest, health_errors: [], machine_count: 3}]
     master_target_servers:
       description: "Master target servers."
       type: list
       elements: dict
+      sample: [{id: 5c0d..., name: cs-gov-01, ip_address: 10.10.1.10, agent_version: 9.62.7096.1, last_heartbeat: "2026-11-22T10:02:11Z",
+          version_status: Latest, health_errors: []}]
     run_as_accounts:
       description: Accounts the process server can use for the Mobility service push install (id and name).
       type: list
       elements: dict
+      sample: [{id: "1", name: winadmin}, {id: "2", name: linuxroot}]
     container_name:
       description: "The server's protection container."
       type: str

@@ -225,9 +225,12 @@ machines:
         source:
           description: What the source VM is, as recorded (NICs, zone, tags, disks, licences, size...).
           type: dict
+          sample: {size: Standard_D4s_v3, zone: "1", nics: [{name: vm-app-win01-nic0, private_ip: 10.10.1.4, subnet: snet-app}], tags: {app: billing}}
         target:
           description: What the target will be; C(size_source) says whether the size is the source's, the closest offered or yours.
           type: dict
+          sample: {size: Standard_D4s_v5, size_source: closest, zone: "1", nics: [{source_ip: 10.10.1.4, subnet: snet-app, static_ip: 10.10.1.4,
+              primary: true}]}
         overridden:
           description: The target fields you set.
           type: list
@@ -235,10 +238,12 @@ machines:
         explained:
           description: Target fields that differ from the source on purpose, and why.
           type: dict
+          sample: {size: "Standard_D4s_v3 is not offered in eastus; Standard_D4s_v5 (4 vCPUs, 16 GB) is the closest offered size"}
         not_carried:
           description: What the move does not carry, each with C(kind), C(what) and C(action).
           type: list
           elements: dict
+          sample: [{kind: extension, what: VM extension MicrosoftMonitoringAgent, action: install it on the target VM}]
   sample:
     vm-app-win01:
       changed: true

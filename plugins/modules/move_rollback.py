@@ -142,6 +142,76 @@ machine:
   description: The machine after the rollback - C(phase) V(rolled_back) once its replication is gone.
   returned: always
   type: dict
+  contains:
+    name:
+      description: Site Recovery's name of the replicated item.
+      type: str
+      sample: vm-app-win01
+    id:
+      description: Its ARM id.
+      type: str
+    friendly_name:
+      description: Site Recovery's friendly name of the machine (modernized - the guest's host name).
+      type: str
+    provider:
+      description: C(InMageRcm) (modernized) or C(InMageAzureV2) (classic).
+      type: str
+    phase:
+      description: Where the machine stands, as in RV(azmove.site_recovery.replicated_machine_info#module:machines[].phase).
+      type: str
+      sample: protected
+    protection_state:
+      description: Site Recovery's protection state.
+      type: str
+    replication_health:
+      description: C(Normal), C(Warning) or C(Critical).
+      type: str
+    health_errors:
+      description: Health errors - code, message, possible_causes, recommended_action, level, source, time.
+      type: list
+      elements: dict
+      sample: [{code: "78144", message: No app-consistent recovery point in the last 720 minutes., level: Warning}]
+    allowed_operations:
+      description: Operations Azure allows on the machine now.
+      type: list
+      elements: str
+    current_job:
+      description: The job the machine is busy with (C(scenario) and C(name)), or null.
+      type: dict
+      sample: {scenario: TestFailover, name: 1e6a2f0c-2a7b-4a8e-9a47-0c1d9b1a9f3e}
+    active_location:
+      description: C(Primary) before failover, C(Recovery) after.
+      type: str
+    test_failover_state:
+      description: State of a test failover.
+      type: str
+    policy:
+      description: Replication policy name.
+      type: str
+    configuration_server:
+      description: Friendly name of the source fabric (configuration server or appliance fabric).
+      type: str
+    progress_percent:
+      description: Initial replication (or resynchronization) progress.
+      type: int
+    rpo_seconds:
+      description: Current recovery point objective in seconds.
+      type: int
+    replication:
+      description: Provider details - progress_percent, protection_stage, rpo_seconds, last_heartbeat, agent_version, ip_address, os_type, ...
+      type: dict
+      sample: {progress_percent: 100, protection_stage: DifferentialSync, rpo_seconds: 31, agent_version: 9.62.0.0, ip_address: 10.10.1.4}
+    target:
+      description: Target VM name, size, network, resource group, cache storage, test network, zone, tags.
+      type: dict
+      sample: {vm_name: vm-app-win01, vm_size: Standard_D4s_v5, network_id: /subscriptions/.../virtualNetworks/vnet-landing-eastus,
+               resource_group_id: /subscriptions/.../resourceGroups/rg-landing-eastus}
+    last_failover_time:
+      description: Site Recovery's C(lastSuccessfulFailoverTime).
+      type: str
+    last_test_failover_time:
+      description: Site Recovery's C(lastSuccessfulTestFailoverTime).
+      type: str
 removed:
   description: What was (or, in check mode, would be) deleted of the target - the VM, its network interfaces and disks.
   returned: when something of the target was deleted
@@ -171,6 +241,56 @@ job:
   description: The disable-replication job started or followed, with its tasks.
   returned: when a job was started or followed
   type: dict
+  contains:
+    id:
+      description: The job's ARM id.
+      type: str
+    name:
+      description: The job's name (what RV(azmove.site_recovery.replication_job_info#module:jobs[].name) lists).
+      type: str
+      sample: 1e6a2f0c-2a7b-4a8e-9a47-0c1d9b1a9f3e
+    scenario:
+      description: What the job does, for example C(EnableDr), C(TestFailover), C(UnplannedFailover), C(DisableDr).
+      type: str
+    friendly_name:
+      description: Azure's display name of the job.
+      type: str
+    state:
+      description: C(InProgress), C(Succeeded), C(Failed), C(Cancelled), C(Suspended), ...
+      type: str
+    state_description:
+      description: Azure's words for the state.
+      type: str
+    target_object_id:
+      description: Id of what the job works on.
+      type: str
+    target_object_name:
+      description: The machine or object the job works on.
+      type: str
+    start_time:
+      description: Start (UTC).
+      type: str
+    end_time:
+      description: End (UTC), or null while it runs.
+      type: str
+    allowed_actions:
+      description: What Azure allows on the job now (for example C(Cancel), C(Restart)).
+      type: list
+      elements: str
+    tasks:
+      description: Its tasks in order - name, friendly_name, state, start_time, end_time.
+      type: list
+      elements: dict
+      sample: [{name: PreFailoverValidation, friendly_name: Prerequisites check for test failover, state: Succeeded,
+                start_time: "2026-05-04T09:30:02Z", end_time: "2026-05-04T09:30:40Z"}]
+    errors:
+      description:
+        - Errors - code, message, possible_causes, recommended_action, the provider's (provider_error_code, ...),
+          task_id and level.
+      type: list
+      elements: dict
+      sample: [{code: "95107", message: Protection couldn't be enabled for the virtual machine., level: Error,
+                recommended_action: Use an administrator account.}]
 connection:
   description: The connection the task used (never its secrets).
   returned: always
@@ -202,6 +322,9 @@ machines:
       C(failed), and for a failed machine C(msg) and C(error) (Azure's code, message and job id).
   returned: with O(machines)
   type: dict
+  sample:
+    vm-app-win01: {changed: true, failed: false, machine: {name: vm-app-win01, phase: rolled_back}, replication_ended: true}
+    vm-app-lnx01: {changed: false, failed: true, msg: "...", error: {code: "539", message: "...", job_id: 3f1c2b7e-0a4d-4d0e-9b7a-2f6c1d8e5a90}}
 failed_machines:
   description: With O(machines), the names of the machines that failed.
   returned: with O(machines)

@@ -161,6 +161,9 @@ machines:
       C(failed) and, for a failed machine, C(msg).
   returned: with O(machines)
   type: dict
+  sample:
+    vm-app-win01: {changed: true, failed: false, differences: 0, accepted: false, path: /srv/move/machines/vm-app-win01/comparison.json}
+    vm-app-lnx01: {changed: false, failed: true, msg: "...", differences: 1}
 failed_machines:
   description: With O(machines), the names of the machines that failed.
   returned: with O(machines)

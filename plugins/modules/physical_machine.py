@@ -150,6 +150,56 @@ job:
   description: The discovery job (when the task added the machine).
   returned: when changed and not in check mode
   type: dict
+  contains:
+    id:
+      description: The job's ARM id.
+      type: str
+    name:
+      description: The job's name (what RV(azmove.site_recovery.replication_job_info#module:jobs[].name) lists).
+      type: str
+      sample: 1e6a2f0c-2a7b-4a8e-9a47-0c1d9b1a9f3e
+    scenario:
+      description: What the job does, for example C(EnableDr), C(TestFailover), C(UnplannedFailover), C(DisableDr).
+      type: str
+    friendly_name:
+      description: Azure's display name of the job.
+      type: str
+    state:
+      description: C(InProgress), C(Succeeded), C(Failed), C(Cancelled), C(Suspended), ...
+      type: str
+    state_description:
+      description: Azure's words for the state.
+      type: str
+    target_object_id:
+      description: Id of what the job works on.
+      type: str
+    target_object_name:
+      description: The machine or object the job works on.
+      type: str
+    start_time:
+      description: Start (UTC).
+      type: str
+    end_time:
+      description: End (UTC), or null while it runs.
+      type: str
+    allowed_actions:
+      description: What Azure allows on the job now (for example C(Cancel), C(Restart)).
+      type: list
+      elements: str
+    tasks:
+      description: Its tasks in order - name, friendly_name, state, start_time, end_time.
+      type: list
+      elements: dict
+      sample: [{name: PreFailoverValidation, friendly_name: Prerequisites check for test failover, state: Succeeded,
+                start_time: "2026-05-04T09:30:02Z", end_time: "2026-05-04T09:30:40Z"}]
+    errors:
+      description:
+        - Errors - code, message, possible_causes, recommended_action, the provider's (provider_error_code, ...),
+          task_id and level.
+      type: list
+      elements: dict
+      sample: [{code: "95107", message: Protection couldn't be enabled for the virtual machine., level: Error,
+                recommended_action: Use an administrator account.}]
 connection:
   description: The connection the task used (never its secrets).
   returned: always

@@ -437,11 +437,62 @@ job:
   description: The job the task started or followed (scenario, state, tasks, errors).
   returned: when a job was started or followed
   type: dict
+  contains:
+    id:
+      description: The job's ARM id.
+      type: str
+    name:
+      description: The job's name (what RV(azmove.site_recovery.replication_job_info#module:jobs[].name) lists).
+      type: str
+      sample: 1e6a2f0c-2a7b-4a8e-9a47-0c1d9b1a9f3e
+    scenario:
+      description: What the job does, for example C(EnableDr), C(TestFailover), C(UnplannedFailover), C(DisableDr).
+      type: str
+    friendly_name:
+      description: Azure's display name of the job.
+      type: str
+    state:
+      description: C(InProgress), C(Succeeded), C(Failed), C(Cancelled), C(Suspended), ...
+      type: str
+    state_description:
+      description: Azure's words for the state.
+      type: str
+    target_object_id:
+      description: Id of what the job works on.
+      type: str
+    target_object_name:
+      description: The machine or object the job works on.
+      type: str
+    start_time:
+      description: Start (UTC).
+      type: str
+    end_time:
+      description: End (UTC), or null while it runs.
+      type: str
+    allowed_actions:
+      description: What Azure allows on the job now (for example C(Cancel), C(Restart)).
+      type: list
+      elements: str
+    tasks:
+      description: Its tasks in order - name, friendly_name, state, start_time, end_time.
+      type: list
+      elements: dict
+      sample: [{name: PreFailoverValidation, friendly_name: Prerequisites check for test failover, state: Succeeded,
+                start_time: "2026-05-04T09:30:02Z", end_time: "2026-05-04T09:30:40Z"}]
+    errors:
+      description:
+        - Errors - code, message, possible_causes, recommended_action, the provider's (provider_error_code, ...),
+          task_id and level.
+      type: list
+      elements: dict
+      sample: [{code: "95107", message: Protection couldn't be enabled for the virtual machine., level: Error,
+                recommended_action: Use an administrator account.}]
 retried:
   description: Set when a failed enable was removed and enabled again; holds the earlier health errors.
   returned: when it happened
   type: list
   elements: dict
+  sample: [{code: "78007", message: The protection couldn't be enabled., level: Error, recommended_action: "..."}]
 discovered_machine:
   description:
     - Modernized - the machine the appliance discovered for this one, and how it was matched.
@@ -489,6 +540,9 @@ machines:
       C(failed), and for a failed machine C(msg) and C(error) (Azure's code, message and job id).
   returned: with O(machines)
   type: dict
+  sample:
+    vm-app-win01: {changed: true, failed: false, machine: {name: vm-app-win01, phase: enabling}}
+    vm-app-lnx01: {changed: false, failed: true, msg: "...", error: {code: "539", message: "...", job_id: 3f1c2b7e-0a4d-4d0e-9b7a-2f6c1d8e5a90}}
 failed_machines:
   description: With O(machines), the names of the machines that failed.
   returned: with O(machines)

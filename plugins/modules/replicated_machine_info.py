@@ -109,6 +109,8 @@ machines:
       description: Health errors with code, message, possible causes and recommended action.
       type: list
       elements: dict
+      sample: [{code: "78144", message: No app-consistent recovery point in the last 720 minutes., possible_causes: "...", recommended_action: "...",
+          level: Warning, source: "...", time: "2026-05-04T09:58:31Z"}]
     progress_percent:
       description: "Initial replication (or resynchronization) progress."
       type: int
@@ -118,6 +120,7 @@ machines:
     current_job:
       description: "The job the machine is busy with (scenario and job name), or null."
       type: dict
+      sample: {scenario: TestFailover, name: 1e6a2f0c-2a7b-4a8e-9a47-0c1d9b1a9f3e}
     allowed_operations:
       description: "Operations Azure allows on the machine now."
       type: list
@@ -137,9 +140,14 @@ machines:
     target:
       description: "Target VM name, size, network, resource group and cache storage."
       type: dict
+      sample: {vm_name: vm-app-win01, vm_size: Standard_D4s_v5, network_id: /subscriptions/.../virtualNetworks/vnet-landing-eastus,
+          resource_group_id: /subscriptions/.../resourceGroups/rg-landing-eastus,
+          test_network_id: /subscriptions/.../virtualNetworks/vnet-test-eastus, availability_zone: "1"}
     replication:
       description: "Provider details (protection stage, agent version, IP, last heartbeat)."
       type: dict
+      sample: {progress_percent: 45, protection_stage: InitialReplication, rpo_seconds: null, last_heartbeat: "2026-05-04T09:58:31Z",
+          agent_version: 9.62.0.0, ip_address: 10.10.1.4, os_type: Windows}
     committed_at:
       description: When the failover was committed, for a machine whose move is over (phase V(migrated)).
       returned: for moved machines, with O(include_moved=true)
@@ -149,6 +157,8 @@ machines:
       returned: when O(recovery_points=true)
       type: list
       elements: dict
+      sample: [{id: /subscriptions/.../recoveryPoints/8d2c..., name: 8d2c..., time: "2026-05-04T09:58:31Z", type: CrashConsistent,
+          consistency: crash-consistent}]
   sample:
     - friendly_name: vm-app-win01
       phase: initial_replication

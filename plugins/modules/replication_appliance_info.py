@@ -88,14 +88,18 @@ appliances:
         - Per component (processServer, rcmProxy, pushInstaller, replicationAgent, reprotectAgent, marsAgent), its
           health, last heartbeat, version and health errors.
       type: dict
+      sample: {processServer: {health: Normal, last_heartbeat: "2026-11-22T10:02:11Z", version: 9.62.0.0, health_errors: []},
+          rcmProxy: {health: Normal, last_heartbeat: "2026-11-22T10:02:09Z", version: 1.38.0.0, health_errors: []}}
     process_servers:
       description: The appliance's process server (id and name), what enable replication uses.
       type: list
       elements: dict
+      sample: [{id: 0b2f7c1e-..., name: asr-appliance-01}]
     run_as_accounts:
       description: Credentials added on the appliance (id and name).
       type: list
       elements: dict
+      sample: [{id: "/subscriptions/.../runAsAccounts/1f0c...", name: linux-root}]
     container_name:
       description: Protection container of the appliance's fabric.
       type: str

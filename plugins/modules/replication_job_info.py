@@ -103,10 +103,14 @@ jobs:
       description: "Tasks in order, with name, state and times."
       type: list
       elements: dict
+      sample: [{name: PushInstallMobilityService, friendly_name: Install the Mobility service, state: Failed, start_time: "2026-05-04T09:30:02Z",
+          end_time: "2026-05-04T09:41:40Z"}]
     errors:
       description: Errors with code, message, possible causes, recommended action and provider error.
       type: list
       elements: dict
+      sample: [{code: "95107", message: Protection couldn't be enabled for the virtual machine., possible_causes: "...",
+          recommended_action: Use an administrator account., level: Error}]
   sample:
     - name: 1e6a2f0c-2a7b-4a8e-9a47-0c1d9b1a9f3e
       scenario: EnableDr

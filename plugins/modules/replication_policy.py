@@ -167,6 +167,8 @@ failback_policy:
   description: The failback policy's settings (classic provider), or empty.
   returned: always
   type: dict
+  sample: {id: /Subscriptions/0000/.../replicationPolicies/gov-to-public-24h-failback, name: gov-to-public-24h-failback, provider: InMage,
+      retention_hours: 24.0}
 associations:
   description: Policy-to-container associations (container mappings) of this policy, per configuration server.
   returned: always
@@ -188,6 +190,7 @@ jobs:
   returned: always
   type: list
   elements: dict
+  sample: [{name: 4c7e1d2a-..., scenario: AddProtectionContainerMapping, state: Succeeded}]
 connection:
   description: The connection the task used (never its secrets).
   returned: always

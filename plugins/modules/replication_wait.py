@@ -13,10 +13,18 @@ version_added: 0.1.0
 description:
   - Waits until every machine of a wave has reached O(until) (by default V(protected), the end of initial
     replication, which can take hours), has failed, or O(timeout) has passed.
-  - Each poll is one paged call to the vault's list of replicated items, whatever the number of machines, and
-    polls are O(poll_interval) apart.
-  - While it waits, the task prints one progress line per poll with each machine's phase and progress (the
-    collection's action plugin does this; the module alone waits silently).
+  - Each poll is one paged call to the vault's list of replicated items, whatever the number of machines; the whole
+    wait runs in one module process, so the cloud's metadata and the token are fetched once, not per poll.
+  - Polls are paced by the replication's own progress. From Azure's figures for the initial copy (each disk's start,
+    last refresh and percentage, or the percentages seen at earlier polls) the wait works out the least time the
+    slowest machine still needs, and polls again after half of it, at least O(poll_interval) and at most
+    O(max_poll_interval) later (and never past O(timeout)). So a wave with hours of initial replication left is
+    read every O(max_poll_interval) seconds, and more often as its end nears. Without such figures (a machine still
+    enabling, a wait for a failover) polls are O(poll_interval) apart.
+  - While it waits, the task prints a progress line per poll (the collection's action plugin shows what the module
+    reports; the module alone, on a remote host, with C(become) or C(async), waits silently). A line names only the
+    machines whose phase or result changed since the last one, then one count of the machines per result, the
+    wave's estimated time left and when the next poll is.
   - Ends with a per-machine result - V(ready), V(failed) (with the health error and Azure's recommended action),
     V(in_progress) (still going at the timeout) or V(missing) (not replicating at all).
   - A machine fails only when its replication could not be enabled, or when its Site Recovery job is C(Suspended)
@@ -32,6 +40,7 @@ extends_documentation_fragment:
   - azmove.site_recovery.site_recovery
   - azmove.site_recovery.attributes
   - azmove.site_recovery.attributes.INFO_MODULE
+  - azmove.site_recovery.progress
 options:
   machines:
     description: Friendly names of the machines of the wave.
@@ -52,10 +61,18 @@ options:
     default: 86400
   poll_interval:
     description:
-      - Seconds between two polls. One poll reads all machines, so polling every minute costs at most one read
-        per minute for the whole wave.
+      - Seconds between two polls when Azure gives no estimate of the time left, and the shortest pause otherwise
+        (near the end of the initial copy). One poll reads all machines, so polling every minute costs at most one
+        read per minute for the whole wave.
     type: float
     default: 60
+  max_poll_interval:
+    description:
+      - The longest pause between two polls, while the initial copy has hours left. A smaller value prints progress
+        more often, at one read of the vault's list per poll.
+      - A value below O(poll_interval) counts as O(poll_interval).
+    type: float
+    default: 1800
   fail_on_error:
     description:
       - Fail the task when a machine failed, is missing, or is still in progress at the timeout.
@@ -64,20 +81,21 @@ options:
     default: true
   poll_once:
     description:
-      - Read once and return the current per-machine results without waiting or failing. The action plugin uses
-        this to print progress between polls; it is also handy in an C(until) loop of your own.
+      - Read once and return the current per-machine results without waiting or failing, for an C(until) loop of
+        your own (the task's own wait is cheaper: one process, one token, polls paced by the progress).
     type: bool
     default: false
 """
 
 EXAMPLES = r"""
-- name: Wait for the wave's initial replication, printing progress every 5 minutes
+- name: Wait for the wave's initial replication (polls at least 5 minutes apart, at most an hour while hours are left)
   azmove.site_recovery.replication_wait:
     use_connection: target
     resource_group: rg-move-target
     vault: rsv-move-eastus
     machines: "{{ ansible_play_hosts }}"
     poll_interval: 300
+    max_poll_interval: 3600
     timeout: 43200
   run_once: true
   register: wave
@@ -117,6 +135,13 @@ polls:
   description: How many times the vault's list was read.
   returned: always
   type: int
+eta_seconds:
+  description:
+    - At the last poll, the least time the slowest machine still in progress needed, in seconds, from Azure's
+      progress figures; null when none was known or nothing is in progress.
+  returned: always
+  type: float
+  sample: 5400.0
 waited_seconds:
   description: How long the task waited.
   returned: always

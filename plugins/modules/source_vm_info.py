@@ -137,6 +137,7 @@ vms:
     image:
       description: Image reference (publisher, offer, sku, version), null for specialized disks.
       type: dict
+      sample: {publisher: MicrosoftWindowsServer, offer: WindowsServer, sku: 2019-Datacenter, version: latest}
     size:
       description: VM size.
       type: str
@@ -163,10 +164,12 @@ vms:
     os_disk:
       description: OS disk (name, id, size_gb, sku, caching).
       type: dict
+      sample: {name: vm-app-win01_OsDisk_1, id: /subscriptions/.../disks/vm-app-win01_OsDisk_1, size_gb: 127, sku: Premium_LRS, caching: ReadWrite}
     data_disks:
       description: Data disks (lun, name, id, size_gb, sku, caching).
       type: list
       elements: dict
+      sample: [{lun: 0, name: vm-app-win01-data0, id: /subscriptions/.../disks/vm-app-win01-data0, size_gb: 256, sku: Premium_LRS, caching: ReadOnly}]
     disk_size_gb_total:
       description: OS and data disks, in GiB.
       type: int
@@ -176,6 +179,9 @@ vms:
           prefix, NSG and route table, virtual network, public IP, load balancer backend pools).
       type: list
       elements: dict
+      sample: [{name: vm-app-win01-nic0, id: /subscriptions/.../networkInterfaces/vm-app-win01-nic0, primary: true,
+          ip_configurations: [{private_ip: 10.10.1.4, allocation: Static, subnet: snet-app, address_prefix: 10.10.1.0/24,
+          virtual_network: vnet-app-gov}]}]
     virtual_network:
       description: Virtual network of the primary IP configuration.
       type: str
@@ -192,18 +198,23 @@ vms:
       description: NSGs that apply (id, name, applies_to V(network_interface) or V(subnet)).
       type: list
       elements: dict
+      sample: [{id: /subscriptions/.../networkSecurityGroups/nsg-app, name: nsg-app, applies_to: subnet}]
     route_tables:
       description: Route tables of the VM's subnets (id, name).
       type: list
       elements: dict
+      sample: [{id: /subscriptions/.../routeTables/rt-app, name: rt-app}]
     public_ip_addresses:
       description: Public IP resources (id, name, ip_address, sku, allocation, fqdn).
       type: list
       elements: dict
+      sample: [{id: /subscriptions/.../publicIPAddresses/pip-app-win01, name: pip-app-win01, ip_address: 52.227.1.10, sku: Standard,
+          allocation: Static, fqdn: null}]
     load_balancers:
       description: Load balancers whose backend pools hold the VM (id, name, sku, backend_pools).
       type: list
       elements: dict
+      sample: [{id: /subscriptions/.../loadBalancers/lb-app, name: lb-app, sku: Standard, backend_pools: [bepool-app]}]
     availability_set:
       description: Availability set name, or null.
       type: str
@@ -216,6 +227,7 @@ vms:
     tags:
       description: Tags.
       type: dict
+      sample: {wave: "1", app: billing}
     wave:
       description: Value of the O(wave_tag) tag, or null.
       type: str
@@ -278,10 +290,12 @@ dependencies:
       description: From a VM in scope (or the subnet a dependency comes through) to what it depends on (from, to, relation).
       type: list
       elements: dict
+      sample: [{from: vm-app-win01, to: /subscriptions/.../subnets/snet-app, relation: subnet}]
     outside_edges:
       description: From a VM outside the scope to a shared resource it uses (from, to, relation).
       type: list
       elements: dict
+      sample: [{from: vm-other-01, to: /subscriptions/.../networkSecurityGroups/nsg-app, relation: network_security_group}]
     shared_outside_scope:
       description: Ids of the resources that VMs outside the scope also use.
       type: list

@@ -189,6 +189,9 @@ report:
         - The wave - vault, resource_group, machine_count, counts (machines per phase), ready, blocked, and blockers
           (per blocked machine - machine, phase, next_step and reasons, in words).
       type: dict
+      sample: {vault: rsv-move-eastus, resource_group: rg-move-target, machine_count: 3, counts: {protected: 2, initial_replication: 1}, ready: 2,
+          blocked: 1, blockers: [{machine: vm-app-lnx01, phase: initial_replication, next_step: test failover,
+          reasons: [initial replication at 40 %]}]}
     machines:
       description: One entry per machine, sorted by name.
       type: list
@@ -217,6 +220,7 @@ report:
           description: Health errors (code, message, recommended_action, level).
           type: list
           elements: dict
+          sample: [{code: "78144", message: No app-consistent recovery point in the last 720 minutes., recommended_action: "...", level: Warning}]
         progress_percent:
           description: Initial replication progress.
           type: int
@@ -229,6 +233,7 @@ report:
         last_test_failover:
           description: The last test failover - when, result (the job's state), job (its name), ended, errors; or null.
           type: dict
+          sample: {when: "2026-05-04T09:40:12Z", result: Succeeded, job: 3f1c2b7e-0a4d-4d0e-9b7a-2f6c1d8e5a90, ended: true, errors: []}
         target_vm:
           description: Name of the VM in the target region.
           type: str
@@ -238,36 +243,49 @@ report:
               complete), timeline, initial_replication, target_vm (as observed), cutover (downtime_seconds,
               data_loss_seconds and their times), decommission and backup.
           type: dict
+          sample: {wave: "1", status: moved, target_vm: {id: /subscriptions/.../virtualMachines/vm-app-win01, size: Standard_D4s_v5,
+              private_ips: [10.10.1.4]}, cutover: {downtime_seconds: 412, data_loss_seconds: 38}}
         target:
           description: Target VM name, size, resource group, network and test network.
           type: dict
+          sample: {vm_name: vm-app-win01, vm_size: Standard_D4s_v5, resource_group_id: /subscriptions/.../resourceGroups/rg-landing-eastus,
+              network_id: /subscriptions/.../virtualNetworks/vnet-landing-eastus}
         timings:
           description:
             - Per step that has happened - step, label, state, job, start, end, duration_seconds, running, attempts
               (the last attempt's times).
           type: list
           elements: dict
+          sample: [{step: enable, label: replication enabled, state: Succeeded, job: 1e6a2f0c-..., start: "2026-05-04T08:00:00Z",
+              end: "2026-05-04T08:12:30Z", duration_seconds: 750, running: false, attempts: 1}]
         mapping:
           description:
             - With O(state_dir) - the machine's plan (computed_at, target, overridden, explained (field - reason) and
               not_carried (kind, what, action)), or null when it has none.
           type: dict
+          sample: {computed_at: "2026-05-03T12:00:00Z", target: {size: Standard_D4s_v5}, overridden: [], explained: {size: not offered in eastus},
+              not_carried: []}
         comparison:
           description:
             - With O(state_dir) - the comparison after failover (compared_at, target_vm_id, fields, differences,
               accepted), or null before failover.
           type: dict
+          sample: {compared_at: "2026-05-04T10:20:00Z", target_vm_id: /subscriptions/.../virtualMachines/vm-app-win01, fields: [], differences: 0,
+              accepted: false}
         source_target:
           description:
             - With O(state_dir) - basis (V(planned) or V(compared)), fields (field, label, source, target, status
               V(same), V(explained) or V(different), why) and counts per status; null without a plan.
           type: dict
+          sample: {basis: compared, fields: [{field: size, label: Size, source: Standard_D4s_v3, target: Standard_D4s_v5, status: explained,
+              why: not offered in eastus}], counts: {same: 12, explained: 1, different: 0}}
         state_error:
           description: With O(state_dir) - why the machine's state files could not be read, or null.
           type: str
     dependencies:
       description: The dependency analysis given in O(dependencies), or null.
       type: dict
+      sample: {scope: [vm-app-win01], resources: [], edges: [], outside_edges: [], shared_outside_scope: []}
   sample:
     title: "Wave status: rsv-move-eastus"
     generated_at: "2026-05-04T10:00:00Z"
