@@ -28,6 +28,23 @@ description:
     vault. Safe to run again after an interruption: everything is found again - the vault's own resources by listing
     the vault, the networks and storage accounts by their names - so a second run deletes what the first left, and a
     run with nothing left to delete is no change."
+seealso:
+  - module: azmove.site_recovery.replicated_machine
+    description: Enable replication of a machine - the move's first step.
+  - module: azmove.site_recovery.replication_wait
+    description: Wait for a wave's initial replication, showing progress.
+  - module: azmove.site_recovery.test_failover
+    description: Drill the move into an isolated network, then clean it up.
+  - module: azmove.site_recovery.failover
+    description: Fail the machine over to the target cloud, commit, and complete the migration.
+  - module: azmove.site_recovery.moved_vm
+    description: After failover, compare the moved VM with its plan and attach what was not carried.
+  - module: azmove.site_recovery.move_rollback
+    description: Undo a failover that is not committed.
+  - module: azmove.site_recovery.source_decommission
+    description: Once the move is over, delete the source VM and what it leaves.
+  - module: azmove.site_recovery.backup_relocation
+    description: Protect the moved VM with Azure Backup in its new region.
 author:
   - azmove maintainers (@azmove)
 requirements:

@@ -108,6 +108,21 @@ notes:
 seealso:
   - module: azmove.site_recovery.failover
   - module: azmove.site_recovery.replicated_machine
+  - module: azmove.site_recovery.replication_wait
+    description: Wait for a wave's initial replication, showing progress.
+  - module: azmove.site_recovery.test_failover
+    description: Drill the move into an isolated network, then clean it up.
+  - module: azmove.site_recovery.moved_vm
+    description: After failover, compare the moved VM with its plan and attach what was not carried.
+  - module: azmove.site_recovery.source_decommission
+    description: Once the move is over, delete the source VM and what it leaves.
+  - module: azmove.site_recovery.backup_relocation
+    description: Protect the moved VM with Azure Backup in its new region.
+  - module: azmove.site_recovery.move_cleanup
+    description: Delete what the move created once nothing uses it.
+  - name: Run a failover from on-premises to Azure
+    description: Microsoft's guide to the step.
+    link: https://learn.microsoft.com/azure/site-recovery/site-recovery-failover
 """
 
 EXAMPLES = r"""

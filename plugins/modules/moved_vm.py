@@ -94,6 +94,18 @@ seealso:
   - module: azmove.site_recovery.machine_mapping
   - module: azmove.site_recovery.failover
   - module: azmove.site_recovery.source_decommission
+  - module: azmove.site_recovery.replicated_machine
+    description: Enable replication of a machine - the move's first step.
+  - module: azmove.site_recovery.replication_wait
+    description: Wait for a wave's initial replication, showing progress.
+  - module: azmove.site_recovery.test_failover
+    description: Drill the move into an isolated network, then clean it up.
+  - module: azmove.site_recovery.move_rollback
+    description: Undo a failover that is not committed.
+  - module: azmove.site_recovery.backup_relocation
+    description: Protect the moved VM with Azure Backup in its new region.
+  - module: azmove.site_recovery.move_cleanup
+    description: Delete what the move created once nothing uses it.
 """
 
 EXAMPLES = r"""

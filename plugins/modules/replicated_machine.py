@@ -28,6 +28,26 @@ description:
   - O(state=absent) disables replication. O(state=migrated) disables it with the reason C(MigrationComplete) (the
     portal's "Complete Migration"), only after the failover is committed, so billing for the machine stops.
   - A job already running for the machine is followed, never started twice.
+seealso:
+  - module: azmove.site_recovery.replication_wait
+    description: Wait for a wave's initial replication, showing progress.
+  - module: azmove.site_recovery.test_failover
+    description: Drill the move into an isolated network, then clean it up.
+  - module: azmove.site_recovery.failover
+    description: Fail the machine over to the target cloud, commit, and complete the migration.
+  - module: azmove.site_recovery.moved_vm
+    description: After failover, compare the moved VM with its plan and attach what was not carried.
+  - module: azmove.site_recovery.move_rollback
+    description: Undo a failover that is not committed.
+  - module: azmove.site_recovery.source_decommission
+    description: Once the move is over, delete the source VM and what it leaves.
+  - module: azmove.site_recovery.backup_relocation
+    description: Protect the moved VM with Azure Backup in its new region.
+  - module: azmove.site_recovery.move_cleanup
+    description: Delete what the move created once nothing uses it.
+  - name: Physical server disaster recovery to Azure (modernized)
+    description: Microsoft's guide to the step.
+    link: https://learn.microsoft.com/azure/site-recovery/physical-server-azure-architecture-modernized
 author:
   - azmove maintainers (@azmove)
 requirements:
