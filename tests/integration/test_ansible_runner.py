@@ -9,7 +9,6 @@ import os
 import shutil
 import sys
 import threading
-import time
 
 import ansible_runner
 import jinja2
@@ -17,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, Runner, assert_ok
-from test_wave_playbooks import play
+from test_wave_playbooks import play, recap
 
 import fleet as demo_fleet  # noqa: E402  (tests/demo, on the path through conftest)
 
@@ -92,6 +91,7 @@ def prepared(runner, endpoints, tmp_path):
     done = play(runner, inventory, move_vars, "prepare", limit="wave_1", extra=["-e", "move_prepare_hosts=false", "-e", "move_report_each_phase=false"])
     appliance.join(10)
     assert_ok(done)
+    assert sorted(recap(done.output)) == WAVE, done.output[-3000:]  # (a run with no hosts from the inventory succeeds too)
 
 
 def move_variables(endpoints, tmp_path, **more):
@@ -140,14 +140,12 @@ def test_replicate_runs_under_ansible_runner_with_a_result_per_machine_and_no_se
                     "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")})
     extravars.update(move_variables(endpoints, tmp_path))
 
-    started = time.monotonic()
     result = ansible_runner.run(private_data_dir=str(job), playbook="playbooks/replicate.yml", inventory=str(job / "inventory"),
                                 limit="wave_1", envvars=envvars, extravars=extravars, quiet=True, timeout=300)
-    elapsed = time.monotonic() - started
     artifacts = result.config.artifact_dir
     stdout = open(os.path.join(artifacts, "stdout"), encoding="utf-8").read()
     assert (result.status, result.rc) == ("successful", 0), stdout[-6000:]
-    assert elapsed < 60, elapsed
+    assert sorted(result.stats["ok"]) == WAVE and not result.stats["failures"], stdout[-6000:]
 
     events = list(result.events)
     results = [e for e in events if e["event"].startswith("runner_on_") and e["event_data"].get("task") == PER_HOST_TASK]
@@ -162,7 +160,6 @@ def test_replicate_runs_under_ansible_runner_with_a_result_per_machine_and_no_se
         res = finished[0]["event_data"]["res"]
         assert finished[0]["event"] == "runner_on_ok" and res["msg"] == "%s is protected" % host, res
         assert res["changed"] is True, res  # enabled by this run: shown on its own host
-    assert result.stats["ok"].keys() >= set(WAVE) and not result.stats["failures"], result.stats
     # The batch step ran once for the wave and holds each machine's result under its name.
     batch = [e for e in events if e["event"] == "runner_on_ok" and e["event_data"].get("task") == BATCH_TASK]
     assert len(batch) == 1, [e["event"] for e in events if e["event_data"].get("task") == BATCH_TASK]
