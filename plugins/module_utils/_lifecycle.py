@@ -11,7 +11,7 @@ through the target cloud's compute API."""
 
 from __future__ import annotations
 
-from ._asr import JOB_RUNNING, Operation, props, running_job, segment
+from ._asr import JOB_RUNNING, Operation, group_and_name, props, running_job, segment
 from ._batch import shared
 from ._errors import get_or_none
 from ._providers import InputError
@@ -90,11 +90,21 @@ COMMIT_SCENARIOS = ("commitfailover", "failovercommit")
 DONE_STATES = ("succeeded", "completedwithinformation", "completedwithwarnings")
 
 
-def moved_machines(sr):
+ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def jobs_filter(since, until):
+    """Site Recovery's $filter for the jobs that started between two datetimes (UTC), as JobQueryParameter's
+    StartTime and EndTime clauses."""
+    return "StartTime eq '%s' and EndTime eq '%s'" % (since.strftime(ISO_SECONDS), until.strftime(ISO_SECONDS))
+
+
+def moved_machines(sr, window=None):
     """{machine name (lower case): {friendly_name, committed_at, job}} for every machine whose failover the vault's
-    job history shows committed: one read of the job list, whatever the number of machines."""
+    job history shows committed: one read of the job list, whatever the number of machines. ``window``: (since,
+    until) datetimes, to read only the jobs that started then instead of the whole history."""
     out = {}
-    for job in sr.list("replication_jobs"):
+    for job in sr.list("replication_jobs", **({"filter": jobs_filter(*window)} if window else {})):
         p = props(job)
         name = p.get("targetObjectName") or ""
         if name and (p.get("scenarioName") or "").lower() in COMMIT_SCENARIOS and (p.get("state") or "").lower() in DONE_STATES:
@@ -104,11 +114,13 @@ def moved_machines(sr):
     return out
 
 
-def committed_earlier(sr, name, *aliases):
+def committed_earlier(sr, name, *aliases, window=None):
     """Whether the vault's job history shows a committed failover of this machine (its replication may be gone since).
     Jobs name the item by its friendly name (what the appliance discovered, e.g. the guest's host name), so the
-    other names the machine is known by (``aliases``) are looked for too."""
-    moved = shared(sr.azmod, ("moved", sr.resource_group.lower(), sr.vault.lower()), lambda: moved_machines(sr))
+    other names the machine is known by (``aliases``) are looked for too. ``window``: see :func:`moved_machines`
+    (a batch passes the same one for every machine, so the history is read once)."""
+    moved = shared(sr.azmod, ("moved", sr.resource_group.lower(), sr.vault.lower(), window),
+                   lambda: moved_machines(sr, window))
     return any((n or "").lower() in moved for n in (name,) + aliases if n)
 
 
@@ -183,8 +195,7 @@ _BLOCKERS["busy"] = "another Site Recovery job is running on it: wait for it to 
 def vm_facts(module, vm_id, connection=None):
     """Power state, size, private IPs and subnets of a VM, read through the compute and network APIs."""
     compute = module.client("compute", connection)
-    parts = vm_id.split("/")
-    vm = get_or_none(compute.virtual_machines.get, parts[4], parts[-1], expand="instanceView")
+    vm = get_or_none(compute.virtual_machines.get, *group_and_name(vm_id), expand="instanceView")
     if vm is None:
         return None
     power = None
@@ -194,8 +205,7 @@ def vm_facts(module, vm_id, connection=None):
     network = module.client("network", connection)
     ips, subnets = [], []
     for ref in (vm.network_profile.network_interfaces if vm.network_profile else None) or []:
-        nparts = ref.id.split("/")
-        nic = get_or_none(network.network_interfaces.get, nparts[4], nparts[-1])
+        nic = get_or_none(network.network_interfaces.get, *group_and_name(ref.id))
         for conf in (nic.ip_configurations if nic else None) or []:
             if conf.private_ip_address:
                 ips.append(conf.private_ip_address)

@@ -39,6 +39,29 @@ description:
     differences nobody accepted, is refused, the differences named, unless O(accept_differences=true). And whatever
     is accepted, a source NSG or public IP whose counterpart the comparison shows not attached to the moved VM's NIC
     is never deleted: it is listed under RV(kept), with why. A machine without a comparison is not held back."
+  - "With O(machines), a whole wave in one task - one module process; each machine goes through exactly the guards
+    and steps above, and what every machine reads the same way is read once for the wave: the vault's replicated
+    items, its job history (only the jobs of the last O(history_days) days, with a time C($filter)), each subnet,
+    and the lists of NICs, public IPs, NSGs and disks of each resource group the machines' resources are in (where
+    an interrupted run's tagged leftovers are looked for). Leftovers in other resource groups are finished by
+    O(leftovers=true), which lists the whole source subscription once."
+seealso:
+  - module: azmove.site_recovery.replicated_machine
+    description: Enable replication of a machine - the move's first step.
+  - module: azmove.site_recovery.replication_wait
+    description: Wait for a wave's initial replication, showing progress.
+  - module: azmove.site_recovery.test_failover
+    description: Drill the move into an isolated network, then clean it up.
+  - module: azmove.site_recovery.failover
+    description: Fail the machine over to the target cloud, commit, and complete the migration.
+  - module: azmove.site_recovery.moved_vm
+    description: After failover, compare the moved VM with its plan and attach what was not carried.
+  - module: azmove.site_recovery.move_rollback
+    description: Undo a failover that is not committed.
+  - module: azmove.site_recovery.backup_relocation
+    description: Protect the moved VM with Azure Backup in its new region.
+  - module: azmove.site_recovery.move_cleanup
+    description: Delete what the move created once nothing uses it.
 author:
   - azmove maintainers (@azmove)
 requirements:
@@ -48,6 +71,7 @@ requirements:
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.site_recovery
+  - azmove.site_recovery.site_recovery.BATCH
   - azmove.site_recovery.attributes
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
@@ -56,8 +80,38 @@ options:
   name:
     description:
       - Name of the source VM in the Government cloud. With O(source_resource_group), or give O(vm_id), or set
-        O(leftovers).
+        O(leftovers), or give O(machines).
     type: str
+  machines:
+    description:
+      - Decommission a whole batch of machines in one task, instead of O(name). Each entry is one machine; what an
+        entry leaves out comes from the task's options. Results are in RV(machines).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The source VM's name (see O(name)).
+        type: str
+        required: true
+      source_resource_group:
+        description: Its resource group (default O(source_resource_group)).
+        type: str
+      replicated_machine:
+        description: Its replicated machine's name in the vault (default the entry's O(machines[].name)).
+        type: str
+      target_vm_id:
+        description: Its target VM's resource id (see O(target_vm_id)).
+        type: str
+      target_resource_group:
+        description: Its target VM's resource group (default O(target_resource_group)).
+        type: str
+  history_days:
+    description:
+      - How far back the vault's job history is read (a time C($filter) on its jobs) for the succeeded commit of a
+        machine the vault no longer replicates. A machine whose migration completed longer ago is refused, saying
+        so; raise the number then.
+    type: int
+    default: 90
   leftovers:
     description:
       - Instead of one VM, finish what interrupted runs left behind in the source subscription - the resources
@@ -149,9 +203,39 @@ EXAMPLES = r"""
     target_resource_group: rg-landing-eastus
     delete: [nics, disks]
   check_mode: true
+
+- name: A whole wave in one task; each machine's result is in machines
+  azmove.site_recovery.source_decommission:
+    use_connection: target
+    resource_group: rg-move-target
+    vault: rsv-move-eastus
+    target_resource_group: rg-landing-eastus
+    machines:
+      - name: vm-app-win01
+        source_resource_group: rg-app-gov
+      - name: vm-app-lnx01
+        source_resource_group: rg-linux-gov
+    confirm: true
+    fail_on_error: false
+  register: discarded
 """
 
 RETURN = r"""
+machines:
+  description:
+    - With O(machines), each machine's result by name - what the task returns for one machine (the keys below), plus
+      C(changed), C(failed), and for a failed machine C(msg).
+  returned: with O(machines)
+  type: dict
+  sample:
+    vm-app-win01: {changed: true, failed: false, source_vm_id: "/subscriptions/.../virtualMachines/vm-app-win01",
+                   deleted: {vm: ["/subscriptions/.../virtualMachines/vm-app-win01"], nics: [], disks: [],
+                             public_ips: [], nsgs: []}, kept: []}
+failed_machines:
+  description: With O(machines), the names of the machines that failed.
+  returned: with O(machines)
+  type: list
+  elements: str
 leftovers:
   description:
     - With O(leftovers=true), one entry per source VM whose tagged leftovers were found - C(source_vm_id),
@@ -160,9 +244,11 @@ leftovers:
   returned: when O(leftovers=true)
   type: list
   elements: dict
+  sample: [{source_vm_id: /subscriptions/.../virtualMachines/vm-app-win01, deleted: {vm: [],
+      nics: [/subscriptions/.../networkInterfaces/vm-app-win01-nic0], disks: [], public_ips: [], nsgs: []}, kept: [], machine: null}]
 deleted:
   description: Resource ids deleted (in check mode, that would be deleted), by kind.
-  returned: always
+  returned: without O(machines)
   type: dict
   contains:
     vm:
@@ -187,7 +273,7 @@ deleted:
       elements: str
 kept:
   description: What was left, and why.
-  returned: always
+  returned: without O(machines)
   type: list
   elements: dict
   contains:
@@ -202,7 +288,7 @@ kept:
       type: str
 machine:
   description: The guard facts - the move's phase and the target VM - or null when there was nothing to do.
-  returned: always
+  returned: without O(machines)
   type: dict
   contains:
     name:
@@ -217,9 +303,10 @@ machine:
     target_vm:
       description: Its target VM as the target cloud's compute API reports it (id, name, power_state, size, ...).
       type: dict
+      sample: {id: /subscriptions/.../virtualMachines/vm-app-win01, name: vm-app-win01, power_state: running, size: Standard_D4s_v5}
 source_vm_id:
   description: Resource id of the source VM.
-  returned: always
+  returned: without O(machines) and O(leftovers)
   type: str
 connection:
   description: The target connection the task used (never its secrets).
@@ -248,7 +335,7 @@ connection:
       sample: client_secret
 source_connection:
   description: The source connection the task used (never its secrets).
-  returned: always
+  returned: without O(machines)
   type: dict
   contains:
     name:
@@ -273,9 +360,13 @@ source_connection:
       sample: client_secret
 """
 
+import datetime
+import threading
+
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _decommission as dc
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _machine_map as mm
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, plain, resource_id_problem, vault_spec
+from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, run_batch, shared
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import committed_earlier, find_item, vm_facts
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
@@ -283,10 +374,23 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._replication 
 
 SEGMENTS = {"nics": "networkInterfaces", "public_ips": "publicIPAddresses", "nsgs": "networkSecurityGroups"}
 
+PER_MACHINE = dict(
+    name=dict(type="str", required=True),
+    source_resource_group=dict(type="str"),
+    replicated_machine=dict(type="str"),
+    target_vm_id=dict(type="str"),
+    target_resource_group=dict(type="str"),
+)
+
 
 def rg_name(arm_id):
     parts = arm_id.split("/")
     return parts[4], parts[-1]
+
+
+def list_or_empty(lister, group):
+    """One resource group's list, as dicts; [] when the group does not exist (any more)."""
+    return [plain(x) for x in get_or_none(lambda: list(lister(group))) or []]
 
 
 class Decommission:
@@ -314,6 +418,18 @@ class Decommission:
                 ("nsgs", self.network.network_security_groups.list_all), ("disks", self.compute.disks.list))}
         return self._listed
 
+    def group_listing(self, groups):
+        """In a batch: the NICs, public IPs, NSGs and disks of these resource groups, each group listed once for the
+        whole batch (a wave's machines share a few groups), instead of the whole subscription per machine."""
+        listers = (("nics", self.network.network_interfaces.list), ("public_ips", self.network.public_ip_addresses.list),
+                   ("nsgs", self.network.network_security_groups.list), ("disks", self.compute.disks.list_by_resource_group))
+        out = {kind: [] for kind, unused in listers}
+        for group in sorted({g.lower() for g in groups if g}):
+            for kind, lister in listers:
+                out[kind] += shared(self.module, ("decommission-list", self.src, kind, group),
+                                    lambda lister=lister, group=group: list_or_empty(lister, group))
+        return out
+
     def orphaned_vm_ids(self):
         """The VMs named by azmove-decommission tags whose VM is gone: an interrupted run's leftovers."""
         tagged = sorted({dc.lower((doc.get("tags") or {}).get(dc.TAG)) for docs in self.listing().values() for doc in docs} - {""})
@@ -329,7 +445,12 @@ class Decommission:
         if vm:
             ids["nics"] += dc.vm_nic_ids(vm)
             ids["disks"] += dc.vm_disk_ids(vm)
-        for kind, docs in self.listing().items():
+        if getattr(self.module, "shared", None) is not None and not self.p["leftovers"]:
+            # A batch: the tagged leftovers are looked for where this VM and its NICs and disks are.
+            listed = self.group_listing([rg_name(vm_id)[0]] + [rg_name(i)[0] for kind in ("nics", "disks") for i in ids[kind]])
+        else:
+            listed = self.listing()
+        for kind, docs in listed.items():
             ids[kind] += [doc["id"] for doc in docs if dc.tagged_for(doc, vm_id)]
         found["nics"] = self.read_all("nics", ids["nics"])
         subnet_nsgs = {}
@@ -358,8 +479,10 @@ class Decommission:
         return out
 
     def subnet_nsg(self, subnet_id):
+        """The NSG of a subnet; in a batch each subnet is read once (the wave's machines share a few subnets)."""
         parts = subnet_id.split("/")
-        subnet = plain(get_or_none(self.network.subnets.get, parts[4], parts[8], parts[10]))
+        subnet = shared(self.module, ("decommission-subnet", self.src, subnet_id.lower()),
+                        lambda: plain(get_or_none(self.network.subnets.get, parts[4], parts[8], parts[10])))
         return dc.ref(dc.props(subnet).get("networkSecurityGroup"))
 
     # -- the deletes --------------------------------------------------------------------------------
@@ -415,7 +538,17 @@ def target_vm_id(module, summary, machine):
     return None
 
 
-def guards(module, machine, computer_name=None):
+def history_window(module):
+    """The job-history window of the task: the same (since, until) for every machine of a batch, so the vault's
+    history is read once. Until a little after now: the controller's clock may be behind Azure's."""
+    window = getattr(module, "history_window", None) or getattr(getattr(module, "batch", None), "history_window", None)
+    if window is None:
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        window = (now - datetime.timedelta(days=module.params["history_days"]), now + datetime.timedelta(hours=1))
+    return window
+
+
+def guards(module, machine, computer_name=None, window=None):
     """The guard facts; refuses (Refused) when the move is not committed or the target VM is not running.
     ``computer_name``: the source's guest host name, the name Site Recovery's jobs may know the machine by."""
     p = module.params
@@ -423,9 +556,15 @@ def guards(module, machine, computer_name=None):
     item = find_item(sr, machine)
     summary = item_summary(item) if item else None
     phase = summary["phase"] if summary else None
-    history = committed_earlier(sr, machine, computer_name) if item is None else False
+    history = committed_earlier(sr, machine, computer_name, window=window or history_window(module)) if item is None else False
     facts = {"name": machine, "phase": phase or ("migrated" if history else None), "committed": False, "target_vm": None}
-    dc.check_guards(machine, phase, history, {"power_state": "running"})  # the move first: no target read when not moved
+    try:
+        dc.check_guards(machine, phase, history, {"power_state": "running"})  # the move first: no target read when not moved
+    except dc.Refused as exc:
+        if phase is None:  # say how far back the history was read
+            raise dc.Refused("%s (The job history was read for the last %d days: raise history_days if the migration "
+                             "completed before that.)" % (exc, p["history_days"])) from None
+        raise
     vm_id = target_vm_id(module, summary, machine)
     if not vm_id:
         raise dc.Refused("Refusing to decommission the source of %s: the vault no longer replicates it, so it cannot tell which VM "
@@ -448,30 +587,13 @@ def move_state(module, machine):
     return None, None  # not reached
 
 
-def main():
-    module = AzureModule(
-        vault_spec(
-            name=dict(type="str"),
-            leftovers=dict(type="bool", default=False),
-            source_resource_group=dict(type="str"),
-            vm_id=dict(type="str"),
-            source_connection=dict(type="str", default="source"),
-            replicated_machine=dict(type="str"),
-            target_vm_id=dict(type="str"),
-            target_resource_group=dict(type="str"),
-            confirm=dict(type="bool", default=False),
-            delete=dict(type="list", elements="str", choices=list(dc.KINDS), default=list(dc.KINDS)),
-            wait_timeout=dict(type="int", default=1800),
-            state_dir=dict(type="path"),
-            accept_differences=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-        mutually_exclusive=[("name", "vm_id")],
-        required_by={"name": "source_resource_group"},
-    )
+def check(module):
+    """One machine's input, before anything is read or deleted."""
     p = module.params
-    if p["leftovers"] == bool(p["name"] or p["vm_id"]):
+    if p.get("machines") is None and p["leftovers"] == bool(p["name"] or p["vm_id"]):
         module.fail("Name the source VM (name with source_resource_group, or vm_id), or set leftovers to true - one of them.")
+    if p["name"] and not p["vm_id"] and not p["source_resource_group"]:
+        module.fail("%s: source_resource_group is required (on the task or the machine's entry)." % p["name"])
     problem = resource_id_problem("vm_id", p["vm_id"], "Microsoft.Compute/virtualMachines", name_allowed=False)
     if problem:
         module.fail(problem)
@@ -485,69 +607,113 @@ def main():
             module.fail("vm_id %s is in subscription %s, but the source connection %r is subscription %s (cloud %s): give "
                         "the id of the source VM in that subscription, or set source_connection to the connection of its "
                         "subscription. Nothing was read or deleted." % (p["vm_id"], wanted, src.name, src.subscription_id, cloud))
-    vm_name = p["name"] or dc.name_of(p["vm_id"]) or "the leftovers of interrupted runs"
+
+
+def act(module):
+    """One machine: gather, plan, guard, then tag and delete (the one-machine module's body, also a batch's)."""
+    p = module.params
+    work = Decommission(module)
+    src = module.connection(p["source_connection"])
+    vm_id = p["vm_id"] or "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s" % (
+        src.subscription_id, p["source_resource_group"], p["name"])
+    machine = p["replicated_machine"] or p["name"] or dc.name_of(p["vm_id"])
+    result = dict(source_vm_id=vm_id, connection=module.connection().describe(), source_connection=src.describe())
+    found, subnet_nsgs = work.gather(vm_id)
+    planned = dc.plan(vm_id, found, p["delete"], subnet_nsgs)
+    comparison, mapping = move_state(module, machine)
+    dc.keep_unattached(planned, comparison, mapping)
+    planned["kept"] += dc.unmanaged_disks(found["vm"])
+    deleted = dict(planned["delete"], vm=[planned["delete"]["vm"]] if planned["delete"]["vm"] else [])
+    result.update(deleted=deleted, kept=planned["kept"])
+    before, after = dc.as_diff(planned)
+    if dc.nothing_to_do(planned):  # gone already, with nothing left behind
+        module.exit(False, machine=None, **result)
+    try:
+        result["machine"] = guards(module, machine, dc.host_name(found))
+        dc.check_comparison(machine, comparison, p["accept_differences"])
+    except dc.Refused as exc:
+        module.fail(str(exc), **dict(result, deleted={kind: [] for kind in deleted}))
+    if not module.check_mode:
+        work.tag(planned, found, vm_id)
+        work.delete(planned)
+    module.exit(True, before=before, after=after, **result)
+
+
+def leftovers(module):
+    """Finish what interrupted runs left behind in the whole source subscription (leftovers=true)."""
+    p = module.params
+    module.shared = {"lock": threading.RLock()}  # the vault's items and job history read once for all the leftovers
+    window = history_window(module)
+    work = Decommission(module)
+    src = module.connection(p["source_connection"])
+    result = dict(leftovers=[], connection=module.connection().describe(), source_connection=src.describe())
+    todo = []
+    for vm_id in work.orphaned_vm_ids():
+        found, subnet_nsgs = work.gather(vm_id)
+        planned = dc.plan(vm_id, found, p["delete"], subnet_nsgs)
+        comparison, mapping = move_state(module, dc.name_of(vm_id))
+        dc.keep_unattached(planned, comparison, mapping)
+        if dc.nothing_to_do(planned):  # only kept resources carry the tag
+            continue
+        entry = dict(source_vm_id=vm_id, deleted=dict(planned["delete"], vm=[]), kept=planned["kept"], machine=None)
+        try:
+            entry["machine"] = guards(module, dc.name_of(vm_id), dc.host_name(found), window)
+            dc.check_comparison(dc.name_of(vm_id), comparison, p["accept_differences"])
+        except dc.Refused as exc:
+            module.fail(str(exc), **dict(result, deleted={kind: [] for kind in ("vm",) + dc.KINDS}, kept=[]))
+        result["leftovers"].append(entry)
+        todo.append((planned, found, vm_id))
+    result["deleted"] = {kind: [i for e in result["leftovers"] for i in e["deleted"][kind]] for kind in ("vm",) + dc.KINDS}
+    result["kept"] = [k for e in result["leftovers"] for k in e["kept"]]
+    result["machine"] = None
+    if not module.check_mode:
+        for planned, found, vm_id in todo:
+            work.tag(planned, found, vm_id)
+            work.delete(planned)
+    module.exit(bool(todo), **result)
+
+
+def main():
+    options = vault_spec(
+        name=dict(type="str"),
+        leftovers=dict(type="bool", default=False),
+        source_resource_group=dict(type="str"),
+        vm_id=dict(type="str"),
+        source_connection=dict(type="str", default="source"),
+        replicated_machine=dict(type="str"),
+        target_vm_id=dict(type="str"),
+        target_resource_group=dict(type="str"),
+        confirm=dict(type="bool", default=False),
+        delete=dict(type="list", elements="str", choices=list(dc.KINDS), default=list(dc.KINDS)),
+        wait_timeout=dict(type="int", default=1800),
+        state_dir=dict(type="path"),
+        accept_differences=dict(type="bool", default=False),
+        history_days=dict(type="int", default=90),
+        machines=dict(type="list", elements="dict", options=PER_MACHINE),
+        **BATCH_OPTIONS
+    )
+    module = AzureModule(
+        options,
+        supports_check_mode=True,
+        mutually_exclusive=[("name", "vm_id"), ("name", "machines"), ("vm_id", "machines"), ("leftovers", "machines")],
+    )
+    p = module.params
+    if p["history_days"] < 1:
+        module.fail("history_days must be at least 1, not %d." % p["history_days"])
+    if p["machines"] is None:
+        check(module)
+        vm_name = p["name"] or dc.name_of(p["vm_id"]) or "the leftovers of interrupted runs"
+    else:
+        vm_name = "the %d machines of the batch" % len(p["machines"])
     if not p["confirm"] and not module.check_mode:
         module.fail("Refusing to decommission %s: deleting a source VM cannot be undone, so set confirm to true "
                     "(in the role, decommission_confirm: true). Nothing was read or deleted." % vm_name)
-
-    def leftovers_body():
-        work = Decommission(module)
-        src = module.connection(p["source_connection"])
-        result = dict(leftovers=[], connection=module.connection().describe(), source_connection=src.describe())
-        todo = []
-        for vm_id in work.orphaned_vm_ids():
-            found, subnet_nsgs = work.gather(vm_id)
-            planned = dc.plan(vm_id, found, p["delete"], subnet_nsgs)
-            comparison, mapping = move_state(module, dc.name_of(vm_id))
-            dc.keep_unattached(planned, comparison, mapping)
-            if dc.nothing_to_do(planned):  # only kept resources carry the tag
-                continue
-            entry = dict(source_vm_id=vm_id, deleted=dict(planned["delete"], vm=[]), kept=planned["kept"], machine=None)
-            try:
-                entry["machine"] = guards(module, dc.name_of(vm_id), dc.host_name(found))
-                dc.check_comparison(dc.name_of(vm_id), comparison, p["accept_differences"])
-            except dc.Refused as exc:
-                module.fail(str(exc), **dict(result, deleted={kind: [] for kind in ("vm",) + dc.KINDS}, kept=[]))
-            result["leftovers"].append(entry)
-            todo.append((planned, found, vm_id))
-        result["deleted"] = {kind: [i for e in result["leftovers"] for i in e["deleted"][kind]] for kind in ("vm",) + dc.KINDS}
-        result["kept"] = [k for e in result["leftovers"] for k in e["kept"]]
-        result["machine"] = None
-        if not module.check_mode:
-            for planned, found, vm_id in todo:
-                work.tag(planned, found, vm_id)
-                work.delete(planned)
-        module.exit(bool(todo), **result)
-
-    def body():
-        work = Decommission(module)
-        src = module.connection(p["source_connection"])
-        vm_id = p["vm_id"] or "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s" % (
-            src.subscription_id, p["source_resource_group"], p["name"])
-        machine = p["replicated_machine"] or vm_name
-        result = dict(source_vm_id=vm_id, connection=module.connection().describe(), source_connection=src.describe())
-        found, subnet_nsgs = work.gather(vm_id)
-        planned = dc.plan(vm_id, found, p["delete"], subnet_nsgs)
-        comparison, mapping = move_state(module, machine)
-        dc.keep_unattached(planned, comparison, mapping)
-        planned["kept"] += dc.unmanaged_disks(found["vm"])
-        deleted = dict(planned["delete"], vm=[planned["delete"]["vm"]] if planned["delete"]["vm"] else [])
-        result.update(deleted=deleted, kept=planned["kept"])
-        before, after = dc.as_diff(planned)
-        if dc.nothing_to_do(planned):  # gone already, with nothing left behind
-            module.exit(False, machine=None, **result)
-        try:
-            result["machine"] = guards(module, machine, dc.host_name(found))
-            dc.check_comparison(machine, comparison, p["accept_differences"])
-        except dc.Refused as exc:
-            module.fail(str(exc), **dict(result, deleted={kind: [] for kind in deleted}))
-        if not module.check_mode:
-            work.tag(planned, found, vm_id)
-            work.delete(planned)
-        module.exit(True, before=before, after=after, **result)
-
-    run(module, leftovers_body if p["leftovers"] else body, "Decommission of the source VM %s" % vm_name
-        if not p["leftovers"] else "Decommission of the leftovers of interrupted runs")
+    module.history_window = history_window(module)
+    if p["machines"] is not None:
+        run_batch(module, check, act)
+    if p["leftovers"]:
+        run(module, lambda: leftovers(module), "Decommission of the leftovers of interrupted runs")
+    run(module, lambda: act(module), "Decommission of the source VM %s" % vm_name)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ the job is due, and answers 202 with `Azure-AsyncOperation: {vault}/replicationO
 computed from the stored timestamps on every read, so they survive restarts. Stored documents keep simulator-only
 data under the key "azsim"; `public()` strips it.
 """
+import datetime
 import hashlib
 import ipaddress
 import re
@@ -360,23 +361,51 @@ for _tpl, _t in ((FABRIC, T_FABRIC), (PROVIDER, T_PROVIDER), (CONTAINER, T_CONTA
 
 
 # -- replicationJobs -----------------------------------------------------------------------------------------
-FILTER_RE = re.compile(r"(\w+)\s+(eq|ge|le|gt|lt)\s+'([^']*)'", re.I)
+# $filter is JobQueryParameter's clauses, `Name eq 'value'` joined by `and` (how the .NET SDK and PowerShell's
+# Get-AzRecoveryServicesAsrJob -StartTime/-EndTime send it). StartTime and EndTime bound the job's start time; the
+# other names the simulator also answers for its own tests. Anything else (another operator, `or`, an unknown
+# name, a time that is not a date-time) is refused with 400 InvalidFilter, not ignored.
+FILTER_RE = re.compile(r"(\w+)\s+(eq|ge|le|gt|lt)\s+'([^']*)'", re.I)  # siterecovery_rcm's protectable items
+FILTER_CLAUSE = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.I)
 FILTER_FIELDS = {"jobstatus": "state", "state": "state", "jobname": "scenarioName", "scenarioname": "scenarioName",
                  "affectedobjecttypes": "targetInstanceType", "targetinstancetype": "targetInstanceType",
                  "targetobjectid": "targetObjectId", "affectedobjectid": "targetObjectId",
-                 "targetobjectname": "targetObjectName", "starttime": "startTime", "endtime": "startTime"}
+                 "targetobjectname": "targetObjectName", "starttime": "startTime", "endtime": "startTime",
+                 "fabricid": None}
 
 
-def job_matches(job, flt):
-    """OData `field op 'value'` clauses joined by `and` (JobQueryParameter names); unknown fields are ignored."""
-    for field, op, value in FILTER_RE.findall(flt or ""):
-        key = FILTER_FIELDS.get(field.lower())
+def job_filter(flt):
+    """[(field, value)] of a $filter, or ArmError 400 for what the service does not accept."""
+    clauses = []
+    for part in re.split(r"\s+and\s+", (flt or "").strip(), flags=re.I) if (flt or "").strip() else []:
+        match = FILTER_CLAUSE.match(part)
+        if not match or match.group(1).lower() not in FILTER_FIELDS:
+            raise ArmError(400, "InvalidFilter", f"The filter '{flt}' is not valid: '{part.strip()}' is not a "
+                           "supported clause (Name eq 'value', joined by 'and'; names: StartTime, EndTime, FabricId, "
+                           "AffectedObjectTypes, JobStatus, JobName).")
+        field, value = match.group(1).lower(), match.group(2)
+        if field in ("starttime", "endtime"):
+            try:
+                value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise ArmError(400, "InvalidFilter", f"The filter '{flt}' is not valid: {match.group(1)} "
+                               f"'{match.group(2)}' is not a date-time.") from None
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=datetime.timezone.utc)
+        clauses.append((field, value))
+    return clauses
+
+
+def job_matches(job, clauses):
+    """Whether a rendered job passes every clause of :func:`job_filter`."""
+    for field, value in clauses:
+        key = FILTER_FIELDS[field]
         if key is None:
             continue
         have = str(job["properties"].get(key) or "")
         if key == "startTime":
-            op = {"starttime": "ge", "endtime": "le"}.get(field.lower()) if op.lower() == "eq" else op.lower()
-            if not {"ge": have >= value, "gt": have > value, "le": have <= value, "lt": have < value}[op]:
+            started = datetime.datetime.fromisoformat(have.replace("Z", "+00:00"))
+            if started < value if field == "starttime" else started > value:
                 return False
         elif key == "targetObjectId":
             if value.lower() not in (have.lower(), have.lower().rsplit("/", 1)[-1]):
@@ -389,10 +418,11 @@ def job_matches(job, flt):
 @route("GET", VAULT + "/replicationJobs", T_JOB)
 def list_jobs(ctx, req, p):
     scope = Scope(ctx, p)
+    clauses = job_filter(req.query.get("$filter"))
     now = time.time()
     jobs = [render_job(d, now) for d in scope.children(T_JOB)]
     jobs.sort(key=lambda j: j["properties"]["startTime"], reverse=True)
-    return ctx.page([j for j in jobs if job_matches(j, req.query.get("$filter"))])
+    return ctx.page([j for j in jobs if job_matches(j, clauses)])
 
 
 @route("GET", JOB, T_JOB)
