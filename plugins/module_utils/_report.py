@@ -872,13 +872,13 @@ def render_html(report):
 
 
 def move_css():
-    from ._report_move import MOVE_CSS  # pylint: disable=import-outside-toplevel  (it imports this file)
+    from ._report_move import MOVE_CSS  # pylint: disable=import-outside-toplevel  # it imports this file
     return MOVE_CSS
 
 
 def move_sections(report):
     """Where each machine went, its timeline, the appliances and earlier runs (from the move's records), if any."""
-    from ._report_move import wave_sections  # pylint: disable=import-outside-toplevel  (it imports this file)
+    from ._report_move import wave_sections  # pylint: disable=import-outside-toplevel  # it imports this file
     return wave_sections(report)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import report_browser  # noqa: E402  (a helper script of the tests)
 
-MACHINES = ["vm-app-lnx01", "vm-app-lnx02", "vm-app-win01", "vm-app-win02"]
+MACHINES = ("vm-app-lnx01", "vm-app-lnx02", "vm-app-win01", "vm-app-win02")
 TIMELINE = ["replication_start", "initial_replication_done", "test_drill", "shutdown", "failover", "commit", "migration_complete"]
 
 
