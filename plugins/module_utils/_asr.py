@@ -28,7 +28,6 @@ from ._wait import Clock, wait_until
 START_ATTEMPTS = 3
 START_BACKOFF = 2
 
-VAULT_ID = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s"
 IDLE_JOB = "None"
 JOB_RUNNING = {"notstarted", "inprogress", "cancelling", "suspended"}
 JOB_NOT_STARTED_OR_RUNNING = ("notstarted", "inprogress")
@@ -38,6 +37,13 @@ JOB_DONE_OK = {"succeeded", "completedwithinformation", "completedwithwarnings",
 # Operation status values ARM polling treats as terminal.
 OP_TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
 ARM_ID_RE = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+", re.IGNORECASE)
+
+
+def vault_id(subscription_id, resource_group, vault):
+    from azure.mgmt.core.tools import resource_id as build  # pylint: disable=import-outside-toplevel
+
+    return build(subscription=subscription_id, resource_group=resource_group, namespace="Microsoft.RecoveryServices",
+                 type="vaults", name=vault)
 
 
 def vault_spec(**options):
@@ -91,8 +97,11 @@ def resource_id_problem(option, value, resource_type, name_allowed=True):
     so that a disk's id is never taken for a VM's, nor a truncated id for a network's."""
     if value is None or (name_allowed and "/" not in value):
         return None
-    shape, parts = _id_shape(resource_type), value.split("/")
-    if len(parts) == len(shape) and all(part if want is None else part.lower() == want.lower() for part, want in zip(parts, shape)):
+    from azure.mgmt.core.tools import is_valid_resource_id  # pylint: disable=import-outside-toplevel
+
+    shape, parts = _id_shape(resource_type), parse_arm_id(value)
+    kind = "%s/%s" % (parts["namespace"], parts["type"]) if "type" in parts else "resourceGroups"
+    if is_valid_resource_id(value) and "resource_group" in parts and not parts.get("children") and kind.lower() == resource_type.lower():
         return None
     example = "/".join("<%s>" % ("subscription" if i == 2 else "group" if i == 4 else "name") if want is None else want
                        for i, want in enumerate(shape))
@@ -103,20 +112,68 @@ def resource_id_problem(option, value, resource_type, name_allowed=True):
 def resource_id(value, resource_type, subscription_id, resource_group):
     """The id of a resource given by id or by name (then in ``subscription_id`` and ``resource_group``).
     Check the value with resource_id_problem first."""
+    from azure.mgmt.core.tools import resource_id as build  # pylint: disable=import-outside-toplevel
+
     if "/" in value:
         return value
     if resource_type == "resourceGroups":
-        return "/subscriptions/%s/resourceGroups/%s" % (subscription_id, value)
-    return "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (subscription_id, resource_group, resource_type, value)
+        return build(subscription=subscription_id, resource_group=value)
+    namespace, kind = resource_type.split("/", 1)
+    return build(subscription=subscription_id, resource_group=resource_group, namespace=namespace, type=kind, name=value)
+
+
+def parse_arm_id(arm_id):
+    """The parts of an ARM id as azure-mgmt-core reads them - subscription, resource_group, namespace, type, name,
+    child_type_1, child_name_1, ... - with segment names in any case, and a resource group that may be called
+    ``providers`` or ``resourceGroups``; {} for a value that is not an id."""
+    from azure.mgmt.core.tools import parse_resource_id  # pylint: disable=import-outside-toplevel
+
+    value = (arm_id or "").rstrip("/") if isinstance(arm_id, str) else ""
+    return parse_resource_id(value) if value.lower().startswith("/subscriptions/") else {}
+
+
+def group_and_name(arm_id):
+    """(resource group, name) of a resource's id, what the SDKs' get(resource_group, name) take."""
+    parts = parse_arm_id(arm_id)
+    return parts.get("resource_group"), parts.get("name")
+
+
+def _arm_levels(parts):
+    """[(type in lower case, name, resource_id() arguments of that level)]: the resource group, the resource, then
+    each of its children."""
+    args = {k: parts[k] for k in ("subscription", "resource_group") if k in parts}
+    out = [("resourcegroups", parts["resource_group"], dict(args))] if "resource_group" in parts else []
+    if "type" in parts:
+        args.update(namespace=parts["namespace"], type=parts["type"], name=parts["name"])
+        out.append((parts["type"].lower(), parts["name"], dict(args)))
+        for n in range(1, (parts.get("last_child_num") or 0) + 1):
+            args.update({k % n: parts[k % n] for k in ("child_namespace_%d", "child_type_%d", "child_name_%d") if k % n in parts})
+            out.append((parts["child_type_%d" % n].lower(), parts["child_name_%d" % n], dict(args)))
+    return out
 
 
 def segment(arm_id, key):
-    """The value after ``key`` in an ARM id (case-insensitive), e.g. segment(id, 'replicationFabrics')."""
-    parts = (arm_id or "").split("/")
-    for i, part in enumerate(parts[:-1]):
-        if part.lower() == key.lower():
-            return parts[i + 1]
-    return None
+    """The name of the part of type ``key`` of an ARM id (case-insensitive), e.g. segment(id, 'replicationFabrics')."""
+    parts = parse_arm_id(arm_id)
+    if key.lower() == "subscriptions":
+        return parts.get("subscription")
+    return next((name for kind, name, unused in _arm_levels(parts) if kind == key.lower()), None)
+
+
+def arm_id_upto(arm_id, key=None):
+    """The id of the part of type ``key`` of an ARM id (without ``key``, of the resource itself, not its children),
+    in the id's own spelling: arm_id_upto(item id, 'replicationFabrics') is the fabric's id. None when there is none."""
+    from azure.mgmt.core.tools import resource_id as build  # pylint: disable=import-outside-toplevel
+
+    parts = parse_arm_id(arm_id)
+    key = (key or parts.get("type") or "").lower()
+    args = next((a for kind, unused, a in _arm_levels(parts) if kind == key), None)
+    if args is None:
+        return None
+    built = build(**args)
+    # ARM ids are case-insensitive and the built one differs only in the case of its fixed segments: keep the caller's.
+    head = arm_id.rstrip("/")[:len(built)]
+    return head if head.lower() == built.lower() else built
 
 
 def job_name_from(value):
@@ -236,7 +293,7 @@ class SiteRecovery:
     @property
     def vault_id(self):
         sub = self.azmod.connection(self.connection_name).subscription_id
-        return VAULT_ID % (sub, self.resource_group, self.vault)
+        return vault_id(sub, self.resource_group, self.vault)
 
     def _ops(self, group):
         return getattr(self.client, group)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import re
 
+from ._asr import parse_arm_id
 from ._errors import AzureFailure, get_or_none
 from ._wait import wait_for_poller, wait_until
 
@@ -48,11 +49,10 @@ def as_dict(model):
 
 def vm_key(vm_id):
     """(resource group, name) of a VM resource id, lower case; (None, None) when it is not one."""
-    parts = (vm_id or "").strip("/").split("/")
-    low = [p.lower() for p in parts]
-    if "resourcegroups" not in low or len(parts) < 8:
+    parts = parse_arm_id(vm_id)
+    if "resource_group" not in parts or "name" not in parts:
         return None, None
-    return parts[low.index("resourcegroups") + 1].lower(), parts[-1].lower()
+    return parts["resource_group"].lower(), parts.get("resource_name", parts["name"]).lower()
 
 
 def item_vm_id(item):

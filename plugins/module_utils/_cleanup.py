@@ -15,7 +15,7 @@ any vault of the subscription), a network interface, a mapping that stays, a bac
 
 from __future__ import annotations
 
-from ._asr import lower, name_of, props  # noqa: F401  (re-exported: the modules use them from here)
+from ._asr import arm_id_upto, lower, name_of, props  # noqa: F401  (re-exported: the modules use them from here)
 
 # Kinds in deletion order.
 KINDS = ("mapping", "policy", "test_network", "cache_storage_account", "registration", "vault")
@@ -25,11 +25,7 @@ SERVER_TYPES = {"vmware": "configuration server", "inmagercm": "replication appl
 
 def parent_of(arm_id, segment):
     """The id up to and including the child named after ``segment``: parent_of(item id, 'replicationFabrics')."""
-    parts = (arm_id or "").split("/")
-    for i, part in enumerate(parts[:-1]):
-        if lower(part) == lower(segment):
-            return "/".join(parts[: i + 2])
-    return None
+    return arm_id_upto(arm_id, segment)
 
 
 def same(a, b):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from ._asr import lower, name_of, props  # noqa: F401  (re-exported: the modules use them from here)
+from ._asr import arm_id_upto, lower, name_of, props, segment  # noqa: F401  (re-exported: the modules use them from here)
 
 KINDS = ("nics", "disks", "public_ips", "nsgs")
 TAG = "azmove-decommission"
@@ -36,8 +36,7 @@ def ref(value):
 
 def owner_of_child(child_id):
     """The resource a child id belongs to: .../networkInterfaces/nic1/ipConfigurations/ip1 -> .../nic1."""
-    parts = (child_id or "").split("/")
-    return "/".join(parts[:9]) if len(parts) > 9 else child_id
+    return arm_id_upto(child_id) or child_id
 
 
 # -- what belongs to a VM ---------------------------------------------------------------------------
@@ -170,7 +169,7 @@ def plan(vm_id, found, delete, subnet_nsgs=None):
         other_nics = sorted({name_of(n) for n in nic_users if lower(n) not in going_nics})
         if subnets:
             keep("nsgs", nsg, "associated with subnet %s" % ", ".join(sorted({
-                "%s/%s" % (s.split("/")[-3], name_of(s)) for s in subnets})))
+                "%s/%s" % (segment(s, "virtualNetworks"), name_of(s)) for s in subnets})))
         elif other_nics:
             ours = {name_of(n["id"]) for n in found.get("nics") or []}
             keep("nsgs", nsg, "used by network interface %s%s" % (

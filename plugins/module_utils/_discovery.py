@@ -52,22 +52,15 @@ def rest(obj):
 
 
 def parse_id(resource_id):
-    """subscription_id, resource_group, namespace, type, name (and child names) of an ARM id."""
-    parts = [p for p in (resource_id or "").split("/") if p]
-    out = {"id": resource_id, "subscription_id": None, "resource_group": None, "namespace": None, "type": None,
-           "name": parts[-1] if parts else None}
-    low = [p.lower() for p in parts]
-    if "subscriptions" in low:
-        out["subscription_id"] = parts[low.index("subscriptions") + 1]
-    if "resourcegroups" in low:
-        out["resource_group"] = parts[low.index("resourcegroups") + 1]
-    if "providers" in low:
-        i = low.index("providers")
-        if len(parts) > i + 3:
-            out["namespace"] = parts[i + 1]
-            out["type"] = parts[i + 2]
-            out["name"] = parts[i + 3]
-    return out
+    """subscription_id, resource_group, namespace, type and name (the resource's, for a child's id) of an ARM id, as
+    azure-mgmt-core reads it (a resource group may be called ``providers``); for anything else, name is its last part."""
+    from azure.mgmt.core.tools import parse_resource_id  # pylint: disable=import-outside-toplevel
+
+    value = (resource_id or "").rstrip("/")
+    parsed = parse_resource_id(value) if value.lower().startswith("/subscriptions/") else {}
+    return {"id": resource_id, "subscription_id": parsed.get("subscription"), "resource_group": parsed.get("resource_group"),
+            "namespace": parsed.get("namespace"), "type": parsed.get("type"),
+            "name": parsed["name"] if "type" in parsed else _name_of(value)}
 
 
 def _key(resource_id):

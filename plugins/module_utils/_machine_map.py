@@ -162,6 +162,14 @@ def source_record(facts, vm, sql_license_type=None, extensions=(), subnets=None)
 
 
 # -- what the move will not carry ---------------------------------------------------------------------------------------
+def _pool_name(pool_id):
+    """<load balancer>/<pool> of a backend pool's id."""
+    from azure.mgmt.core.tools import parse_resource_id  # pylint: disable=import-outside-toplevel
+
+    parts = parse_resource_id(pool_id.rstrip("/"))
+    return "%s/%s" % (parts["name"], parts["child_name_1"]) if parts.get("child_name_1") else pool_id
+
+
 def not_carried(source):
     """What stays behind when the VM moves, with what to do about each (said before the move, kept in the report)."""
     out = []
@@ -187,7 +195,7 @@ def not_carried(source):
                               "private DNS record) in the target network for what the VM must still reach."})
     pools = sorted({p for nic in source.get("nics") or [] for p in nic.get("load_balancer_backend_pools") or []})
     for pool in pools:
-        out.append({"kind": "load_balancer", "what": "Backend pool membership %s" % "/".join(pool.split("/")[-3::2]),
+        out.append({"kind": "load_balancer", "what": "Backend pool membership %s" % _pool_name(pool),
                     "action": "Add the target NIC to the copied load balancer's backend pool after failover."})
     return out
 

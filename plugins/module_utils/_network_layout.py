@@ -89,12 +89,15 @@ def normalize_region(name):
 
 def split_id(resource_id):
     """(subscription, resource group, kind, name, child path) of a Microsoft.Network id, or None."""
-    parts = [p for p in (resource_id or "").split("/") if p]
-    low = [p.lower() for p in parts]
-    if len(parts) < 8 or low[0] != "subscriptions" or low[2] != "resourcegroups" or low[4] != "providers" \
-            or low[5] != "microsoft.network" or low[6] not in KIND_OF_SEGMENT:
+    from azure.mgmt.core.tools import parse_resource_id  # pylint: disable=import-outside-toplevel
+
+    value = (resource_id or "").rstrip("/")
+    parts = parse_resource_id(value) if value.lower().startswith("/subscriptions/") else {}
+    if "resource_group" not in parts or (parts.get("namespace") or "").lower() != "microsoft.network" \
+            or (parts.get("type") or "").lower() not in KIND_OF_SEGMENT:
         return None
-    return parts[1], parts[3], KIND_OF_SEGMENT[low[6]], parts[7], "/".join(parts[8:])
+    return (parts["subscription"], parts["resource_group"], KIND_OF_SEGMENT[parts["type"].lower()], parts["name"],
+            "/".join(p for p in parts["children"].split("/") if p))
 
 
 def kind_of(resource_id):
@@ -112,8 +115,10 @@ def resource_id_of(resource_id):
 
 
 def network_id(subscription_id, resource_group, kind, name):
-    return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/%s/%s" % (
-        subscription_id, resource_group, SEGMENTS[kind], name)
+    from azure.mgmt.core.tools import resource_id  # pylint: disable=import-outside-toplevel
+
+    return resource_id(subscription=subscription_id, resource_group=resource_group, namespace="Microsoft.Network",
+                       type=SEGMENTS[kind], name=name)
 
 
 def _key(text):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ._asr import parse_arm_id
 from ._errors import get_or_none
 from ._wait import wait_for_poller
 
@@ -49,8 +50,8 @@ def vault_facts(raw, resource_group=None):
     identity = raw.get("identity") or {}
     sku = raw.get("sku") or {}
     vault_id = raw.get("id") or ""
-    if resource_group is None and "/resourceGroups/" in vault_id:
-        resource_group = vault_id.split("/resourceGroups/")[1].split("/")[0]
+    if resource_group is None:
+        resource_group = parse_arm_id(vault_id).get("resource_group")
     return {
         "id": vault_id,
         "name": raw.get("name"),

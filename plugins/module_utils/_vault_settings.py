@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 
-from ._asr import props
+from ._asr import name_of, props
 from ._errors import get_or_none
 from ._wait import wait_for_poller
 
@@ -79,7 +79,7 @@ def private_endpoints(vault):
     out = []
     for conn in props(vault).get("privateEndpointConnections") or []:
         p = props(conn)
-        out.append({"name": conn.get("name") or (conn.get("id") or "").split("/")[-1],
+        out.append({"name": conn.get("name") or name_of(conn.get("id")),
                     "private_endpoint_id": (p.get("privateEndpoint") or {}).get("id"),
                     "group_ids": list(p.get("groupIds") or []),
                     "status": (p.get("privateLinkServiceConnectionState") or {}).get("status")})
@@ -197,7 +197,7 @@ def plan_private_endpoints(plan, source_vault, target_vault, target_name):
             "private_endpoints",
             "Private endpoint %s (%s) of the old vault lives in a virtual network of the old cloud; a private "
             "endpoint cannot move to another cloud, and the target vault has no approved private endpoint for %s yet."
-            % ((pe["private_endpoint_id"] or pe["name"]).split("/")[-1], pe["private_endpoint_id"], ", ".join(missing)),
+            % (name_of(pe["private_endpoint_id"] or pe["name"]), pe["private_endpoint_id"], ", ".join(missing)),
             "Once the virtual network has moved, create a private endpoint for vault %s (sub-resource %s) in its "
             "subnet with the vault's private DNS zone, then approve the connection; until then keep public network "
             "access on the target vault if anything outside Azure (MARS agent, servers) backs up to it."

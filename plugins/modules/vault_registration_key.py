@@ -218,7 +218,7 @@ import os
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import VAULT_ID
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import vault_id
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _vault_credentials as vc
 
@@ -240,7 +240,7 @@ def check_only(module):
     module.exit(
         False, created=False, renewed=False, reason=None,
         expires_in_hours=round((cert.not_after - now).total_seconds() / 3600.0, 2), location=creds.location,
-        vault_id=VAULT_ID % (creds.subscription_id, creds.resource_group, creds.vault_name), **summary)
+        vault_id=vault_id(creds.subscription_id, creds.resource_group, creds.vault_name), **summary)
 
 
 def main():
