@@ -24,6 +24,7 @@ import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
+from . import _progress
 from ._auth import AuthError
 from ._errors import AzureFailure, translate
 from ._module import AzureModule
@@ -117,8 +118,10 @@ def _outcome(view, call):
     """Run ``call`` for one machine and return its result dict, whatever happens."""
     from azure.core.exceptions import AzureError  # pylint: disable=import-outside-toplevel
 
+    name = view.params.get("name")
     try:
-        call()
+        with _progress.machine(name):  # what this thread reports (its waits' polls) is this machine's
+            call()
     except MachineDone as done:
         result = done.result
     except (AzureFailure, AuthError, AzureError) as exc:
@@ -133,6 +136,7 @@ def _outcome(view, call):
         result = {"failed": True, "changed": False, "msg": "The module ended without a result for %s." % view.params.get("name")}
     if view.warnings:
         result["warnings"] = list(view.warnings)
+    _progress.outcome(name, result)
     return result
 
 
@@ -168,6 +172,8 @@ def run_batch(module, check, act):
     if problems:
         module.fail("Nothing was done: %d of %d machines have bad input. %s" % (len(problems), len(views), " ".join(problems)),
                     problems=problems)
+    # The task's progress (when it passed a progress file): every machine's phase changes, as they happen.
+    _progress.start(module, names)
     workers = min(len(views), module.params["concurrency"])
     connection = module.connection()
     connection.pool_size = max(10, workers)
@@ -216,4 +222,6 @@ def run_module(options, per_machine, check, act, **kwargs):
     if module.params["machines"] is not None:
         run_batch(module, check, act)
     check(module)
+    if _progress.start(module, [module.params["name"]]):
+        _progress.set_machine(module.params["name"])
     act(module)

@@ -310,6 +310,7 @@ OPTION_RANGES = {
     "wait_timeout": (0, False, "seconds"),
     "timeout": (0, False, "seconds"),
     "poll_interval": (0, True, "seconds"),
+    "max_poll_interval": (0, True, "seconds"),
     "concurrency": (1, False, ""),
     "retention_hours": (0, True, "hours"),
     "rpo_threshold_minutes": (0, True, "minutes"),

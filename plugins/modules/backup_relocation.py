@@ -39,6 +39,7 @@ extends_documentation_fragment:
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
   - azmove.site_recovery.attributes.IDEMPOTENT
+  - azmove.site_recovery.progress
 options:
   source_connection:
     description: Name of the entry of O(connections) that reaches the old (Government) vault.
@@ -342,6 +343,7 @@ source_connection:
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._backup import BackupRelocation, Side
+from ansible_collections.azmove.site_recovery.plugins.module_utils import _progress
 from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, run_batch
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 
@@ -404,6 +406,7 @@ def main():
         old_data=dict(type="str", choices=["retain", "delete"], default="retain"),
         confirm_delete_old_data=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=900),
+        progress_file=dict(type="path"),  # set by the action plugin: the task shows the wait's progress
         machines=dict(type="list", elements="dict", options=PER_MACHINE),
         **BATCH_OPTIONS
     )
@@ -419,6 +422,8 @@ def main():
     if p["machines"] is not None:
         run_batch(module, check, act)
     check(module)
+    if _progress.start(module, [p["source_vm"]]):
+        _progress.set_machine(p["source_vm"])
     run(module, lambda: act(module), action="backup_relocation %s" % p["source_vm"])
 
 

@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - azmove.site_recovery.site_recovery
   - azmove.site_recovery.attributes
   - azmove.site_recovery.attributes.INFO_MODULE
+  - azmove.site_recovery.progress
 options:
   name:
     description: Only the appliance with this name.
@@ -136,6 +137,7 @@ connection:
       sample: client_secret
 """
 
+from ansible_collections.azmove.site_recovery.plugins.module_utils import _progress
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import appliances, SiteRecovery, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_until
@@ -149,6 +151,7 @@ def main():
             healthy=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=1800),
             poll_interval=dict(type="float", default=30),
+            progress_file=_progress.OPTION,
         ),
         supports_check_mode=True,
     )
@@ -157,6 +160,7 @@ def main():
     def body():
         sr = SiteRecovery(module, p["resource_group"], p["vault"])
         if p["wait_for"]:
+            _progress.start(module)  # each poll's state, shown by the task while it waits
 
             def poll():
                 found = appliances(sr, p["wait_for"], with_accounts=False)

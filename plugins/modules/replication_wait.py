@@ -31,6 +31,23 @@ description:
     (the message names the job and how to resume it). A C(Critical) or C(Warning) replication health while a machine
     is still on its way (RPO, data churn or cache throttling during initial replication) is reported as a warning
     with its health errors; the wait goes on.
+seealso:
+  - module: azmove.site_recovery.replicated_machine
+    description: Enable replication of a machine - the move's first step.
+  - module: azmove.site_recovery.test_failover
+    description: Drill the move into an isolated network, then clean it up.
+  - module: azmove.site_recovery.failover
+    description: Fail the machine over to the target cloud, commit, and complete the migration.
+  - module: azmove.site_recovery.moved_vm
+    description: After failover, compare the moved VM with its plan and attach what was not carried.
+  - module: azmove.site_recovery.move_rollback
+    description: Undo a failover that is not committed.
+  - module: azmove.site_recovery.source_decommission
+    description: Once the move is over, delete the source VM and what it leaves.
+  - module: azmove.site_recovery.backup_relocation
+    description: Protect the moved VM with Azure Backup in its new region.
+  - module: azmove.site_recovery.move_cleanup
+    description: Delete what the move created once nothing uses it.
 author:
   - azmove maintainers (@azmove)
 requirements:
@@ -82,7 +99,7 @@ options:
   poll_once:
     description:
       - Read once and return the current per-machine results without waiting or failing, for an C(until) loop of
-        your own (the task's own wait is cheaper: one process, one token, polls paced by the progress).
+        your own (the task's own wait is cheaper - one process, one token, polls paced by the progress).
     type: bool
     default: false
 """
@@ -175,10 +192,11 @@ connection:
 
 import datetime
 
+from ansible_collections.azmove.site_recovery.plugins.module_utils import _progress
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import props, running_job, SiteRecovery, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
-from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import index_by_machine, list_items, wave_status
-from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import Clock, WaitTimeout, wait_until
+from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import index_by_machine, list_items, lookup, wave_status
+from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import Clock, WaitTimeout, paced_interval, time_left, wait_until
 
 RESULTS = ("ready", "failed", "in_progress", "missing")
 # A machine's job running longer than this is read, to see whether it is Suspended (which never ends by itself);
@@ -186,14 +204,62 @@ RESULTS = ("ready", "failed", "in_progress", "missing")
 SUSPEND_CHECK_AFTER = 900
 
 
-def job_age(item, now):
-    """Seconds since the item's current job started (currentScenario.startTime), or None."""
-    start = ((props(item).get("currentScenario") or {}).get("startTime") or "")[:19]
+def parse_time(text):
+    """An ARM timestamp (seconds precision), or None."""
     try:
-        started = datetime.datetime.strptime(start, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+        return datetime.datetime.strptime((text or "")[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
     except ValueError:
         return None
-    return (now - started).total_seconds()
+
+
+def job_age(item, now):
+    """Seconds since the item's current job started (currentScenario.startTime), or None."""
+    started = parse_time((props(item).get("currentScenario") or {}).get("startTime"))
+    return None if started is None else (now - started).total_seconds()
+
+
+def azure_time_left(item, now=None):
+    """The least time the item's initial copy still needs by Azure's own figures: each disk's initial-replication
+    details (InMageRcm: start, last refresh, percentage), the slowest disk's; None without them. Timestamps are read
+    to the second (a second is taken off the elapsed time), and the time since the last refresh (``now``) is gone."""
+    lefts = []
+    for disk in (props(item).get("providerSpecificDetails") or {}).get("protectedDisks") or []:
+        if str(disk.get("isInitialReplicationComplete")).lower() == "true":
+            continue
+        ir = disk.get("irDetails") or {}
+        start, refreshed = parse_time(ir.get("startTime")), parse_time(ir.get("lastRefreshTime"))
+        if start is None or refreshed is None:
+            return None
+        left = time_left(0, ir.get("progressPercentage"), (refreshed - start).total_seconds() - 1)
+        if left is None:
+            return None
+        lefts.append(max(0.0, left - max(0.0, (now - refreshed).total_seconds())) if now else left)
+    return max(lefts) if lefts else None
+
+
+def wave_time_left(items, status, first_seen, now, utc_now=None):
+    """The least time the wave's slowest in-progress machine needs (None when one of them gives no figure).
+
+    ``first_seen``: {machine: (time, percent)} of this wait, kept up to date here; a machine without Azure's disk
+    figures (the classic provider) is estimated from its progress since then."""
+    lefts = []
+    for name, (result, summary) in status.items():
+        percent = (summary or {}).get("progress_percent")
+        if percent is None or result != "in_progress":
+            first_seen.pop(name, None)
+            if result == "in_progress":
+                return None
+            continue
+        if name not in first_seen or percent < first_seen[name][1]:
+            first_seen[name] = (now, percent)  # a copy that started again is timed from here
+        left = azure_time_left(lookup(items, name) or {}, utc_now)
+        if left is None:
+            seen_at, seen_percent = first_seen[name]
+            left = time_left(seen_percent, percent, now - seen_at)
+        if left is None:
+            return None
+        lefts.append(left)
+    return max(lefts) if lefts else None
 
 
 def old_jobs(items, status, now):
@@ -208,15 +274,32 @@ def old_jobs(items, status, now):
     return out
 
 
-def poll_wave(sr, machines, until, now=None):
-    """One poll: the vault's list, then the state of any long-running job of a machine still in progress."""
+def read_wave(sr, machines, until, now=None):
+    """One poll: the vault's list, then the state of any long-running job of a machine still in progress.
+    Returns the items by machine and the wave's status."""
     items = index_by_machine(list_items(sr))
     status = wave_status(items, machines, until)
     jobs = old_jobs(items, status, now or datetime.datetime.now(datetime.timezone.utc))
     if jobs:
         states = {job: props(sr.job(job)).get("state") for job in sorted(jobs)}
         status = wave_status(items, machines, until, job_states=states)
-    return status
+    return items, status
+
+
+def poll_wave(sr, machines, until, now=None):
+    return read_wave(sr, machines, until, now)[1]
+
+
+def report_poll(status, counts, left, delay):
+    """The poll's progress, for the task to show: each machine's phase (only changes are written) and the counts."""
+    for name, (result, summary) in status.items():
+        summary = summary or {}
+        _progress.report(machine=name, result=result, phase=summary.get("phase") or result,
+                         percent=summary.get("progress_percent") if result == "in_progress" else None,
+                         msg=summary.get("suspended_job") or summary.get("warning"))
+    pending = counts.get("in_progress", 0)
+    _progress.poll(counts=counts, pending=pending, eta_seconds=round(left) if left is not None and pending else None,
+                   next_seconds=round(delay, 1) if pending else None)
 
 
 def results_of(status):
@@ -244,8 +327,10 @@ def main():
             until=dict(type="str", choices=["protected", "test_failed_over", "failed_over", "committed", "migrated"], default="protected"),
             timeout=dict(type="int", default=86400),
             poll_interval=dict(type="float", default=60),
+            max_poll_interval=dict(type="float", default=1800),
             fail_on_error=dict(type="bool", default=True),
             poll_once=dict(type="bool", default=False),
+            progress_file=_progress.OPTION,
         ),
         supports_check_mode=True,
     )
@@ -261,11 +346,12 @@ def main():
         sr = SiteRecovery(module, p["resource_group"], p["vault"])
         clock = Clock()
         start = clock.now()
-        seen = {"polls": 0, "status": {}, "warned": {}}
+        seen = {"polls": 0, "status": {}, "warned": {}, "first": {}, "left": None}
+        _progress.start(module, p["machines"], what="the wave to reach %s" % p["until"])
 
         def poll():
             seen["polls"] += 1
-            seen["status"] = poll_wave(sr, p["machines"], p["until"])
+            items, seen["status"] = read_wave(sr, p["machines"], p["until"])
             # Health that turned Critical on the way and cleared is over by the end: keep what was seen.
             for name, (_result, summary) in seen["status"].items():
                 if summary and summary.get("warning"):
@@ -273,14 +359,20 @@ def main():
                     seen["warned"].setdefault(name, {"first_seen_poll": seen["polls"], "warning": summary["warning"],
                                                      "codes": codes})
             pending = [n for n, (r, _s) in seen["status"].items() if r == "in_progress"]
-            return not pending, "%d of %d machines still in progress" % (len(pending), len(p["machines"])), None
+            seen["left"] = wave_time_left(items, seen["status"], seen["first"], clock.now(),
+                                          datetime.datetime.now(datetime.timezone.utc))
+            delay = paced_interval(seen["left"], p["poll_interval"], p["max_poll_interval"])
+            counts = {r: sum(1 for v in seen["status"].values() if v[0] == r) for r in RESULTS}
+            report_poll(seen["status"], counts, seen["left"], delay)
+            return not pending, "%d of %d machines still in progress" % (len(pending), len(p["machines"])), delay
 
         timed_out = False
         if p["poll_once"]:
             poll()
         else:
             try:
-                wait_until(poll, "the wave to reach %s" % p["until"], p["timeout"], clock=clock, interval=p["poll_interval"])
+                wait_until(poll, "the wave to reach %s" % p["until"], p["timeout"], clock=clock, interval=p["poll_interval"],
+                           progress=False)
             except WaitTimeout:
                 timed_out = True
         results = results_of(seen["status"])
@@ -298,6 +390,7 @@ def main():
             counts=counts,
             done=counts["in_progress"] == 0,
             polls=seen["polls"],
+            eta_seconds=round(seen["left"], 1) if seen["left"] is not None and counts["in_progress"] else None,
             waited_seconds=round(clock.now() - start, 1),
             connection=module.connection().describe(),
         )

@@ -45,6 +45,7 @@ extends_documentation_fragment:
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
   - azmove.site_recovery.attributes.IDEMPOTENT
+  - azmove.site_recovery.progress
 options:
   source:
     description:
@@ -326,6 +327,7 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _network_layout as nl
+from ansible_collections.azmove.site_recovery.plugins.module_utils import _progress
 from ansible_collections.azmove.site_recovery.plugins.module_utils._discovery import Discovery, rest, vm_dependencies
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import AzureFailure, get_or_none, is_not_found
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
@@ -559,9 +561,11 @@ def main():
             allow_overlap=dict(type="bool", default=False),
             state=dict(type="str", choices=["present"], default="present"),
             wait_timeout=dict(type="int", default=900),
+            progress_file=_progress.OPTION,
         ),
     )
     manager = TargetNetwork(module)
+    _progress.start(module)  # each network's creation, shown by the task while it waits
 
     def body():
         try:

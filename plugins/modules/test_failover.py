@@ -39,6 +39,7 @@ extends_documentation_fragment:
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
   - azmove.site_recovery.attributes.IDEMPOTENT
+  - azmove.site_recovery.progress
 options:
   name:
     description:
@@ -618,6 +619,7 @@ def main():
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=3600),
             poll_interval=dict(type="float", default=30),
+            progress_file=dict(type="path"),  # set by the action plugin: the task shows the wait's progress
         ),
         PER_MACHINE,
         check,
