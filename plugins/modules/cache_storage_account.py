@@ -267,6 +267,7 @@ connection:
 import re
 import uuid
 
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import resource_id
 from ansible_collections.azmove.site_recovery.plugins.module_utils._discovery import rest
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none, translate
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
@@ -479,8 +480,7 @@ class CacheStorageAccount:
                         "digits only." % p["name"])
         conn = module.connection()
         self.result["connection"] = conn.describe()
-        account_id = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/%s" % (
-            conn.subscription_id, p["resource_group"], p["name"])
+        account_id = resource_id(p["name"], "Microsoft.Storage/storageAccounts", conn.subscription_id, p["resource_group"])
         self.result["id"] = account_id
         principal = self.vault_principal()
         self.result["principal_id"] = principal

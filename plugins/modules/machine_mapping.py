@@ -268,6 +268,7 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _machine_map as mm
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import resource_id
 from ansible_collections.azmove.site_recovery.plugins.module_utils._discovery import (
     Discovery, parse_id, rest, size_catalog, vm_facts)
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
@@ -378,7 +379,7 @@ class Mapper:
                 facts = vm_facts(vm, lookup, disc.sizes(vm.get("location")), disc.instance_view(vm))
                 extensions = [rest(e) for e in disc.compute.virtual_machine_extensions.list(rg, vm["name"]).value or []]
                 sql = get_or_none(resource.resources.get_by_id,
-                                  "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (sub, rg, SQL_VM, vm["name"]),
+                                  resource_id(vm["name"], SQL_VM, sub, rg),
                                   api_version=SQL_VM_API)
                 sql_license = (rest(sql).get("properties") or {}).get("sqlServerLicenseType") if sql is not None else None
                 out[m["name"]] = mm.source_record(facts, vm, sql_license, extensions, subnets)
@@ -407,7 +408,7 @@ class Mapper:
         pips = {_key(n.name): n.id for n in network.public_ip_addresses.list(copies_rg)}
         sub = self.module.connection().subscription_id
         return {
-            "resource_group_id": "/subscriptions/%s/resourceGroups/%s" % (sub, p["target_resource_group"]),
+            "resource_group_id": resource_id(p["target_resource_group"], "resourceGroups", sub, None),
             "location": location, "network": vnet, "test_network": test,
             "catalog": size_catalog(skus), "zones": region_zones(skus, location), "tags": p["tags"] or {},
             "nsg_id": lambda source_id: nsgs.get(_key(self.names.target(source_id))),

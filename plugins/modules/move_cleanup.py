@@ -210,7 +210,7 @@ connection:
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _cleanup as cl
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, plain, vault_spec
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, group_and_name, parse_arm_id, plain, resource_id, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import wait_for_poller
@@ -219,8 +219,7 @@ MAPPING_REMOVAL = {"properties": {"providerSpecificInput": {"instanceType": "Rep
 
 
 def rg_name(arm_id):
-    parts = arm_id.split("/")
-    return parts[4], parts[-1]
+    return group_and_name(arm_id)
 
 
 class Cleanup:
@@ -230,10 +229,7 @@ class Cleanup:
         self.sr = SiteRecovery(module, self.p["resource_group"], self.p["vault"])
 
     def arm_id(self, value, group, provider):
-        if value.startswith("/"):
-            return value
-        return "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (
-            self.module.connection().subscription_id, group or self.p["resource_group"], provider, value)
+        return resource_id(value, provider, self.module.connection().subscription_id, group or self.p["resource_group"])
 
     def wanted(self):
         nets = [self.arm_id(v, self.p["test_network_resource_group"], "Microsoft.Network/virtualNetworks") for v in self.p["test_networks"]]
@@ -328,7 +324,7 @@ def main():
     )
     p = module.params
     for value in p["test_networks"] + p["cache_storage_accounts"]:
-        if not value or (value.startswith("/") and len(value.split("/")) != 9):
+        if not value or ("/" in value and not (parse_arm_id(value).get("type") and not parse_arm_id(value)["children"])):
             module.fail("%r is neither a name nor the resource id of a virtual network or storage account." % value)
     if not p["confirm"] and not module.check_mode:
         module.fail("Refusing to clean up after the move through vault %s: deleting cannot be undone, so set confirm to true "

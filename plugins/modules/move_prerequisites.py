@@ -273,6 +273,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _prerequisites as pre
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import group_and_name, parse_arm_id
 from ansible_collections.azmove.site_recovery.plugins.module_utils._discovery import rest, size_catalog
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import AzureFailure, get_or_none, translate
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
@@ -283,9 +284,9 @@ ALL_CHECKS = ["resource_groups", "permissions", "regions", "vault_region", "vm_s
 
 def _split(value, default_rg):
     """(resource group, name) of a name or a resource id."""
-    parts = [p for p in (value or "").split("/") if p]
-    if len(parts) >= 8 and parts[0].lower() == "subscriptions":
-        return parts[3], parts[-1]
+    group, name = group_and_name(value)
+    if group and name:
+        return group, parse_arm_id(value)["resource_name"]
     return default_rg, value
 
 

@@ -347,7 +347,7 @@ failed_machines:
   elements: str
 """
 
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import Operation, props, resource_id_problem, SiteRecovery, vault_spec
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import Operation, group_and_name, props, resource_id_problem, SiteRecovery, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import run_module, shared
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import (
@@ -410,8 +410,7 @@ def target_vm_id(summary):
 
 
 def parts_of(arm_id):
-    parts = arm_id.split("/")
-    return parts[4], parts[-1]
+    return group_and_name(arm_id)
 
 
 class Rollback(Step):

@@ -210,6 +210,7 @@ connection:
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _compare as cmp
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _machine_map as mm
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import group_and_name
 from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import run_module
 from ansible_collections.azmove.site_recovery.plugins.module_utils._discovery import rest
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
@@ -220,8 +221,7 @@ FIELD_OF = {"network_security_group": "network_security_group", "public_ip": "pu
 
 
 def _split(arm_id):
-    parts = arm_id.split("/")
-    return parts[4], parts[-1]
+    return group_and_name(arm_id)
 
 
 def read_target(module, vm):

@@ -579,6 +579,7 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
     appliances,
     discovered_machines,
     find_machine,
+    group_and_name,
     known_machines,
     machine_summary,
     name_of,
@@ -850,11 +851,10 @@ class Replication:
         """A target or test network as plain data (a batch's machines share it), or None when it does not exist."""
         if network_id.lower() in self.networks:
             return self.networks[network_id.lower()]
-        parts = network_id.split("/")
         network = self.module.client("network").virtual_networks
 
         def read():
-            vnet = get_or_none(network.get, parts[4], parts[-1])
+            vnet = get_or_none(network.get, *group_and_name(network_id))
             return None if vnet is None else {"name": vnet.name, "location": vnet.location,
                                               "subnets": {s.name.lower(): (s.name, s.id) for s in vnet.subnets or []}}
 
