@@ -112,7 +112,7 @@ class ArmRest:
             seen.add(url)  # a service that hands back the same link would otherwise loop for ever
             page = _json(self.send("GET", url)) or {}
             for entry in page.get("value") or []:
-                yield entry
+                yield ArmDoc(entry) if isinstance(entry, dict) else entry
             url = page.get("nextLink")
 
     def begin(self, method, path, body=None):
@@ -131,9 +131,24 @@ class ArmRest:
         return LROPoller(self.client, initial, output, ARMPolling(LRO_DELAY))
 
 
+class ArmDoc(dict):
+    """ARM's JSON for one resource, readable as the SDK models are: doc["name"], doc.name (top-level keys) and
+    doc.as_dict(), so callers written for the SDK clients keep working."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def as_dict(self):
+        return dict(self)
+
+
 def _json(response):
     text = response.text() if callable(getattr(response, "text", None)) else response.text
-    return json.loads(text) if text and text.strip() else None
+    doc = json.loads(text) if text and text.strip() else None
+    return ArmDoc(doc) if isinstance(doc, dict) else doc
 
 
 class _Operations:
