@@ -64,6 +64,7 @@ extends_documentation_fragment:
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
   - azmove.site_recovery.attributes.IDEMPOTENT
+  - azmove.site_recovery.progress
 options:
   name:
     description:
@@ -1250,6 +1251,7 @@ def main():
             wait_for=dict(type="str", choices=["enabled", "protected"], default="protected"),
             wait_timeout=dict(type="int", default=3600),
             poll_interval=dict(type="float", default=30),
+            progress_file=dict(type="path"),  # set by the action plugin: the task shows the wait's progress
         ),
         PER_MACHINE,
         check,

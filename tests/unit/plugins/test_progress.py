@@ -7,7 +7,8 @@ import pytest
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _progress
 from ansible_collections.azmove.site_recovery.plugins.module_utils._wait import paced_interval, time_left
 from ansible_collections.azmove.site_recovery.plugins.modules import replication_wait as rw
-from ansible_collections.azmove.site_recovery.plugins.plugin_utils.progress import Renderer
+from ansible_collections.azmove.site_recovery.plugins.plugin_utils import progress as progress_plugin
+from ansible_collections.azmove.site_recovery.plugins.plugin_utils.progress import ProgressAction, Renderer
 
 
 class FakeClock:
@@ -158,3 +159,42 @@ def test_without_azures_disk_figures_the_pace_follows_the_percentages_seen_in_th
     assert rw.wave_time_left(classic, status, first, 100.0) is None  # one sighting says nothing yet
     status = {"a": ("in_progress", {"progress_percent": 29})}
     assert rw.wave_time_left(classic, status, first, 700.0) == pytest.approx(70 * 600 / 10)
+
+
+class FakeAction(ProgressAction):
+    MODULE = "azmove.site_recovery.failover"
+
+    def __init__(self, transport="local", become=False):  # pylint: disable=super-init-not-called
+        self._connection = type("Connection", (), {"transport": transport})()
+        self._play_context = type("PlayContext", (), {"become": become})()
+        self._task = type("Task", (), {"delegate_to": "localhost"})()
+        self.calls = []
+
+    def _execute_module(self, module_name=None, module_args=None, task_vars=None, **kwargs):
+        self.calls.append(dict(module_args))
+        sink = _progress.Sink(module_args["progress_file"], {"hunter2"})
+        sink.write("start", machines=["a", "b"])
+        sink.write("machine", machine="a", phase="failing_over", state="InProgress hunter2")
+        sink.write("machine", machine="a", result="done", phase="failed_over")
+        sink.write("machine", machine="b", result="done", phase="failed_over")
+        return {"changed": True, "machines": {}}
+
+
+def test_the_action_runs_the_module_once_on_the_controller_and_shows_its_progress(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(progress_plugin.display, "display", shown.append)
+    action = FakeAction()
+    path = tmp_path / "p.jsonl"
+    path.touch()
+    result = action.run_showing({"name": "x"}, {}, str(path))
+    assert result == {"changed": True, "machines": {}} and len(action.calls) == 1
+    assert action.calls[0]["progress_file"] == str(path)
+    assert shown and shown[-1].startswith("[localhost] 0m0") and "2 done, 0 in progress, 0 failed" in shown[-1]
+    assert "a done (failed_over), b done (failed_over)" in shown[-1]
+    assert not [line for line in shown if "hunter2" in line]
+
+
+@pytest.mark.parametrize("transport, become, here", [("local", False, True), ("ansible.builtin.local", False, True),
+                                                     ("ssh", False, False), ("local", True, False)])
+def test_progress_is_shown_only_where_the_module_can_write_a_file_the_controller_reads(transport, become, here):
+    assert FakeAction(transport, become).on_controller() is here
