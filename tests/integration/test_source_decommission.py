@@ -161,10 +161,24 @@ def test_refusals_then_the_move_committed_the_source_goes_once(runner, simulator
     assert [r["path"] for r in gov_deletes(admin, mark)] and all("/virtualMachines/" in r["path"] for r in gov_deletes(admin, mark))
     lnx_nic = gov_net.network_interfaces.get("rg-linux-gov", "vm-app-lnx01-nic")  # left behind, detached
     assert lnx_nic.virtual_machine is None and lnx_nic.tags["azmove-decommission"].endswith("/vm-app-lnx01")
+    # The next run, one batch of three machines in one module run: lnx01's leftovers go; win02 (not moved) is refused
+    # and fails alone; win01 (gone) is no change. The vault's job history is read once (with a time $filter the
+    # simulator refuses when malformed), each resource group's lists once, the subscription's never.
+    mark = last_request_id(admin)
     done = runner.run("decommission_role.yml", extra(simulator, tmp_path, vault=VAULT, target_rg=TARGET_RG, run_label="resumed",
-                                                     machines=machines("vm-app-lnx01"), decommission_confirm=True))
-    assert_ok(done)
-    res = results(tmp_path, "resumed")["vm-app-lnx01"]
+                                                     machines=machines("vm-app-lnx01", "vm-app-win02", "vm-app-win01"),
+                                                     decommission_confirm=True))
+    assert done.returncode != 0 and "failed=1" in done.output, done.output[-3000:]
+    both = results(tmp_path, "resumed")
+    assert both["vm-app-win02"]["failed"] and "its move is not committed" in both["vm-app-win02"]["msg"]
+    assert not both["vm-app-win01"]["changed"] and not both["vm-app-win01"]["failed"]
+    reads = [r for r in admin.requests(since=mark) if r["method"] == "GET"]
+    history = [r for r in reads if r["path"].endswith("/replicationJobs")]
+    assert len(history) == 1 and history[0]["status"] == 200, history
+    lists = [r["path"].lower() for r in reads if r["cloud"] == "gov" and r["path"].lower().endswith(
+        ("/networkinterfaces", "/publicipaddresses", "/networksecuritygroups", "/disks"))]
+    assert lists and all("/resourcegroups/" in path for path in lists) and len(lists) == len(set(lists)), lists
+    res = both["vm-app-lnx01"]
     assert res["changed"], (res, done.output[-3000:])
     assert res["deleted"]["vm"] == [] and res["deleted"]["nics"] == [lnx_nic.id] and len(res["deleted"]["disks"]) == 1
     assert res["machine"]["phase"] == "migrated"
