@@ -35,20 +35,64 @@ description:
     firewall rules and the certificates alone.
   - Every run first runs the script read-only to see what differs, then, only when something does, runs it again
     to change it. A second run with the same options changes nothing and sends only the read-only run.
+  - With O(machines), a whole wave in one task - one module process; each machine goes through exactly the steps
+    above, O(concurrency) machines at a time (Azure runs one Run Command at a time per VM, but different VMs at once).
 author:
   - azmove maintainers (@azmove)
 requirements:
   - azure-mgmt-compute >= 33
 extends_documentation_fragment:
   - azmove.site_recovery.azure
+  - azmove.site_recovery.site_recovery.BATCH
   - azmove.site_recovery.attributes
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
   - azmove.site_recovery.attributes.IDEMPOTENT
 options:
   name:
-    description: Name of the source VM. Give it with O(resource_group), or give O(vm_id).
+    description: Name of the source VM. Give it with O(resource_group), or give O(vm_id), or give O(machines).
     type: str
+  machines:
+    description:
+      - Prepare a whole batch of VMs in one task, instead of O(name). Each entry is one VM; what an entry leaves out
+        comes from the task's options. Results are in RV(machines).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The VM's name (see O(name)).
+        type: str
+        required: true
+      resource_group:
+        description: Its resource group (default O(resource_group)).
+        type: str
+      os_type:
+        description: Its guest OS (see O(os_type)).
+        type: str
+        choices: [windows, linux]
+      account:
+        description: The account for its push install (see O(account); default O(account)).
+        type: str
+      password:
+        description: The account's password (see O(password); default O(password)).
+        type: str
+      update_password:
+        description: See O(update_password) (default the task's).
+        type: str
+        choices: [always, on_create]
+      authorized_key:
+        description: See O(authorized_key) (default the task's).
+        type: str
+      state:
+        description: See O(state) (default the task's).
+        type: str
+        choices: [present, absent]
+      firewall:
+        description: See O(firewall) (default the task's).
+        type: bool
+      update_ca_certificates:
+        description: See O(update_ca_certificates) (default the task's).
+        type: bool
   resource_group:
     description: Resource group of the VM named O(name).
     type: str
@@ -165,9 +209,39 @@ EXAMPLES = r"""
     name: vm-app-lnx01
     resource_group: rg-linux-gov
     state: absent
+
+- name: A whole wave in one task, ten VMs at a time; each VM's result is in machines
+  azmove.site_recovery.source_host_preparation:
+    use_connection: source
+    resource_group: rg-app-gov
+    account: asr-push
+    password: "{{ vault_asr_push_password }}"
+    machines:
+      - name: vm-app-win01
+      - name: vm-app-lnx01
+        resource_group: rg-linux-gov
+        os_type: linux
+        account: root
+        password: "{{ vault_linux_root_password }}"
+    concurrency: 10
+    fail_on_error: false
+  register: prepared
 """
 
 RETURN = r"""
+machines:
+  description:
+    - With O(machines), each VM's result by name - what the task returns for one VM (the keys below), plus
+      C(changed), C(failed), and for a failed VM C(msg).
+  returned: with O(machines)
+  type: dict
+  sample:
+    vm-app-win01: {changed: true, failed: false, run_commands: [check, apply], notes: []}
+failed_machines:
+  description: With O(machines), the names of the VMs that failed.
+  returned: with O(machines)
+  type: list
+  elements: str
 changes:
   description:
     - What changed (or, in check mode, would change), in order. Windows - V(registry_value_set), V(account_created),
@@ -311,6 +385,7 @@ connection:
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import resource_id_problem
+from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, run_batch
 from ansible_collections.azmove.site_recovery.plugins.module_utils._discovery import parse_id
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._host_preparation import (
@@ -321,6 +396,66 @@ from ansible_collections.azmove.site_recovery.plugins.module_utils._host_prepara
     encode_secret,
 )
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
+
+
+PER_MACHINE = dict(
+    name=dict(type="str", required=True),
+    resource_group=dict(type="str"),
+    os_type=dict(type="str", choices=["windows", "linux"]),
+    account=dict(type="str"),
+    password=dict(type="str", no_log=True),
+    update_password=dict(type="str", choices=["always", "on_create"], no_log=False),
+    authorized_key=dict(type="str", no_log=False),
+    state=dict(type="str", choices=["present", "absent"]),
+    firewall=dict(type="bool"),
+    update_ca_certificates=dict(type="bool"),
+)
+
+
+def check(module):
+    """One VM's input, before anything is sent."""
+    p = module.params
+    problem = resource_id_problem("vm_id", p["vm_id"], "Microsoft.Compute/virtualMachines", name_allowed=False)
+    if problem:
+        module.fail(problem)
+    if p["name"] and not p["resource_group"]:
+        module.fail("%s: resource_group is required (on the task or the machine's entry)." % p["name"])
+
+
+def act(module):
+    """One VM: the read-only Run Command, then the changing one when something differs."""
+    p = module.params
+    if p["vm_id"]:
+        parsed = parse_id(p["vm_id"])
+        resource_group, name = parsed["resource_group"], parsed["name"]
+    else:
+        resource_group, name = p["resource_group"], p["name"]
+    compute = module.client("compute")
+    vm = get_or_none(compute.virtual_machines.get, resource_group, name)
+    if vm is None:
+        module.fail("VM %s was not found in resource group %s (connection %s)."
+                    % (name, resource_group, module.connection().name))
+    disk_os = vm.storage_profile.os_disk.os_type if vm.storage_profile and vm.storage_profile.os_disk else None
+    os_type = p["os_type"] or str(getattr(disk_os, "value", disk_os) or "").lower()  # an enum in the SDK models
+    try:
+        settings = Settings(os_type, account=p["account"], password=p["password"], update_password=p["update_password"],
+                            authorized_key=p["authorized_key"], state=p["state"], firewall=p["firewall"],
+                            update_ca_certificates=p["update_ca_certificates"])
+    except PreparationError as exc:
+        module.fail(str(exc))
+    result = dict(vm={"id": vm.id, "name": vm.name, "resource_group": resource_group, "os_type": os_type},
+                  account={"name": settings.account, "kind": settings.kind if settings.account else None},
+                  connection=module.connection().describe())
+    prep = HostPreparation(compute, resource_group, vm.name, settings, p["wait_timeout"])
+    try:
+        changed, first, last = prep.prepare(module.check_mode)
+    except ScriptFailure as exc:
+        done = exc.result or {}
+        module.fail(exc.message, error={"code": exc.code, "message": exc.message}, run_commands=prep.modes,
+                    changes=done.get("changes", []), state=done.get("after"), notes=done.get("notes", []),
+                    stdout=exc.stdout, stderr=exc.stderr, **result)
+    module.exit(changed, before=first["before"], after=last["after"], changes=last["changes"], state=last["after"],
+                notes=last["notes"], run_commands=prep.modes, **result)
 
 
 def main():
@@ -338,54 +473,21 @@ def main():
             firewall=dict(type="bool", default=True),
             update_ca_certificates=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=900),
+            machines=dict(type="list", elements="dict", options=PER_MACHINE),
+            **BATCH_OPTIONS
         ),
-        mutually_exclusive=[["name", "vm_id"], ["resource_group", "vm_id"]],
-        required_one_of=[["name", "vm_id"]],
-        required_together=[["name", "resource_group"]],
+        mutually_exclusive=[["name", "vm_id"], ["resource_group", "vm_id"], ["name", "machines"], ["vm_id", "machines"]],
+        required_one_of=[["name", "vm_id", "machines"]],
         supports_check_mode=True,
     )
     p = module.params
-    if p["password"]:
-        module.module.no_log_values.add(encode_secret(p["password"]))  # the form the Run Command carries
-
-    problem = resource_id_problem("vm_id", p["vm_id"], "Microsoft.Compute/virtualMachines", name_allowed=False)
-    if problem:
-        module.fail(problem)
-
-    def body():
-        if p["vm_id"]:
-            parsed = parse_id(p["vm_id"])
-            resource_group, name = parsed["resource_group"], parsed["name"]
-        else:
-            resource_group, name = p["resource_group"], p["name"]
-        compute = module.client("compute")
-        vm = get_or_none(compute.virtual_machines.get, resource_group, name)
-        if vm is None:
-            module.fail("VM %s was not found in resource group %s (connection %s)."
-                        % (name, resource_group, module.connection().name))
-        disk_os = vm.storage_profile.os_disk.os_type if vm.storage_profile and vm.storage_profile.os_disk else None
-        os_type = p["os_type"] or str(getattr(disk_os, "value", disk_os) or "").lower()  # an enum in the SDK models
-        try:
-            settings = Settings(os_type, account=p["account"], password=p["password"], update_password=p["update_password"],
-                                authorized_key=p["authorized_key"], state=p["state"], firewall=p["firewall"],
-                                update_ca_certificates=p["update_ca_certificates"])
-        except PreparationError as exc:
-            module.fail(str(exc))
-        result = dict(vm={"id": vm.id, "name": vm.name, "resource_group": resource_group, "os_type": os_type},
-                      account={"name": settings.account, "kind": settings.kind if settings.account else None},
-                      connection=module.connection().describe())
-        prep = HostPreparation(compute, resource_group, vm.name, settings, p["wait_timeout"])
-        try:
-            changed, first, last = prep.prepare(module.check_mode)
-        except ScriptFailure as exc:
-            done = exc.result or {}
-            module.fail(exc.message, error={"code": exc.code, "message": exc.message}, run_commands=prep.modes,
-                        changes=done.get("changes", []), state=done.get("after"), notes=done.get("notes", []),
-                        stdout=exc.stdout, stderr=exc.stderr, **result)
-        module.exit(changed, before=first["before"], after=last["after"], changes=last["changes"], state=last["after"],
-                    notes=last["notes"], run_commands=prep.modes, **result)
-
-    run(module, body, "Host preparation of %s through Run Command" % (p["name"] or p["vm_id"]))
+    for password in [p["password"]] + [(e or {}).get("password") for e in p["machines"] or []]:
+        if password:
+            module.module.no_log_values.add(encode_secret(password))  # the form the Run Command carries
+    if p["machines"] is not None:
+        run_batch(module, check, act)
+    check(module)
+    run(module, lambda: act(module), "Host preparation of %s through Run Command" % (p["name"] or p["vm_id"]))
 
 
 if __name__ == "__main__":

@@ -116,8 +116,12 @@ def test_run_command_prepares_windows_and_linux_for_the_push_install(runner, sim
     assert first["account"] == {"name": "winadmin", "kind": "local"} and first["vm"]["os_type"] == "windows"
     assert not second["changed"] and second["changes"] == [] and second["run_commands"] == ["check"]
     sent = admin.run_commands("gov", WIN[0])[before[WIN[0]]:]
-    assert [r["mode"] for r in sent] == ["check", "check", "apply", "check"]  # the second run only read
-    assert [r["command_id"] for r in sent] == ["RunPowerShellScript"] * 4 and all(r["recognised"] for r in sent)
+    assert [r["mode"] for r in sent] == ["check", "check", "apply", "check", "check"]  # the later runs only read
+    assert [r["command_id"] for r in sent] == ["RunPowerShellScript"] * 5 and all(r["recognised"] for r in sent)
+    batch = res["batch"]
+    assert not batch["changed"] and batch["failed_machines"] == ["vm-app-win02"]
+    assert batch["machines"]["vm-app-win01"]["run_commands"] == ["check"] and not batch["machines"]["vm-app-win01"]["changed"]
+    assert "OperationNotAllowed" in batch["machines"]["vm-app-win02"]["msg"]
 
     stopped = res["stopped"]
     assert stopped["failed"] and "OperationNotAllowed" in stopped["msg"]
