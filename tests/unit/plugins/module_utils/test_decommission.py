@@ -124,3 +124,30 @@ def test_guards_refuse_in_plain_words(phase, history, target, message):
 @pytest.mark.parametrize("phase,history", [("committed", False), ("migrated", False), (None, True)])
 def test_guards_pass_once_committed_and_running(phase, history):
     dc.check_guards("vm1", phase, history, RUNNING)
+
+
+def test_committed_history_is_read_once_per_batch_with_a_time_filter():
+    """A batch's machines share one read of the vault's job history, of one time window (a $filter), not the whole."""
+    import datetime
+    import threading
+    from types import SimpleNamespace
+
+    from ansible_collections.azmove.site_recovery.plugins.module_utils import _lifecycle as lc
+
+    calls = []
+
+    class Vault:
+        resource_group, vault = "rg-move", "rsv-move"
+        azmod = SimpleNamespace(shared={"lock": threading.RLock()})
+
+        def list(self, group, **kwargs):
+            calls.append((group, kwargs))
+            return [{"name": "j1", "properties": {"targetObjectName": "vm1", "scenarioName": "CommitFailover",
+                                                  "state": "Succeeded", "endTime": "2026-12-01T10:00:00Z"}}]
+
+    since = datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)
+    until = datetime.datetime(2026, 12, 4, 12, 30, tzinfo=datetime.timezone.utc)
+    sr = Vault()
+    assert lc.committed_earlier(sr, "vm1", window=(since, until))
+    assert not lc.committed_earlier(sr, "vm2", "host2", window=(since, until))
+    assert calls == [("replication_jobs", {"filter": "StartTime eq '2026-11-01T00:00:00Z' and EndTime eq '2026-12-04T12:30:00Z'"})]
