@@ -293,7 +293,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _connection_params(self):
         params = {"name": "azure_vms"}
         for key in CONNECTION_OPTIONS:
-            value = self.get_option(key)
+            # azure.azcollection's extra names (thumbprint, ...) are module options only: the plugin does not take them.
+            value = self.get_option(key) if self.has_option(key) else None
             # Vault-encrypted strings decrypt on str(); paths are expanded like module options.
             params[key] = None if value in (None, "") else str(value)
         for key in ("ca_bundle", "certificate_path", "federated_token_file", "credentials_file"):
