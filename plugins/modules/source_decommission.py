@@ -365,7 +365,8 @@ import threading
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _decommission as dc
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _machine_map as mm
-from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, plain, resource_id_problem, vault_spec
+from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
+    SiteRecovery, group_and_name, parse_arm_id, plain, resource_id, resource_id_problem, vault_spec)
 from ansible_collections.azmove.site_recovery.plugins.module_utils._batch import BATCH_OPTIONS, run_batch, shared
 from ansible_collections.azmove.site_recovery.plugins.module_utils._errors import get_or_none
 from ansible_collections.azmove.site_recovery.plugins.module_utils._lifecycle import committed_earlier, find_item, vm_facts
@@ -384,8 +385,7 @@ PER_MACHINE = dict(
 
 
 def rg_name(arm_id):
-    parts = arm_id.split("/")
-    return parts[4], parts[-1]
+    return group_and_name(arm_id)
 
 
 def list_or_empty(lister, group):
@@ -480,9 +480,9 @@ class Decommission:
 
     def subnet_nsg(self, subnet_id):
         """The NSG of a subnet; in a batch each subnet is read once (the wave's machines share a few subnets)."""
-        parts = subnet_id.split("/")
+        parts = parse_arm_id(subnet_id)
         subnet = shared(self.module, ("decommission-subnet", self.src, subnet_id.lower()),
-                        lambda: plain(get_or_none(self.network.subnets.get, parts[4], parts[8], parts[10])))
+                        lambda: plain(get_or_none(self.network.subnets.get, parts["resource_group"], parts["name"], parts["child_name_1"])))
         return dc.ref(dc.props(subnet).get("networkSecurityGroup"))
 
     # -- the deletes --------------------------------------------------------------------------------
@@ -533,8 +533,7 @@ def target_vm_id(module, summary, machine):
         return "%s/providers/Microsoft.Compute/virtualMachines/%s" % (target["resource_group_id"], target["vm_name"])
     if p["target_resource_group"]:
         sub = module.connection().subscription_id
-        return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s" % (
-            sub, p["target_resource_group"], machine)
+        return resource_id(machine, "Microsoft.Compute/virtualMachines", sub, p["target_resource_group"])
     return None
 
 
@@ -601,7 +600,7 @@ def check(module):
         # The id is used whole: a VM of another subscription (the target's, another cloud's) is refused, never looked
         # up by its resource group and name in the source subscription, where a VM of that name could be deleted.
         src = module.connection(p["source_connection"])
-        wanted = [x for x in p["vm_id"].split("/") if x][1]
+        wanted = parse_arm_id(p["vm_id"]).get("subscription") or ""
         if wanted.lower() != src.subscription_id.lower():
             cloud = src.settings.get("cloud") or "AzureCloud"
             module.fail("vm_id %s is in subscription %s, but the source connection %r is subscription %s (cloud %s): give "
@@ -614,8 +613,7 @@ def act(module):
     p = module.params
     work = Decommission(module)
     src = module.connection(p["source_connection"])
-    vm_id = p["vm_id"] or "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s" % (
-        src.subscription_id, p["source_resource_group"], p["name"])
+    vm_id = p["vm_id"] or resource_id(p["name"], "Microsoft.Compute/virtualMachines", src.subscription_id, p["source_resource_group"])
     machine = p["replicated_machine"] or p["name"] or dc.name_of(p["vm_id"])
     result = dict(source_vm_id=vm_id, connection=module.connection().describe(), source_connection=src.describe())
     found, subnet_nsgs = work.gather(vm_id)
