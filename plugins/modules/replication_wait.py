@@ -248,7 +248,7 @@ def wave_time_left(items, status, first_seen, now, utc_now=None):
         if percent is None or result != "in_progress":
             first_seen.pop(name, None)
             if result == "in_progress":
-                return None
+                lefts.append(None)
             continue
         if name not in first_seen or percent < first_seen[name][1]:
             first_seen[name] = (now, percent)  # a copy that started again is timed from here
@@ -256,10 +256,8 @@ def wave_time_left(items, status, first_seen, now, utc_now=None):
         if left is None:
             seen_at, seen_percent = first_seen[name]
             left = time_left(seen_percent, percent, now - seen_at)
-        if left is None:
-            return None
-        lefts.append(left)
-    return max(lefts) if lefts else None
+        lefts.append(left)  # (every machine is seen at every poll, even after one without a figure)
+    return None if not lefts or None in lefts else max(lefts)
 
 
 def old_jobs(items, status, now):
@@ -294,9 +292,13 @@ def report_poll(status, counts, left, delay):
     """The poll's progress, for the task to show: each machine's phase (only changes are written) and the counts."""
     for name, (result, summary) in status.items():
         summary = summary or {}
+        health = None
+        if summary.get("warning"):  # the health's error codes only: the whole text is in the task's warnings
+            codes = sorted({e.get("code") for e in summary.get("health_errors") or [] if e.get("code")})
+            health = "health %s%s" % (summary.get("replication_health"), ": " + ", ".join(codes) if codes else "")
         _progress.report(machine=name, result=result, phase=summary.get("phase") or result,
                          percent=summary.get("progress_percent") if result == "in_progress" else None,
-                         msg=summary.get("suspended_job") or summary.get("warning"))
+                         msg=summary.get("suspended_job") or health)
     pending = counts.get("in_progress", 0)
     _progress.poll(counts=counts, pending=pending, eta_seconds=round(left) if left is not None and pending else None,
                    next_seconds=round(delay, 1) if pending else None)

@@ -156,8 +156,10 @@ def test_without_azures_disk_figures_the_pace_follows_the_percentages_seen_in_th
     first = {}
     status = {"a": ("in_progress", {"progress_percent": 20})}
     classic = {"a": {"name": "a", "properties": {"providerSpecificDetails": {"instanceType": "InMageAzureV2"}}}}
+    status["b"] = ("in_progress", {"progress_percent": 50})
     assert rw.wave_time_left(classic, status, first, 100.0) is None  # one sighting says nothing yet
-    status = {"a": ("in_progress", {"progress_percent": 29})}
+    assert set(first) == {"a", "b"}  # but every machine's is kept, for the next poll
+    status = {"a": ("in_progress", {"progress_percent": 29}), "b": ("in_progress", {"progress_percent": 59})}
     assert rw.wave_time_left(classic, status, first, 700.0) == pytest.approx(70 * 600 / 10)
 
 
