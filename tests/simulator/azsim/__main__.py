@@ -19,6 +19,9 @@ def _add_serve_args(p):
     p.add_argument("--faults", help="JSON list of fault rules applied at start")
     p.add_argument("--token-lifetime", type=int, default=3600)
     p.add_argument("--page-size", type=int, default=100)
+    p.add_argument("--arm-throttle", default=None,
+                   help="ARM's token buckets (azsim/throttle.py): on (the documented sizes and refill rates, the "
+                        "default), off, or KIND=SIZE/REFILL,... e.g. reads=1000/100; default from AZSIM_ARM_THROTTLE")
     p.add_argument("--mirror-rcm-protectable-items", action="store_true",
                    help="leniency: also list appliance-discovered machines as InMageRcm protectable items (real Azure "
                         "keeps them in Microsoft.OffAzure only)")

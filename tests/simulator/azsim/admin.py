@@ -119,6 +119,10 @@ class AdminApp:
                 if m == "POST":
                     self.sim.strict_bodies = bool(req.json()["enabled"])
                 return Response(200, {"enabled": getattr(self.sim, "strict_bodies", True)})
+            if parts == ["arm-throttle"] and m in ("GET", "POST"):  # ARM's token buckets (throttle.py)
+                if m == "POST":
+                    return Response(200, self.sim.throttle.configure((req.json() or {}).get("spec")))
+                return Response(200, self.sim.throttle.describe())
             if parts == ["seed"] and m == "POST":
                 return Response(200, apply_seed(self.sim, req.json()))
             if len(parts) == 3 and parts[0] == "apps" and parts[1] in CLOUDS and m == "POST":

@@ -15,7 +15,7 @@ import logging
 import time
 import urllib.parse
 
-from . import jwtutil, strict
+from . import jwtutil, strict, throttle
 from .clouds import CLOUDS, audience_matches, metadata_2015, metadata_2022
 from .httpbase import Response
 
@@ -157,10 +157,16 @@ class ArmApp:
         return self.sim.urls[(self.cloud, "login")]
 
     def handle(self, req):
+        req.ratelimit = None
         try:
-            return self._handle(req)
+            resp = self._handle(req)
         except ArmError as err:
-            return err.response()
+            resp = err.response()
+        if req.ratelimit:  # the budget left of the request's kind, on every answer as ARM sends it
+            resp.headers.setdefault(*req.ratelimit)
+            if resp.status == 429 and not resp.fault:
+                resp.fault = "arm-throttle:" + req.ratelimit[0].rsplit("-", 1)[1]
+        return resp
 
     def _handle(self, req):
         parts = [p for p in req.path.split("/") if p]
@@ -174,6 +180,7 @@ class ArmApp:
             sub = parts[1]
             if sub.lower() not in [s.lower() for s in self.sim.identity[self.cloud]["subscriptions"]]:
                 raise ArmError(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+        self.throttle(req, parts)
         route, extra = ROUTER.resolve(req.method, req.path)
         if route is None:
             if extra:
@@ -187,6 +194,23 @@ class ArmApp:
         self.check_body(req, route)
         self.sim.apply_due()
         return route.handler(ArmContext(self, req), req, extra)
+
+    def throttle(self, req, parts):
+        """ARM's token bucket of the request's subscription (or tenant), principal and kind (throttle.py): one token
+        spent, or 429 with Retry-After and ARM's error when the bucket is empty."""
+        kind = throttle.kind_of(req.method)
+        if len(parts) >= 2 and parts[0].lower() == "subscriptions":
+            scope, scope_id = "subscription", parts[1].lower()
+        else:
+            scope, scope_id = "tenant", self.sim.identity[self.cloud]["tenant_id"]
+        actor = req.claims.get("oid") or req.claims.get("appid") or ""
+        allowed, remaining, wait = self.sim.throttle.take((self.cloud, scope, scope_id, actor), kind)
+        req.ratelimit = (f"x-ms-ratelimit-remaining-{scope}-{kind}", str(remaining))
+        if not allowed:
+            seconds = throttle.retry_after_seconds(wait)
+            raise ArmError(429, "SubscriptionRequestsThrottled" if scope == "subscription" else "TenantRequestsThrottled",
+                           f"Number of '{kind[:-1]}' requests for {scope} '{scope_id}' actor '{actor}' exceeded. "
+                           f"Please try again after '{seconds}' seconds.", headers={"Retry-After": str(seconds)})
 
     def check_body(self, req, route):
         """Strict request bodies (strict.py): a vault / Site Recovery write body must fit the SDK's model of the

@@ -11,6 +11,7 @@ import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from . import throttle
 from .httpbase import DropConnection, Request, Response
 
 log = logging.getLogger("azsim")
@@ -67,10 +68,10 @@ class Handler(BaseHTTPRequestHandler):
                 or str(uuid.uuid4())
             headers.setdefault("x-ms-request-id", req.request_id)
             headers.setdefault("x-ms-correlation-request-id", corr)
-            if req.method in ("GET", "HEAD"):
-                headers.setdefault("x-ms-ratelimit-remaining-subscription-reads", "11999")
-            else:
-                headers.setdefault("x-ms-ratelimit-remaining-subscription-writes", "1199")
+            if not any(k.lower().startswith("x-ms-ratelimit-remaining-") for k in headers):
+                # an answer before the buckets (an injected fault, no token): a full bucket of the request's kind
+                kind = throttle.kind_of(req.method)
+                headers["x-ms-ratelimit-remaining-subscription-" + kind] = str(throttle.DEFAULTS[kind][0])
             headers.setdefault("Cache-Control", "no-cache")
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         elif srv.kind == "login":
@@ -148,7 +149,7 @@ def serve(opts):
     ctx.load_cert_chain(srv_pem, srv_key)
 
     sim = Sim(state_dir, time_factor=opts.time_factor, token_lifetime=opts.token_lifetime,
-              page_size=opts.page_size)
+              page_size=opts.page_size, arm_throttle=getattr(opts, "arm_throttle", None))
     # leniency, off by default: appliance-discovered machines also appear as InMageRcm protectable items
     sim.mirror_rcm_protectable_items = bool(getattr(opts, "mirror_rcm_protectable_items", False))
     from .providers import siterecovery  # Site Recovery settings: kept from the previous run when omitted

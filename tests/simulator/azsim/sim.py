@@ -10,6 +10,7 @@ from . import jwtutil
 from .clouds import CLOUDS
 from .faults import FaultEngine, format_retry_after
 from .store import Store
+from .throttle import Throttle
 
 
 def iso(ts):
@@ -19,12 +20,15 @@ def iso(ts):
 
 
 class Sim:
-    def __init__(self, state_dir, time_factor=None, token_lifetime=3600, page_size=100, rng_seed=1234):
+    def __init__(self, state_dir, time_factor=None, token_lifetime=3600, page_size=100, rng_seed=1234,
+                 arm_throttle=None):
         self.state_dir = os.path.abspath(state_dir)
         self.store = Store(os.path.join(self.state_dir, "azsim.sqlite"))
         self.token_lifetime = int(token_lifetime)
         self.page_size = max(1, int(page_size))
         self.faults = FaultEngine(self.store, rng_seed)
+        # ARM's token buckets (throttle.py): the documented defaults unless the CLI or AZSIM_ARM_THROTTLE says otherwise
+        self.throttle = Throttle(os.environ.get("AZSIM_ARM_THROTTLE") if arm_throttle is None else arm_throttle)
         self.urls = {}  # (cloud, kind) -> "https://localhost:port"
         self.apply_lock = threading.Lock()
         self.actions = {}  # action name -> fn(sim, cloud, action_dict)

@@ -48,9 +48,10 @@ def read_endpoints(state_dir):
 
 def start(state_dir, time_factor=0, seed=None, faults=None, token_lifetime=None, page_size=None,
           port_base=None, python=None, timeout=30, lro_style=None, transient_health_ratio=None,
-          mirror_protectable_items=False):
+          mirror_protectable_items=False, arm_throttle=None):
     """Start `python -m azsim serve` as a subprocess, wait until ready, return the endpoints. lro_style /
-    transient_health_ratio: the Site Recovery settings (None keeps the stored value, or the default)."""
+    transient_health_ratio: the Site Recovery settings (None keeps the stored value, or the default). arm_throttle:
+    ARM's token buckets (throttle.py: "on", "off", "reads=1000/100,..."; None: AZSIM_ARM_THROTTLE, or on)."""
     state_dir = os.path.abspath(str(state_dir))
     os.makedirs(state_dir, exist_ok=True)
     cmd = [python or sys.executable, "-m", "azsim", "serve", "--state-dir", state_dir]
@@ -58,7 +59,7 @@ def start(state_dir, time_factor=0, seed=None, faults=None, token_lifetime=None,
         cmd += ["--time-factor", str(time_factor)]
     for flag, val in (("--seed", seed), ("--faults", faults), ("--token-lifetime", token_lifetime),
                       ("--page-size", page_size), ("--port-base", port_base), ("--lro-style", lro_style),
-                      ("--transient-health-ratio", transient_health_ratio)):
+                      ("--transient-health-ratio", transient_health_ratio), ("--arm-throttle", arm_throttle)):
         if val is not None:
             cmd += [flag, str(val)]
     if mirror_protectable_items:  # a leniency no default-path test uses (README "Replication appliance")
@@ -142,6 +143,13 @@ class AdminClient:
         """Strict request bodies on (the default) or off. Only the simulator's own tests that must send a raw
         malformed body turn it off (and back on); a test of the collection never does."""
         return self._call("POST", "/strict-bodies", {"enabled": enabled})["enabled"]
+
+    def arm_throttle(self, spec=None):
+        """ARM's token buckets: with a spec (throttle.py: "on", "off", "reads=1000/100,...") set them, full; without,
+        read them. Returns {kind: {size, refill_per_second}} (an empty dict: off)."""
+        if spec is None:
+            return self._call("GET", "/arm-throttle")
+        return self._call("POST", "/arm-throttle", {"spec": spec})
 
     def seed(self, doc):
         return self._call("POST", "/seed", doc)
