@@ -4,6 +4,7 @@ the middle of a phase at several points and run again, then every phase again, t
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -89,6 +90,27 @@ def recap(output):
     return out
 
 
+def tasks(output):
+    """[(title, [host, ...])] of a run's tasks in order: the title as printed and the hosts of its result lines."""
+    found = []
+    for block in re.split(r"\n(?=TASK \[)", output):
+        title = re.match(r"TASK \[(.*)\] \*+\n", block)
+        if title:
+            found.append((title.group(1), re.findall(r"^(?:ok|changed|failed|fatal|skipping): \[([^\]\s]+)", block, re.M)))
+    return found
+
+
+def readable(output, once=("move_validate", "target_network", "target_storage", "prerequisites", "vault")):
+    """What a person reads in a phase's output: no warning about an empty inventory, and the roles whose steps run once
+    for the play check their arguments once (one line, not one per machine)."""
+    assert "provided hosts list is empty" not in output, output[-3000:]
+    checks = [(title, hosts) for title, hosts in tasks(output) if "Validating arguments against arg spec" in title]
+    assert checks, output[-3000:]
+    for title, hosts in checks:
+        if title.split(" : ")[0].rsplit(".", 1)[-1] in once:
+            assert len(hosts) == 1, (title, hosts)
+
+
 def register_appliance(simulator, vault=VAULT, appliance=APPLIANCE):
     """The replication appliance's own steps (configuration manager), after the vault exists: played by the simulator."""
     demo_fleet.play_appliance(os.path.dirname(simulator["ca_bundle"]), vault, VAULT_RG, appliance, timeout=0)
@@ -136,6 +158,7 @@ def test_two_waves_through_every_phase_killed_and_resumed_then_again_with_no_cha
     done = play(runner, fleet, move_vars, "prepare")
     assert_ok(done)
     assert set(recap(done.output)) == set(SOURCE_RG)
+    readable(done.output)
     vnet_puts = [r for r in all_writes(admin, mark) if r["method"] == "PUT" and ends("/virtualNetworks/vnet-app-gov-test")(r)]
     assert len(vnet_puts) == 1, vnet_puts  # each network written once, however often prepare ran
 
@@ -165,6 +188,10 @@ def test_two_waves_through_every_phase_killed_and_resumed_then_again_with_no_cha
                 done = play(runner, fleet, move_vars, phase, limit=wave)
                 assert_ok(done)
                 assert set(recap(done.output)) == set(names), (phase, recap(done.output))
+                readable(done.output)
+                if phase == "cutover" and not started:  # a batch step's result names one host: the next title says more
+                    assert "This machine failed over (the batch: 2 machines: 2 changed (%s), 0 unchanged)" % ", ".join(names) in [
+                        title.split(" : ")[-1] for title, unused in tasks(done.output)], tasks(done.output)
                 if not started:  # each machine's change shows on its own host, not all on the batch's first one
                     assert all(c["changed"] >= 1 for c in recap(done.output).values()), (wave, phase, recap(done.output))
                 if started:  # the re-run followed what the killed run had started; it did not start it again
@@ -199,6 +226,8 @@ def test_two_waves_through_every_phase_killed_and_resumed_then_again_with_no_cha
         done = play(runner, fleet, move_vars, phase, extra=["-e", "move_report_each_phase=false", "-e", "move_all_waves_confirm=true"])
         assert_ok(done)
         assert all(c["changed"] == 0 and c["failed"] == 0 for c in recap(done.output).values()), (phase, done.output[-3000:])
+        if phase == "cutover":  # (the title of the step after the batch's failover says what it did)
+            assert "This machine failed over (the batch: 4 machines: 0 changed, 4 unchanged)" in done.output, tasks(done.output)
     assert writes(admin, mark) == []
 
     # The status report: every machine moved.
