@@ -122,6 +122,7 @@ class Connection:
         # connection pools to them (requests keeps 10 per host by default and drops the rest).
         self._lock = threading.RLock()
         self.pool_size = None
+        self._session = None
 
     @property
     def cloud(self):
@@ -162,8 +163,16 @@ class Connection:
         )
         if self.cloud.ca_bundle:
             kwargs["connection_verify"] = self.cloud.ca_bundle
+        # After the retry policy, so that every attempt (a retry too) waits its turn when ARM's budget runs low.
+        kwargs["per_retry_policies"] = [arm_pacing_policy()]
         if self.pool_size:
-            kwargs["transport"] = pooled_transport(self.pool_size, connection_verify=kwargs.get("connection_verify", True))
+            from azure.core.pipeline.transport import RequestsTransport  # pylint: disable=import-outside-toplevel
+
+            with self._lock:  # one pooled session for all the connection's clients, which never close it
+                if self._session is None:
+                    self._session = pooled_session(self.pool_size)
+            kwargs["transport"] = RequestsTransport(session=self._session, session_owner=False,
+                                                    connection_verify=kwargs.get("connection_verify", True))
         return kwargs
 
     def client(self, kind):
@@ -250,21 +259,116 @@ def guard_model_setup(package):
     base._azmove_guarded = True
 
 
-def pooled_transport(pool_size, **kwargs):
-    """azure-core's requests transport with connection pools of ``pool_size`` per host."""
-    from azure.core.pipeline.transport import RequestsTransport  # pylint: disable=import-outside-toplevel
+def pooled_session(pool_size):
+    """A requests session with connection pools of ``pool_size`` per host, for azure-core's
+    ``RequestsTransport(session=...)``. As azure-core's own session, it leaves retries to azure-core's RetryPolicy."""
+    import requests  # pylint: disable=import-outside-toplevel
     from requests.adapters import HTTPAdapter  # pylint: disable=import-outside-toplevel
     from urllib3.util.retry import Retry  # pylint: disable=import-outside-toplevel
 
-    class PooledTransport(RequestsTransport):
-        def _init_session(self, session):
-            super()._init_session(session)
-            adapter = HTTPAdapter(max_retries=Retry(total=False, redirect=False, raise_on_status=False),
-                                  pool_connections=4, pool_maxsize=pool_size)
-            for prefix in self._protocols:
-                session.mount(prefix, adapter)
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+                          pool_connections=4, pool_maxsize=pool_size)
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, adapter)
+    return session
 
-    return PooledTransport(**kwargs)
+
+# ARM throttles each subscription (or tenant), principal and kind of request with a token bucket: reads refill at 25
+# tokens a second, writes and deletes at 10 (Microsoft Learn, "Understand how Azure Resource Manager throttles
+# requests", https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling).
+ARM_REFILL = {"reads": 25.0, "writes": 10.0, "deletes": 10.0}
+# Below this many tokens left (as the last answer's x-ms-ratelimit-remaining-* said, refilled since, less the requests
+# still in flight), requests go out one per refill interval instead of at once.
+PACING_RESERVE = 10
+
+
+class ArmPacer:
+    """Paces a process's ARM requests from the budget ARM reports, so a batch's threads spend a bucket at its refill
+    rate instead of bursting into 429s. Shared by every client and thread of the process (see arm_pacing_policy)."""
+
+    def __init__(self, clock=None, sleep=None):
+        import time  # pylint: disable=import-outside-toplevel
+
+        self.clock = clock or time.monotonic
+        self.sleep = sleep or time.sleep
+        self._lock = threading.Lock()
+        self._buckets = {}
+
+    @staticmethod
+    def key(method, url):
+        """(host, subscription or "" for a tenant request, kind): ARM's bucket of a request, as far as a client
+        can tell."""
+        from urllib.parse import urlsplit  # pylint: disable=import-outside-toplevel
+
+        parts = urlsplit(url)
+        segments = [s for s in parts.path.split("/") if s]
+        sub = segments[1].lower() if len(segments) > 1 and segments[0].lower() == "subscriptions" else ""
+        method = method.upper()
+        kind = "reads" if method in ("GET", "HEAD") else "deletes" if method == "DELETE" else "writes"
+        return parts.netloc.lower(), sub, kind
+
+    def before(self, key):
+        """Wait, if the bucket is nearly empty, for this request's turn; returns the seconds waited."""
+        with self._lock:
+            state = self._buckets.setdefault(key, {"remaining": None, "at": 0.0, "in_flight": 0, "next": 0.0})
+            state["in_flight"] += 1
+            if state["remaining"] is None:
+                return 0.0
+            now = self.clock()
+            rate = ARM_REFILL[key[2]]
+            tokens = state["remaining"] + (now - state["at"]) * rate - (state["in_flight"] - 1)
+            if tokens > PACING_RESERVE:
+                return 0.0
+            slot = max(now, state["next"])
+            state["next"] = slot + 1.0 / rate
+            delay = slot - now
+        if delay > 0:
+            self.sleep(delay)
+        return delay
+
+    def after(self, key, headers):
+        """Take note of the budget left that ARM's answer reports (the request is no longer in flight)."""
+        scope = "subscription" if key[1] else "tenant"
+        value = headers.get("x-ms-ratelimit-remaining-%s-%s" % (scope, key[2])) if headers is not None else None
+        with self._lock:
+            state = self._buckets.get(key)
+            if state is None:
+                return
+            state["in_flight"] = max(0, state["in_flight"] - 1)
+            try:
+                state["remaining"], state["at"] = int(value), self.clock()
+            except (TypeError, ValueError):
+                pass
+
+
+ARM_PACER = ArmPacer()
+_PACING_POLICY = []
+
+
+def arm_pacing_policy(pacer=None):
+    """An azure-core pipeline policy that paces requests through ``pacer`` (the process's ARM_PACER)."""
+    from azure.core.pipeline.policies import HTTPPolicy  # pylint: disable=import-outside-toplevel
+
+    if not _PACING_POLICY:
+        class ArmPacingPolicy(HTTPPolicy):
+            def __init__(self, pacer):
+                super().__init__()
+                self.pacer = pacer
+
+            def send(self, request):
+                http = request.http_request
+                key = self.pacer.key(http.method, http.url)
+                self.pacer.before(key)
+                response = None
+                try:
+                    response = self.next.send(request)
+                finally:
+                    self.pacer.after(key, response.http_response.headers if response is not None else None)
+                return response
+
+        _PACING_POLICY.append(ArmPacingPolicy)
+    return _PACING_POLICY[0](pacer or ARM_PACER)
 
 
 def select_connection_params(params):
