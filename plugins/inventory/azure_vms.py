@@ -188,6 +188,7 @@ cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/azmove-inventory
 
+---
 # wave2.azure_vms.yml: the short plugin name (with ANSIBLE_INVENTORY_ENABLED=azmove.site_recovery.azure_vms), hosts
 # named by their guest computer name, running VMs only, none tagged move-skip.
 plugin: azure_vms
