@@ -206,7 +206,7 @@ class ProgressAction(ActionBase):
             result = merge_hash(result, self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars,
                                                              wrap_async=wrap_async))
             if not wrap_async:
-                self._remove_tmp_path(self._connection._shell.tmpdir)
+                self._remove_tmp_path(self._connection._shell.tmpdir)  # pylint: disable=protected-access  # as ansible.builtin.normal does
             return result
         handle, path = tempfile.mkstemp(prefix="azmove-progress-", suffix=".jsonl")  # mode 0600
         os.close(handle)
@@ -214,7 +214,7 @@ class ProgressAction(ActionBase):
             done = self.run_showing(args, task_vars, path)
         finally:
             os.unlink(path)
-        self._remove_tmp_path(self._connection._shell.tmpdir)
+        self._remove_tmp_path(self._connection._shell.tmpdir)  # pylint: disable=protected-access
         return merge_hash(result, done)
 
     def run_showing(self, args, task_vars, path):
