@@ -194,6 +194,9 @@ def test_two_waves_through_every_phase_killed_and_resumed_then_again_with_no_cha
                         title.split(" : ")[-1] for title, unused in tasks(done.output)], tasks(done.output)
                 if not started:  # each machine's change shows on its own host, not all on the batch's first one
                     assert all(c["changed"] >= 1 for c in recap(done.output).values()), (wave, phase, recap(done.output))
+                    # The batch's long steps showed their progress while they waited, ending with every machine's count.
+                    assert re.search(r"^\[localhost\] \d+m\d\ds: %d (ready|done), 0 in progress, 0 failed" % len(names),
+                                     done.output, re.M), (wave, phase, done.output[-3000:])
                 if started:  # the re-run followed what the killed run had started; it did not start it again
                     sent = [r for r in all_writes(admin, mark) if started(r)]
                     assert len(sent) == len(names), (wave, phase, [r["path"] for r in sent])
