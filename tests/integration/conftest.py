@@ -59,6 +59,15 @@ class Runner:
         return cmd, full_env
 
 
+@pytest.fixture(scope="module", autouse=True)
+def gov_as_seeded(admin):
+    """Each test file starts with the Government VMs as seeded (running, none deleted): the files share one
+    simulator per worker, and which files a worker ran before this one (a failover shuts the sources down, a
+    decommission deletes them) depends on how pytest-xdist spread them."""
+    with open(ROOT / "tests" / "simulator" / "seed" / "demo.json", encoding="utf-8") as handle:
+        admin.seed({"gov": json.load(handle)["gov"]})
+
+
 @pytest.fixture
 def runner(simulator, tmp_path):
     return Runner(simulator, tmp_path)

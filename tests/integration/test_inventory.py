@@ -30,6 +30,17 @@ def env(tmp_path, extra=None):
     return full
 
 
+def remove_vms(simulator, sub, rg, names):
+    """Delete the VMs a module fixture seeded (other test files list the whole Government estate)."""
+    sys.path.insert(0, str(ROOT / "tests" / "simulator" / "tests"))
+    from azure.mgmt.compute import ComputeManagementClient
+    from simhelpers import client_kwargs, credential
+
+    client = ComputeManagementClient(credential(simulator, "gov"), sub, **client_kwargs(simulator, "gov"))
+    for name in names:
+        client.virtual_machines.begin_delete(rg, name).result()
+
+
 def config(simulator, tmp_path, name="source", **options):
     """A plugin configuration file for the Government cloud of the simulator."""
     gov = simulator["clouds"]["gov"]
@@ -197,7 +208,8 @@ def power_vms(simulator, admin):
              tags={"move-wave": "8", "alias": "web-frontend"}),
         dict(common, name="vm-inv-off", computer_name="INVOFF", private_ip="10.78.1.5", power_state="deallocated",
              tags={"move-wave": "8"})]}})
-    return sub
+    yield sub
+    remove_vms(simulator, sub, POWER_RG, ["vm-inv-on", "vm-inv-off"])
 
 
 def vm_lists(admin, sub):
@@ -318,7 +330,8 @@ def unsafe_vm(simulator, admin):
          "os_type": "Linux", "os_name": "Ubuntu 22.04", "private_ip": "10.77.1.4", "power_state": "running",
          "vnet": "vnet-unsafe-gov", "vnet_resource_group": UNSAFE_RG, "subnet": "snet-unsafe",
          "tags": {"move-wave": "9", "owner": JINJA_TAG}}]}})
-    return sub
+    yield sub
+    remove_vms(simulator, sub, UNSAFE_RG, ["vm-unsafe-tag"])
 
 
 def check_tag_stays_literal(simulator, tmp_path, sub, bin_dir):
