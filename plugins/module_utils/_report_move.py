@@ -426,6 +426,10 @@ SUMMARY_BLOCKERS = 15
 def summary_lines(rows, entries, page):
     """A few plain lines for the job output (AWX): machines, phase, next step, and what blocks, with the fix."""
     by_name = dict((_lower(e["name"]), e) for e in entries)
+    unique = {}
+    for row in rows:  # a machine is on its wave's page and may be on another page written in the same run
+        unique.setdefault(_lower(row["name"]), row)
+    rows = list(unique.values())
     moved = sum(1 for r in rows if r["phase"] in MOVED_PHASES)
     blocked = [r for r in rows if r["blockers"]]
     lines = ["%d machines: %d moved, %d ready for their next step, %d blocked" % (
