@@ -28,6 +28,23 @@ description:
   - With O(machines), a whole wave in one task - one module process; each machine goes through exactly the steps above,
     and what every machine reads the same way (each vault's protected items, the new vault's protectable VMs, a policy)
     is read once for the wave; a missing policy is made once; the new vault discovers the region's VMs at most once.
+seealso:
+  - module: azmove.site_recovery.replicated_machine
+    description: Enable replication of a machine - the move's first step.
+  - module: azmove.site_recovery.replication_wait
+    description: Wait for a wave's initial replication, showing progress.
+  - module: azmove.site_recovery.test_failover
+    description: Drill the move into an isolated network, then clean it up.
+  - module: azmove.site_recovery.failover
+    description: Fail the machine over to the target cloud, commit, and complete the migration.
+  - module: azmove.site_recovery.moved_vm
+    description: After failover, compare the moved VM with its plan and attach what was not carried.
+  - module: azmove.site_recovery.move_rollback
+    description: Undo a failover that is not committed.
+  - module: azmove.site_recovery.source_decommission
+    description: Once the move is over, delete the source VM and what it leaves.
+  - module: azmove.site_recovery.move_cleanup
+    description: Delete what the move created once nothing uses it.
 author:
   - azmove maintainers (@azmove)
 requirements:

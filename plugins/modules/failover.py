@@ -22,6 +22,26 @@ description:
   - A machine already failed over is not failed over again; a committed machine is not a change; a running
     failover or commit job is followed, never started twice. Any step that cannot run now fails saying why.
   - Complete the migration afterwards with M(azmove.site_recovery.replicated_machine) O(azmove.site_recovery.replicated_machine#module:state=migrated).
+seealso:
+  - module: azmove.site_recovery.replicated_machine
+    description: Enable replication of a machine - the move's first step.
+  - module: azmove.site_recovery.replication_wait
+    description: Wait for a wave's initial replication, showing progress.
+  - module: azmove.site_recovery.test_failover
+    description: Drill the move into an isolated network, then clean it up.
+  - module: azmove.site_recovery.moved_vm
+    description: After failover, compare the moved VM with its plan and attach what was not carried.
+  - module: azmove.site_recovery.move_rollback
+    description: Undo a failover that is not committed.
+  - module: azmove.site_recovery.source_decommission
+    description: Once the move is over, delete the source VM and what it leaves.
+  - module: azmove.site_recovery.backup_relocation
+    description: Protect the moved VM with Azure Backup in its new region.
+  - module: azmove.site_recovery.move_cleanup
+    description: Delete what the move created once nothing uses it.
+  - name: Run a failover from on-premises to Azure
+    description: Microsoft's guide to the step.
+    link: https://learn.microsoft.com/azure/site-recovery/site-recovery-failover
 author:
   - azmove maintainers (@azmove)
 requirements:

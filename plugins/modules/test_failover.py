@@ -23,6 +23,26 @@ description:
   - Before anything, the machine's state and the operations Azure allows are checked; when the step cannot run now
     the task fails saying why (for example a test failover already pending cleanup). A job already running for the
     same step is followed, never started twice; a re-run after an interruption continues from Azure's state.
+seealso:
+  - module: azmove.site_recovery.replicated_machine
+    description: Enable replication of a machine - the move's first step.
+  - module: azmove.site_recovery.replication_wait
+    description: Wait for a wave's initial replication, showing progress.
+  - module: azmove.site_recovery.failover
+    description: Fail the machine over to the target cloud, commit, and complete the migration.
+  - module: azmove.site_recovery.moved_vm
+    description: After failover, compare the moved VM with its plan and attach what was not carried.
+  - module: azmove.site_recovery.move_rollback
+    description: Undo a failover that is not committed.
+  - module: azmove.site_recovery.source_decommission
+    description: Once the move is over, delete the source VM and what it leaves.
+  - module: azmove.site_recovery.backup_relocation
+    description: Protect the moved VM with Azure Backup in its new region.
+  - module: azmove.site_recovery.move_cleanup
+    description: Delete what the move created once nothing uses it.
+  - name: Run a test failover (disaster recovery drill) to Azure
+    description: Microsoft's guide to the step.
+    link: https://learn.microsoft.com/azure/site-recovery/site-recovery-test-failover-to-azure
 author:
   - azmove maintainers (@azmove)
 requirements:
@@ -358,6 +378,7 @@ failed_machines:
 """
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import (
+    group_and_name,
     JobFailed,
     job_failure,
     name_of,
@@ -507,9 +528,8 @@ class TestFailover(Step):
 
     def check_network(self, summary):
         network_id = self.network_id()
-        parts = network_id.split("/")
         vnet = shared(self.module, ("vnet-exists", network_id.lower()),  # plain data: a batch's machines share it
-                      lambda: get_or_none(self.module.client("network").virtual_networks.get, parts[4], parts[-1]) is not None)
+                      lambda: get_or_none(self.module.client("network").virtual_networks.get, *group_and_name(network_id)) is not None)
         if not vnet:
             raise InputError("Test network %s does not exist in the target subscription." % network_id)
         production = summary["target"].get("network_id")
@@ -550,13 +570,13 @@ class TestFailover(Step):
 
     def wait_gone(self, vm_id):
         compute = self.module.client("compute").virtual_machines
-        parts = vm_id.split("/")
+        group, name = group_and_name(vm_id)
 
         def poll():
-            gone = get_or_none(compute.get, parts[4], parts[-1]) is None
+            gone = get_or_none(compute.get, group, name) is None
             return gone, "test VM still exists" if not gone else "gone", None
 
-        wait_until(poll, "test VM %s to be deleted" % parts[-1], self.p["wait_timeout"], interval=self.p["poll_interval"])
+        wait_until(poll, "test VM %s to be deleted" % name, self.p["wait_timeout"], interval=self.p["poll_interval"])
 
 
 PER_MACHINE = ("name", "source_vm_id", "recovery_point")
