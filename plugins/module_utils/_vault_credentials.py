@@ -473,8 +473,11 @@ class Existing:
 class RegistrationKeyManager:
     """Keeps or produces the vault credentials file of one vault at one path."""
 
-    def __init__(self, client, subscription_id, resource_group, vault_name, check_mode=False, now=None):
+    def __init__(self, client, subscription_id, resource_group, vault_name, check_mode=False, now=None,
+                 mode=FILE_MODE, writer=None):
         self.client = client
+        self.mode = mode  # the file's permissions (0600 unless the task narrows or widens them for its group)
+        self.writer = writer or (lambda path, data: write_atomically(path, data, mode))
         self.subscription_id = subscription_id
         self.resource_group = resource_group
         self.vault_name = vault_name
@@ -570,13 +573,13 @@ class RegistrationKeyManager:
             result["secrets"] += [found.creds.channel_integrity_key, found.creds.management_cert]
         if reason is None:
             # Kept. A key file readable by others is put back to 0600, and that is a change.
-            mode_fixed = (os.stat(found.path).st_mode & 0o777) != FILE_MODE
+            mode_fixed = (os.stat(found.path).st_mode & 0o777) != self.mode
             if mode_fixed and not self.check_mode:
-                os.chmod(found.path, FILE_MODE)
+                os.chmod(found.path, self.mode)
             result.update(changed=mode_fixed, created=False, renewed=False, path=found.path,
                           expires=found.cert.not_after, thumbprint=found.cert.thumbprint, after=before)
             if mode_fixed:
-                result["reason"] = "kept; its mode was not 0600"
+                result["reason"] = "kept; its mode was not %04o" % self.mode
             return result
 
         target = os.path.join(path, file_name(self.vault_name, self.now)) if directory_mode else path
@@ -594,7 +597,7 @@ class RegistrationKeyManager:
             self.resource_group, self.vault_name, name,
             {"properties": {"authType": AUTH_TYPE, "certificate": cert.der_base64()}}))
         creds = build(self.subscription_id, self.resource_group, vault, upload, integrity_key, cert, name)
-        write_atomically(target, creds.to_xml())
+        self.writer(target, creds.to_xml())
         after = {"path": target, "expires": iso(cert.not_after), "thumbprint": cert.thumbprint}
         result["secrets"] += [integrity_key, creds.management_cert]
         result.update(expires=cert.not_after, thumbprint=cert.thumbprint, after=after)

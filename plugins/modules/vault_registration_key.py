@@ -21,7 +21,8 @@ description:
     has none), and the C(RSVaultAsrCreds) XML is written with the certificate and its private key as an
     empty-password PFX.
   - The file is written on the host the task runs on (usually the controller, with C(delegate_to=localhost)),
-    atomically and with mode C(0600). Copy it to the configuration server with the
+    atomically (a temporary file beside it, then C(atomic_move)) and with mode C(0600), never wider even for a
+    moment; O(owner), O(group) and the SELinux options apply to it. Copy it to the configuration server with the
     C(azmove.site_recovery.configuration_server) role, which also deletes it there after setup.
   - A registration key is valid for 5 days. By default an existing file of the same vault that is not about to
     expire is kept, so re-running a play does not upload a new certificate each time.
@@ -30,10 +31,11 @@ description:
 author:
   - azmove maintainers (@azmove)
 requirements:
-  - azure-mgmt-recoveryservices >= 4.3
+  - azure-mgmt-core >= 1.4
   - cryptography
 extends_documentation_fragment:
   - azmove.site_recovery.azure
+  - ansible.builtin.files
   - azmove.site_recovery.attributes
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.DIFF_MODE_FULL
@@ -43,6 +45,13 @@ attributes:
     details:
       - A second run keeps the file of the first, until it is within O(renew_before) hours of expiry.
 options:
+  mode:
+    description:
+      - The file's permissions, in octal (C('0600'), C('0640') or C('0400')); C(0600) when not given.
+      - The file holds a private key, so a mode giving others any access, or the group write access, is refused, and
+        so is a symbolic mode (its result depends on the file it is applied to, which is not known before the write).
+      - A kept file whose mode differs is given this one, and that is a change.
+    type: raw
   vault:
     description: The name of the Recovery Services vault the configuration server registers with.
     type: str
@@ -219,6 +228,7 @@ import os
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import vault_id
+from ansible_collections.azmove.site_recovery.plugins.module_utils._files import apply_file_args, write_file
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _vault_credentials as vc
 
@@ -243,6 +253,25 @@ def check_only(module):
         vault_id=vault_id(creds.subscription_id, creds.resource_group, creds.vault_name), **summary)
 
 
+def key_file_mode(module, mode):
+    """The key file's permissions from the task's mode (0600 when not given); refuses what would expose the key."""
+    if mode is None:
+        return vc.FILE_MODE
+    try:
+        value = int(mode, 8) if isinstance(mode, str) else int(mode)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= 0o777:
+        module.fail("mode %r is not an octal mode such as '0600': a symbolic mode cannot be checked before the key file "
+                    "is written." % (mode,))
+    if value & 0o027:
+        module.fail("mode %04o would let %s the vault registration key, which holds a private key: use 0600, 0640 or "
+                    "0400." % (value, "others read" if value & 0o007 else "the group change"))
+    if not value & 0o400:
+        module.fail("mode %04o would not let the owner read the key file." % value)
+    return value
+
+
 def main():
     module = AzureModule(
         argument_spec=dict(
@@ -254,8 +283,10 @@ def main():
             force=dict(type="bool", default=False),
             create=dict(type="bool", default=True),
         ),
+        add_file_common_args=True,
     )
     p = module.params
+    mode = key_file_mode(module, p["mode"])
     if not vc.HAS_CRYPTOGRAPHY:
         module.module.fail_json(msg=missing_required_lib("cryptography"), exception=vc.CRYPTOGRAPHY_IMPORT_ERROR)
     if not p["create"]:
@@ -276,7 +307,8 @@ def main():
         conn = module.connection()
         manager = vc.RegistrationKeyManager(
             module.client("recoveryservices"), conn.subscription_id, p["resource_group"], p["vault"],
-            check_mode=module.check_mode)
+            check_mode=module.check_mode, mode=mode,
+            writer=lambda path, data: write_file(module.module, path, data, mode))
         try:
             out = manager.ensure(raw_path, directory_mode, reuse=p["reuse"], force=p["force"],
                                  renew_before_hours=p["renew_before"])
@@ -287,8 +319,10 @@ def main():
                 module.module.no_log_values.add(secret)
         vault = out["vault"]
         expires = out["expires"]
+        # The task's owner, group and SELinux context (the mode is the manager's already).
+        attrs_changed = apply_file_args(module.module, [out["path"]], mode) if os.path.exists(out["path"]) else False
         module.exit(
-            out["changed"],
+            out["changed"] or attrs_changed,
             before=out["before"],
             after=out["after"],
             path=out["path"],

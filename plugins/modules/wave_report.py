@@ -43,8 +43,12 @@ description:
   - Returns a few plain lines for the play's output (RV(summary)) - machines, phase, next step, what blocks and the fix.
   - The page works offline - inline styles and an inline SVG picture, no script, no link to anything outside it.
   - Reads the vault twice in all, whatever the number of machines - one paged list of replicated items and one of jobs.
-  - The files are replaced atomically, only when what they say changed - the time the report was made, and the RPO
-    within the same minute, do not count - so a re-run with nothing new reports no change.
+  - The files are replaced atomically (a temporary file beside each, then C(atomic_move)), only when what they say
+    changed - the time the report was made, and the RPO within the same minute, do not count - so a re-run with
+    nothing new reports no change.
+  - Every file it writes is mode C(0644) unless O(mode) says otherwise; O(owner), O(group), O(mode) and the SELinux
+    options are applied to the report's pages and JSON on every run (a difference is a change), for example to let a
+    web server's group read the directory.
 author:
   - azmove maintainers (@azmove)
 requirements:
@@ -55,6 +59,7 @@ extends_documentation_fragment:
   - azmove.site_recovery.attributes
   - azmove.site_recovery.attributes.CHECK_MODE_FULL
   - azmove.site_recovery.attributes.IDEMPOTENT
+  - ansible.builtin.files
 attributes:
   check_mode:
     details: Reads the vault and returns the report, and whether the files would change; writes nothing.
@@ -371,11 +376,11 @@ connection:
 
 import json
 import os
-import tempfile
 
 from ansible_collections.azmove.site_recovery.plugins.module_utils._asr import SiteRecovery, vault_spec
 from ansible_collections.azmove.site_recovery.plugins.module_utils._module import AzureModule, run
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _report_move as mv
+from ansible_collections.azmove.site_recovery.plugins.module_utils._files import apply_file_args, write_file
 from ansible_collections.azmove.site_recovery.plugins.module_utils._report import (
     build, comparable, render_html, to_json, utc_now, wave_summary)
 from ansible_collections.azmove.site_recovery.plugins.module_utils._replication import list_items
@@ -397,28 +402,6 @@ def read_json(path):
     except ValueError:
         return None
     return doc if isinstance(doc, dict) else None
-
-
-def write_atomically(path, text, mode=FILE_MODE):
-    """Readers see the old file or the whole new one, never a part."""
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            fd = None
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        tmp = None
-    finally:
-        if fd is not None:
-            os.close(fd)
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def unchanged(report, html_path, json_path, render=render_html, same=comparable):
@@ -521,6 +504,7 @@ def main():
             history=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
+        add_file_common_args=True,
     )
     p = module.params
     if not p["name"] or "/" in p["name"] or p["name"] in (".", "..", "move"):
@@ -571,18 +555,34 @@ def main():
             written.append(entry)
             first = first or entry
         changed = bool(new_records) or move_new or move_html_new or any(e["changed"] for e in written)
+        ansible = module.module
+        mode = FILE_MODE
+
+        def write(path, text):
+            directory = os.path.dirname(path)
+            if not os.path.isdir(directory):
+                os.makedirs(directory, 0o755)
+            write_file(ansible, path, text, mode)
+
         if changed and not module.check_mode:
             for rec in new_records.values():
-                write_atomically(mv.record_path(dest, rec["machine"]), json.dumps(rec, indent=2, sort_keys=True) + "\n")
+                write(mv.record_path(dest, rec["machine"]), json.dumps(rec, indent=2, sort_keys=True) + "\n")
             if new_history:
-                write_atomically(os.path.join(history_dir, new_history), to_json(move))
+                write(os.path.join(history_dir, new_history), to_json(move))
             if move_new or move_html_new:
-                write_atomically(move_json, to_json(move))
-                write_atomically(move_html, mv.render_move_html(move))
+                write(move_json, to_json(move))
+                write(move_html, mv.render_move_html(move))
             for entry in written:
                 if entry["changed"]:
-                    write_atomically(entry["json_path"], to_json(entry["report"]))
-                    write_atomically(entry["html_path"], render_html(entry["report"]))
+                    write(entry["json_path"], to_json(entry["report"]))
+                    write(entry["html_path"], render_html(entry["report"]))
+        # The task's owner, group and mode on the pages and JSON every run (the records and history copies get them
+        # when written); in check mode, only whether they would change.
+        pages_written = [move_json, move_html] + [e[k] for e in written for k in ("json_path", "html_path")]
+        written_now = [] if module.check_mode or not changed else (
+            [mv.record_path(dest, r["machine"]) for r in new_records.values()]
+            + ([os.path.join(history_dir, new_history)] if new_history else []))
+        changed = apply_file_args(ansible, pages_written + written_now, mode) or changed
         rows = [r for e in written for r in e["report"]["machines"]]
         summary = mv.summary_lines(rows, move["machines"], move_html)
         module.exit(changed, report=first["report"] if first else report, html_path=first["html_path"] if first else None,

@@ -250,3 +250,35 @@ def test_unified_setup_would_accept_it(runner, admin, tmp_path):
     creds.management_cert = vc.generate_certificate().pfx_base64()
     with pytest.raises(AdminError, match="not registered"):
         admin.register_configuration_server(creds.to_xml().decode("utf-8"), "cs-regkey-02", "10.10.1.51")
+
+
+def test_the_task_mode_and_group_apply_and_a_mode_exposing_the_key_is_refused(runner, admin, tmp_path):
+    import grp
+
+    vault = "it-regkey-mode"
+    path = tmp_path / "group.VaultCredentials"
+    group = grp.getgrgid(os.getegid()).gr_name
+    done, result = run_key(runner, tmp_path, vault, path, key_mode="0640", key_group=group)
+    assert_ok(done)
+    assert result["changed"] and result["created"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640 and path.stat().st_gid == os.getegid()
+    assert [f.name for f in tmp_path.iterdir() if f.name.startswith(".")] == []  # no temporary file left
+
+    # Again with the same arguments: kept, no change; with 0600: kept, and its mode put back is the change.
+    again, kept = run_key(runner, tmp_path, vault, path, name="again.json", key_mode="0640", key_group=group)
+    assert_ok(again)
+    assert not kept["changed"] and not kept["created"] and not kept["renewed"]
+    narrowed, result = run_key(runner, tmp_path, vault, path, name="narrowed.json")
+    assert_ok(narrowed)
+    assert result["changed"] and result["reason"] == "kept; its mode was not 0600" and not result["renewed"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(certificate_puts(admin, vault)) == 1
+
+    # A mode letting others read the private key, or a symbolic one, is refused before any request.
+    admin.clear_requests()
+    for mode, words in (("0644", "would let others read"), ("0660", "would let the group change"),
+                        ("u=rw,g=r", "is not an octal mode")):
+        refused, _ = run_key(runner, tmp_path, vault, tmp_path / "other.VaultCredentials", name="refused.json",
+                             key_mode=mode, create_vault=False)
+        assert refused.returncode != 0 and words in refused.output, refused.output[-2000:]
+    assert certificate_puts(admin, vault) == [] and not (tmp_path / "other.VaultCredentials").exists()

@@ -4,6 +4,7 @@ written (JSON and HTML, changed once, then not), and the page opened in headless
 import json
 import os
 import re
+import stat
 import sys
 
 import pytest
@@ -53,7 +54,7 @@ def test_report_json_per_machine_and_per_wave(reported):
     assert first["changed"]
     report_dir = tmp_path / "reports"
     assert first["html_path"] == str(report_dir / "wave-1.html") and first["json_path"] == str(report_dir / "wave-1.json")
-    for path in (first["html_path"], first["json_path"]):
+    for path in (res["everything"]["html_path"], res["everything"]["json_path"]):  # (wave-1's are 0640 by then)
         assert oct(os.stat(path).st_mode & 0o777) == "0o644"
     assert not [p for p in os.listdir(report_dir) if p.endswith(".tmp")]
     on_disk = json.loads((report_dir / "wave-1.json").read_text())
@@ -99,6 +100,12 @@ def test_check_mode_writes_nothing_and_a_rerun_with_nothing_new_changes_nothing(
     assert everything["changed"] and everything["html_path"].endswith("/reports/wave-report.html")
     assert sorted(m["name"] for m in everything["report"]["machines"]) == ["vm-app-lnx01", "vm-app-win01"]
     assert everything["report"]["title"] == "Wave status: %s" % VAULT and everything["report"]["dependencies"] is None
+
+    # The task's mode: the pages and JSON get it (a change, with no page rewritten), and a second run changes nothing.
+    assert res["group_default"]["changed"] and res["group_only"]["changed"] and not res["group_only_again"]["changed"]
+    assert res["group_only"]["report"]["generated_at"] == res["group_default"]["report"]["generated_at"]
+    modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in (_tmp_path / "reports-group").iterdir() if f.is_file()}
+    assert modes == {"wave-1.html": 0o640, "wave-1.json": 0o640, "move.html": 0o640, "move.json": 0o640}, modes
 
 
 def test_the_page_in_a_browser_shows_each_machine_its_phase_the_counts_and_the_picture(reported):
