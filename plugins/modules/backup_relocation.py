@@ -48,7 +48,7 @@ seealso:
 author:
   - azmove maintainers (@azmove)
 requirements:
-  - azure-mgmt-recoveryservicesbackup >= 11.2
+  - azure-mgmt-core >= 1.4
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.site_recovery.BATCH

@@ -36,7 +36,7 @@ author:
 requirements:
   - azure-mgmt-storage >= 21
   - azure-mgmt-authorization >= 4
-  - azure-mgmt-recoveryservices >= 2
+  - azure-mgmt-core >= 1.4
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.attributes

@@ -49,10 +49,9 @@ author:
   - azmove maintainers (@azmove)
 requirements:
   - azure-mgmt-recoveryservicessiterecovery >= 2.0
-  - azure-mgmt-recoveryservices
+  - azure-mgmt-core >= 1.4
   - azure-mgmt-network
   - azure-mgmt-storage
-  - azure-mgmt-recoveryservicesbackup
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.site_recovery

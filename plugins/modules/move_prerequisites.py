@@ -33,7 +33,7 @@ requirements:
   - azure-mgmt-authorization >= 4
   - azure-mgmt-compute >= 33
   - azure-mgmt-network >= 27
-  - azure-mgmt-recoveryservices >= 4.3
+  - azure-mgmt-core >= 1.4
   - azure-mgmt-storage >= 21
 extends_documentation_fragment:
   - azmove.site_recovery.azure

@@ -20,7 +20,7 @@ description:
 author:
   - azmove maintainers (@azmove)
 requirements:
-  - azure-mgmt-recoveryservices >= 4.3
+  - azure-mgmt-core >= 1.4
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.attributes

@@ -31,8 +31,7 @@ description:
 author:
   - azmove maintainers (@azmove)
 requirements:
-  - azure-mgmt-recoveryservices >= 4.3
-  - azure-mgmt-recoveryservicesbackup >= 11.2
+  - azure-mgmt-core >= 1.4
   - azure-mgmt-resource
 extends_documentation_fragment:
   - azmove.site_recovery.azure
