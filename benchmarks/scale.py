@@ -59,7 +59,7 @@ APPLIANCE = "asr-bench-01"
 # The whole lifecycle, as a user runs it for a wave (prepare with host preparation on, its default).
 PHASES = ("prepare", "replicate", "test", "cutover", "decommission", "cleanup")
 # Addresses the demo seed already uses in the two source subnets (appliance, load balancer frontend).
-TAKEN = {"10.10.1.20", "10.10.1.100"}
+TAKEN = {"10.10.1.20", "10.10.1.100"} | {"10.10.1.%d" % i for i in range(21, 30)}  # and the benchmark's other appliances
 # Each OS spread over two subnets of the demo's source network: a /24 of the demo and a /22 added here, so up to
 # about 2,500 machines (the target network mirrors the one source network; the test network mirrors it too).
 SUBNETS = {"Windows": [("snet-app", "10.10.1.0/24"), ("snet-bench-win", "10.10.8.0/22")],
@@ -181,6 +181,15 @@ class Simulator:
 
     def pid(self):
         return self.admin.health().get("pid")
+
+
+APPLIANCE_SHARE = 150  # machines per appliance in the benchmark: headroom under the documented 200
+
+
+def appliance_names(n, share=APPLIANCE_SHARE):
+    """The benchmark's appliances for a wave of n machines (one per `share`): APPLIANCE, then APPLIANCE-2, -3, ..."""
+    count = max(1, -(-n // share))
+    return [APPLIANCE] + ["%s-%d" % (APPLIANCE, i) for i in range(2, count + 1)]
 
 
 def write_files(sim, workdir, poll_interval, extra_vars=None):
@@ -420,7 +429,8 @@ def arm_count(kinds, method=None):
 # ----------------------------------------------------------------------------------------------- a wave
 
 
-def run_wave(n, forks, poll_interval, prepare_hosts, keep, other=0, uniform=False, extra_vars=None):
+def run_wave(n, forks, poll_interval, prepare_hosts, keep, other=0, uniform=False, extra_vars=None,
+             appliance_share=APPLIANCE_SHARE):
     """The whole lifecycle of one wave of N machines (plus `other` machines of another wave, left alone), measured."""
     workdir = BENCH / ("scale-%d-f%d" % (n, forks))
     seed = fleet_seed(n, other=other, uniform=uniform)
@@ -429,6 +439,12 @@ def run_wave(n, forks, poll_interval, prepare_hosts, keep, other=0, uniform=Fals
     with Simulator(workdir / "sim", seed) as sim:
         # Without host preparation the seeded hosts are ready for the push install already (as the demo's are).
         move_extra = dict(extra_vars or {})
+        # A move of hundreds of machines outgrows one appliance (Microsoft's sizing: 200 machines each, docs/appliances.md):
+        # one per APPLIANCE_SHARE machines, the first the move's source server, each machine given one by the playbooks.
+        names = appliance_names(n, appliance_share)
+        if len(names) > 1:
+            move_extra["move_appliances"] = [{"name": name} for name in names]
+        out["appliances"] = names
         if not prepare_hosts:
             move_extra["move_prepare_hosts"] = False
         inventory, move_path = write_files(sim, workdir, poll_interval, move_extra)
@@ -437,7 +453,10 @@ def run_wave(n, forks, poll_interval, prepare_hosts, keep, other=0, uniform=Fals
 
         def appliance():
             try:
-                demo_fleet.play_appliance(str(sim.state_dir), VAULT, VAULT_RG, APPLIANCE, server_list=servers(seed), timeout=1800)
+                # Each appliance is given every server: which one a machine replicates through is the playbooks' choice.
+                for index, name in enumerate(names):
+                    demo_fleet.play_appliance(str(sim.state_dir), VAULT, VAULT_RG, name, ip="10.10.1.%d" % (20 + index),
+                                              server_list=servers(seed), timeout=1800)
             except Exception as exc:  # reported after prepare
                 appliance_error.append(repr(exc))
 
@@ -629,6 +648,9 @@ def main(argv=None):
     parser.add_argument("--other-wave", type=float, default=0.1,
                         help="machines of another wave present in the source, as a fraction of N (default 0.1, at least 2)")
     parser.add_argument("--uniform", action="store_true", help="the uniform fleet of earlier runs (one subnet and group per OS)")
+    parser.add_argument("--appliance-share", type=int, default=APPLIANCE_SHARE,
+                        help="machines per replication appliance (default %d: several appliances from %d machines)"
+                        % (APPLIANCE_SHARE, APPLIANCE_SHARE + 1))
     parser.add_argument("--json", default=str(BENCH / "scale.json"), help="where the figures go")
     parser.add_argument("--keep", action="store_true", help="keep the simulator state and the move's files (secrets)")
     args = parser.parse_args(argv)
@@ -642,7 +664,8 @@ def main(argv=None):
     for n in [int(x) for x in args.machines.split(",") if x]:
         for forks in [int(x) for x in args.forks.split(",") if x]:
             other = max(2, int(round(n * args.other_wave))) if args.other_wave > 0 else 0
-            wave = run_wave(n, forks, args.poll_interval, args.prepare_hosts, args.keep, other=other, uniform=args.uniform)
+            wave = run_wave(n, forks, args.poll_interval, args.prepare_hosts, args.keep, other=other, uniform=args.uniform,
+                            appliance_share=args.appliance_share)
             wave["loadavg_after"] = os.getloadavg()
             data["waves"].append(wave)
             data["machine"]["loadavg_at_end"] = os.getloadavg()
