@@ -22,6 +22,7 @@ import time
 from . import _offazure as offazure
 from ._batch import shared
 from ._errors import AzureFailure, _JOB_RE, get_or_none, translate
+from ._module import SITE_RECOVERY_API
 from ._wait import Clock, wait_until
 
 # Sending an action again after a dropped connection (see SiteRecovery.start).
@@ -363,7 +364,7 @@ class SiteRecovery:
             url = "%s/replicationOperationStatus/%s?api-version=%s" % (
                 self.vault_id,
                 op.job_name,
-                self.client._config.api_version,  # pylint: disable=protected-access
+                SITE_RECOVERY_API,
             )
         try:
             response = self.client.send_request(HttpRequest("GET", url))

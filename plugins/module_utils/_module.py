@@ -98,6 +98,11 @@ CLIENTS = {
     "backup": (_recovery_rest.__name__, "RecoveryServicesBackupClient", "azure-mgmt-core"),
 }
 
+# The API version a client is made with where the modules also build URLs of that API themselves (Site Recovery's
+# operation status): the default of azure-mgmt-recoveryservicessiterecovery 2.0, which the simulator is checked against.
+SITE_RECOVERY_API = "2025-08-01"
+CLIENT_API_VERSIONS = {"siterecovery": SITE_RECOVERY_API}
+
 # azure-core's RetryPolicy retries 408/429/500/502/503/504 and dropped connections with
 # exponential backoff, honouring Retry-After. These bound it: at most 6 retries, 60 s apart
 # at the most, so a persistent fault fails in minutes instead of hanging a maintenance window.
@@ -183,7 +188,10 @@ class Connection:
                 if self.pool_size:  # threads will share this client
                     guard_model_setup(path)
                 sub = self.subscription_id  # checked (a GUID) before the cloud's metadata is read
-                self._clients[kind] = cls(self.credential, sub, **self.client_kwargs())
+                kwargs = self.client_kwargs()
+                if kind in CLIENT_API_VERSIONS:  # said, not taken from the SDK's private configuration
+                    kwargs["api_version"] = CLIENT_API_VERSIONS[kind]
+                self._clients[kind] = cls(self.credential, sub, **kwargs)
             return self._clients[kind]
 
     def locations(self, kind="recoveryservices"):

@@ -201,3 +201,17 @@ def test_a_location_answering_an_error_is_the_jobs_failure():
     with pytest.raises(_asr.JobFailed) as err:
         sr.follow(_asr.Operation("j-2", None, "https://arm.example/loc"), "x", timeout=600)
     assert err.value.code == "SkuNotAvailable"
+
+
+def test_a_job_known_by_name_only_is_polled_at_its_operation_status_in_the_clients_api_version():
+    class StatusClient(LocationClient):
+        def send_request(self, request):
+            self.urls.append(request.url)
+            return type("R", (), {"status_code": 200, "headers": {}, "json": lambda self: {"status": "Succeeded"}})()
+
+    azmod = type("M", (), {"connection": lambda self, name=None: type("C", (), {"subscription_id": "s-1"})()})()
+    sr = _asr.SiteRecovery(azmod, "rg", "v", clock=FakeClock())
+    sr._client = StatusClient([200])
+    assert sr._operation_status(_asr.Operation("j-3")) == ("Succeeded", None)
+    assert sr._client.urls == ["/subscriptions/s-1/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"
+                               "/replicationOperationStatus/j-3?api-version=2025-08-01"]
