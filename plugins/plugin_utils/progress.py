@@ -145,7 +145,7 @@ class Renderer:
             for entry in self.machines.values():
                 counts[entry.get("result") or "in_progress"] = counts.get(entry.get("result") or "in_progress", 0) + 1
             order = BATCH_RESULTS
-        shown = [k for k in order] + [k for k in RESULT_ORDER if k not in order and counts.get(k)]
+        shown = list(order) + [k for k in RESULT_ORDER if k not in order and counts.get(k)]
         return ", ".join("%d %s" % (counts.get(k, 0), k.replace("_", " ")) for k in shown)
 
     def line(self):

@@ -29,10 +29,10 @@ def test_asr_reads_a_resource_group_named_like_a_segment():
 
 
 def test_asr_ids_up_to_a_part_keep_the_ids_spelling():
-    assert _asr.arm_id_upto(ITEM, "replicationFabrics") == ITEM.split("/replicationProtectionContainers")[0]
+    assert _asr.arm_id_upto(ITEM, "replicationFabrics") == ITEM.split("/replicationProtectionContainers", maxsplit=1)[0]
     assert _asr.arm_id_upto(ITEM, "vaults").startswith("/Subscriptions/")
     assert _asr.arm_id_upto(ITEM, "vaults").endswith("/vaults/rsv")
-    assert _asr.arm_id_upto(NIC_IP) == NIC_IP.split("/ipConfigurations")[0]
+    assert _asr.arm_id_upto(NIC_IP) == NIC_IP.split("/ipConfigurations", maxsplit=1)[0]
     assert _asr.arm_id_upto(VM, "subnets") is None
 
 
@@ -43,7 +43,7 @@ def test_asr_checks_and_builds_ids():
     assert "not the resource id" in _asr.resource_id_problem("vm", NIC_IP, "Microsoft.Compute/virtualMachines", name_allowed=False)
     assert _asr.resource_id_problem("vm", VM + "/", "Microsoft.Compute/virtualMachines") is not None
     assert _asr.resource_id_problem("vm", SUBNET, "Microsoft.Network/virtualNetworks") is not None
-    assert _asr.resource_id("vm-app-win01", "Microsoft.Compute/virtualMachines", SUB.split("/")[-1], "providers") == VM
+    assert _asr.resource_id("vm-app-win01", "Microsoft.Compute/virtualMachines", SUB.rsplit("/", maxsplit=1)[-1], "providers") == VM
     assert _asr.vault_id("s", "providers", "rsv") == "/subscriptions/s/resourceGroups/providers/providers/Microsoft.RecoveryServices/vaults/rsv"
 
 
@@ -60,15 +60,15 @@ def test_network_layout_split_id():
     sub, rg, kind, name, child = _network_layout.split_id(SUBNET)
     assert (rg, kind, name, child) == ("virtualNetworks", "virtual_network", "vnet-app", "subnets/snet-app")
     assert _network_layout.split_id(VM) is None
-    assert _network_layout.resource_id_of(SUBNET) == SUBNET.split("/subnets")[0]
+    assert _network_layout.resource_id_of(SUBNET) == SUBNET.split("/subnets", maxsplit=1)[0]
     assert _network_layout.network_id("s", "providers", "virtual_network", "v") == \
         "/subscriptions/s/resourceGroups/providers/providers/Microsoft.Network/virtualNetworks/v"
 
 
 def test_cleanup_decommission_backup_vault():
     assert _cleanup.parent_of(ITEM, "replicationFabrics").endswith("/replicationFabrics/fab1")
-    assert _cleanup.network_of(SUBNET) == SUBNET.split("/subnets")[0]
-    assert _decommission.owner_of_child(NIC_IP) == NIC_IP.split("/ipConfigurations")[0]
+    assert _cleanup.network_of(SUBNET) == SUBNET.split("/subnets", maxsplit=1)[0]
+    assert _decommission.owner_of_child(NIC_IP) == NIC_IP.split("/ipConfigurations", maxsplit=1)[0]
     assert _backup.vm_key(VM) == ("providers", "vm-app-win01")
     assert _backup.vm_key("not an id") == (None, None)
     assert _vault.vault_facts({"id": VM.replace("Microsoft.Compute/virtualMachines", "Microsoft.RecoveryServices/vaults")})[

@@ -110,7 +110,7 @@ def test_connection_pools_through_the_public_transport(monkeypatch):
     conn.pool_size = 32
     kwargs = conn.client_kwargs()
     transport = kwargs["transport"]
-    assert type(transport) is RequestsTransport and transport.session is not None
+    assert transport.__class__ is RequestsTransport and transport.session is not None
     adapter = transport.session.get_adapter("https://management.azure.com/")
     assert adapter._pool_maxsize == 32 and adapter.max_retries.total is False
     assert conn.client_kwargs()["transport"].session is transport.session  # one pool for the connection's clients
