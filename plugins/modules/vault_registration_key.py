@@ -47,7 +47,7 @@ attributes:
 options:
   mode:
     description:
-      - The file's permissions, in octal (C('0600'), C('0640') or C('0400')); C(0600) when not given.
+      - The file's permissions in octal, as a quoted string (C("0600"), C("0640") or C("0400")); C(0600) when not given.
       - The file holds a private key, so a mode giving others any access, or the group write access, is refused, and
         so is a symbolic mode (its result depends on the file it is applied to, which is not known before the write).
       - A kept file whose mode differs is given this one, and that is a change.
