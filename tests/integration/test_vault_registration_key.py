@@ -279,6 +279,6 @@ def test_the_task_mode_and_group_apply_and_a_mode_exposing_the_key_is_refused(ru
     for mode, words in (("0644", "would let others read"), ("0660", "would let the group change"),
                         ("u=rw,g=r", "is not an octal mode")):
         refused, _result = run_key(runner, tmp_path, vault, tmp_path / "other.VaultCredentials", name="refused.json",
-                             key_mode=mode, create_vault=False)
+                                   key_mode=mode, create_vault=False)
         assert refused.returncode != 0 and words in refused.output, refused.output[-2000:]
     assert certificate_puts(admin, vault) == [] and not (tmp_path / "other.VaultCredentials").exists()
