@@ -9,8 +9,8 @@
 vault of its new region with an equivalent policy, and the old vault stops protecting (keeping or deleting the
 recovery points). Every step reads first, so a re-run finishes what an interrupted run started.
 
-Works on the REST shapes (camelCase dicts) rather than SDK model attributes: azure-mgmt-recoveryservicesbackup
-11.2 resolves protectedItemType only one level deep, so an Azure VM item arrives as a plain ProtectedItem."""
+Works on the REST shapes (camelCase dicts) rather than SDK model attributes: the Azure Backup SDK (11.2)
+resolves protectedItemType only one level deep, so an Azure VM item arrives as a plain ProtectedItem."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ def connection_argument_spec():
 CLIENTS = {
     "resource": ("azure.mgmt.resource.resources", "ResourceManagementClient", "azure-mgmt-resource"),
     # The vault and backup APIs go through azure-mgmt-core's pipeline (_recovery_rest), so that any
-    # azure-mgmt-recoveryservices(backup) version, e.g. azure.azcollection's pins, can share the environment.
+    # version of the vault and Azure Backup SDKs, e.g. azure.azcollection's pins, can share the environment.
     "recoveryservices": (_recovery_rest.__name__, "RecoveryServicesClient", "azure-mgmt-core"),
     "siterecovery": (
         "azure.mgmt.recoveryservicessiterecovery",
@@ -99,7 +99,7 @@ CLIENTS = {
 }
 
 # The API version a client is made with where the modules also build URLs of that API themselves (Site Recovery's
-# operation status): the default of azure-mgmt-recoveryservicessiterecovery 2.0, which the simulator is checked against.
+# operation status): the default of azure-mgmt-recoveryservicessiterecovery 2.0, the API version the modules are tested with.
 SITE_RECOVERY_API = "2025-08-01"
 CLIENT_API_VERSIONS = {"siterecovery": SITE_RECOVERY_API}
 

@@ -6,7 +6,8 @@
 # This is a private module_utils file of azmove.site_recovery: it may change without notice.
 
 """The Recovery Services vault and Azure Backup operations the modules use, sent over ARM's REST API through
-azure-mgmt-core's pipeline instead of azure-mgmt-recoveryservices / azure-mgmt-recoveryservicesbackup.
+azure-mgmt-core's pipeline instead of the Recovery Services and Azure Backup management SDKs, which the collection
+does not require.
 
 azure.azcollection pins those two SDKs to 3.0.0 and 9.1.0, whose models (msrest) and namespaces differ from the
 versions this collection was written against; sending these few requests ourselves, with the api versions the
@@ -18,8 +19,7 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-# The api versions the modules were tested with (those azure-mgmt-recoveryservices 4.3 and
-# azure-mgmt-recoveryservicesbackup 11.2 send by default).
+# The api versions the modules were tested with (the defaults of the vault SDK 4.3 and the Azure Backup SDK 11.2).
 VAULTS_API = "2026-11-01"
 BACKUP_API = "2026-10-01"
 LRO_DELAY = 30  # seconds between polls when ARM sends no Retry-After (the SDKs' default)
@@ -193,7 +193,7 @@ class _VaultCertificates(_Operations):
 
 
 class RecoveryServicesClient(ArmRest):
-    """What the modules use of azure-mgmt-recoveryservices' RecoveryServicesClient (Microsoft.RecoveryServices/vaults)."""
+    """What the modules use of the vault SDK's RecoveryServicesClient (Microsoft.RecoveryServices/vaults)."""
 
     def __init__(self, credential, subscription_id, **kwargs):
         super().__init__(credential, subscription_id, VAULTS_API, **kwargs)
@@ -285,7 +285,7 @@ class _StorageConfigs(_Operations):
 
 
 class RecoveryServicesBackupClient(ArmRest):
-    """What the modules use of azure-mgmt-recoveryservicesbackup's RecoveryServicesBackupClient."""
+    """What the modules use of the Azure Backup SDK's RecoveryServicesBackupClient, with its operation names."""
 
     def __init__(self, credential, subscription_id, **kwargs):
         super().__init__(credential, subscription_id, BACKUP_API, **kwargs)
