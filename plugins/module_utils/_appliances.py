@@ -20,9 +20,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import tempfile
 
-from ._machine_map import MACHINE_NAME
+from ._files import write_file
+from ._machine_map import MACHINE_NAME, STATE_FILE_MODE
 
 SCHEMA = 1
 MACHINE_FILE = "appliance.json"
@@ -331,9 +331,5 @@ def write_json(module, path, data):
     if module.check_mode:
         return True
     os.makedirs(os.path.dirname(path), mode=0o750, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=".appliance.", suffix=".json", dir=os.path.dirname(path))
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(data, out, indent=2, sort_keys=True)
-        out.write("\n")
-    module.atomic_move(tmp, path)
+    write_file(module, path, json.dumps(data, indent=2, sort_keys=True) + "\n", STATE_FILE_MODE)
     return True

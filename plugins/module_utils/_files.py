@@ -1,6 +1,10 @@
 # -*- coding: utf-8 -*-
-# Copyright: azmove maintainers
+# Copyright (c) 2026 azmove.site_recovery contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# This is a private module_utils file of azmove.site_recovery: it may change without notice.
+
 """Files a module writes: through a temporary file beside the target and AnsibleModule.atomic_move, so a reader
 sees the old file or the whole new one; never, even for a moment, with wider permissions than the module's mode;
 then the file common arguments (owner, group, mode, SELinux context) the task gives."""

@@ -25,9 +25,12 @@ import ipaddress
 import json
 import os
 import re
-import tempfile
+
+from ._files import write_file
 
 SCHEMA = 1
+# The state files (plan, comparison, rollback record): readable by the directory's group, like the report's files.
+STATE_FILE_MODE = 0o644
 KINDS = ("mapping", "comparison", "rollback")
 # Tags the move itself writes: bookkeeping, not the machine's own.
 BOOKKEEPING_TAG = re.compile(r"^azmove-", re.I)
@@ -80,11 +83,7 @@ def write_state(module, state_dir, machine, kind, data):
     if getattr(module, "check_mode", False) or ansible.check_mode:
         return path
     os.makedirs(os.path.dirname(path), mode=0o750, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=".%s." % kind, suffix=".json", dir=os.path.dirname(path))
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(dict(data, schema=SCHEMA), out, indent=2, sort_keys=True)
-        out.write("\n")
-    ansible.atomic_move(tmp, path)
+    write_file(ansible, path, json.dumps(dict(data, schema=SCHEMA), indent=2, sort_keys=True) + "\n", STATE_FILE_MODE)
     return path
 
 

@@ -320,7 +320,7 @@ def main():
         vault = out["vault"]
         expires = out["expires"]
         # The task's owner, group and SELinux context (the mode is the manager's already).
-        attrs_changed = apply_file_args(module.module, [out["path"]], mode) if os.path.exists(out["path"]) else False
+        attrs_changed = apply_file_args(module.module, [out["path"]], mode)
         module.exit(
             out["changed"] or attrs_changed,
             before=out["before"],
