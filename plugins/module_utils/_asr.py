@@ -55,9 +55,13 @@ def vault_spec(**options):
 
 
 def plain(model):
-    """An SDK 2.x hybrid model (or None) as a plain dict with the REST (camelCase) names."""
+    """ARM's JSON (an ArmDoc), an SDK model of either generation, or None, as a plain dict with the REST (camelCase)
+    names: the hybrid models' as_dict() has them; an msrest model (the older releases, such as azure-mgmt-network 28
+    that azure.azcollection pins) gives them only through serialize(), its as_dict() being snake_case."""
     if model is None:
         return None
+    if hasattr(model, "serialize") and not hasattr(model, "keys"):
+        return model.serialize(keep_readonly=True)
     if hasattr(model, "as_dict"):
         return model.as_dict()
     return dict(model)

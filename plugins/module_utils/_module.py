@@ -86,11 +86,8 @@ CLIENTS = {
     # The vault and backup APIs go through azure-mgmt-core's pipeline (_recovery_rest), so that any
     # version of the vault and Azure Backup SDKs, e.g. azure.azcollection's pins, can share the environment.
     "recoveryservices": (_recovery_rest.__name__, "RecoveryServicesClient", "azure-mgmt-core"),
-    "siterecovery": (
-        "azure.mgmt.recoveryservicessiterecovery",
-        "SiteRecoveryManagementClient",
-        "azure-mgmt-recoveryservicessiterecovery",
-    ),
+    # So does Site Recovery: its SDK needs azure-mgmt-core 1.6 or later, which azure.azcollection pins below.
+    "siterecovery": (_recovery_rest.__name__, "SiteRecoveryClient", "azure-mgmt-core"),
     "compute": ("azure.mgmt.compute", "ComputeManagementClient", "azure-mgmt-compute"),
     "network": ("azure.mgmt.network", "NetworkManagementClient", "azure-mgmt-network"),
     "storage": ("azure.mgmt.storage", "StorageManagementClient", "azure-mgmt-storage"),
@@ -98,10 +95,12 @@ CLIENTS = {
     "backup": (_recovery_rest.__name__, "RecoveryServicesBackupClient", "azure-mgmt-core"),
 }
 
-# The API version a client is made with where the modules also build URLs of that API themselves (Site Recovery's
-# operation status): the default of azure-mgmt-recoveryservicessiterecovery 2.0, the API version the modules are tested with.
-SITE_RECOVERY_API = "2025-08-01"
-CLIENT_API_VERSIONS = {"siterecovery": SITE_RECOVERY_API}
+# The client whose pipeline the modules' own ARM reads (regions, resource groups) go through: the collection's REST
+# client, not an SDK's: older SDK releases have no public send_request (azure-mgmt-compute 33, azure-mgmt-resource 23).
+REST_KIND = "recoveryservices"
+
+# The Site Recovery API version the modules send (and build operation-status URLs with).
+SITE_RECOVERY_API = _recovery_rest.SITE_RECOVERY_API
 
 # azure-core's RetryPolicy retries 408/429/500/502/503/504 and dropped connections with
 # exponential backoff, honouring Retry-After. These bound it: at most 6 retries, 60 s apart
@@ -188,26 +187,23 @@ class Connection:
                 if self.pool_size:  # threads will share this client
                     guard_model_setup(path)
                 sub = self.subscription_id  # checked (a GUID) before the cloud's metadata is read
-                kwargs = self.client_kwargs()
-                if kind in CLIENT_API_VERSIONS:  # said, not taken from the SDK's private configuration
-                    kwargs["api_version"] = CLIENT_API_VERSIONS[kind]
-                self._clients[kind] = cls(self.credential, sub, **kwargs)
+                self._clients[kind] = cls(self.credential, sub, **self.client_kwargs())
             return self._clients[kind]
 
-    def locations(self, kind="recoveryservices"):
-        """The regions the cloud offers this subscription ({name, displayName} each), read once, through the
-        pipeline of a client of ``kind`` (azure-mgmt-resource is not a runtime requirement)."""
+    def locations(self):
+        """The regions the cloud offers this subscription ({name, displayName} each), read once through the
+        collection's own ARM pipeline (_recovery_rest), whatever versions of the management SDKs are installed."""
         from ._offazure import list_all  # pylint: disable=import-outside-toplevel
 
         with self._lock:
             if getattr(self, "_locations", None) is None:
                 path = "/subscriptions/%s/locations" % self.subscription_id
-                self._locations = list_all(self.client(kind), path, LOCATIONS_API)
+                self._locations = list_all(self.client(REST_KIND), path, LOCATIONS_API)
             return self._locations
 
-    def resource_group(self, name, kind="recoveryservices"):
-        """The resource group ``name`` (ARM's JSON), or None when it does not exist, read through the pipeline of a
-        client of ``kind``. A missing subscription or any other error is raised, never taken for "absent"."""
+    def resource_group(self, name):
+        """The resource group ``name`` (ARM's JSON), or None when it does not exist, read through the collection's own
+        ARM pipeline. A missing subscription or any other error is raised, never taken for "absent"."""
         from urllib.parse import quote  # pylint: disable=import-outside-toplevel
 
         from azure.core.exceptions import HttpResponseError  # pylint: disable=import-outside-toplevel
@@ -215,7 +211,7 @@ class Connection:
 
         path = "/subscriptions/%s/resourcegroups/%s?api-version=%s" % (self.subscription_id, quote(name, safe=""),
                                                                        RESOURCE_GROUPS_API)
-        response = self.client(kind).send_request(HttpRequest("GET", path))
+        response = self.client(REST_KIND).send_request(HttpRequest("GET", path))
         if response.status_code >= 400:
             failure = translate(HttpResponseError(response=response))
             if response.status_code == 404 and failure.code in (None, "ResourceGroupNotFound", "NotFound"):
@@ -510,16 +506,16 @@ class AzureModule:
         subs = [self.connection(conn).subscription_id.lower() for conn, _rg, _name in (first, second)]
         return subs[0] == subs[1] and all((a or "").lower() == (b or "").lower() for a, b in zip(first[1:], second[1:]))
 
-    def location_problem(self, option, value, connection=None, kind="recoveryservices"):
+    def location_problem(self, option, value, connection=None):
         """Why ``value`` is not a region of the connection's cloud (from the cloud's own list), or None. Read before
         any write, so a region the cloud does not offer (eastus3) fails with the list instead of half a change."""
         if not value:
             return None
         conn = self.connection(connection)
         try:
-            offered = conn.locations(kind)
+            offered = conn.locations()
         except ImportError:
-            self.module.fail_json(msg=missing_required_lib(CLIENTS[kind][2]), exception=traceback.format_exc())
+            self.module.fail_json(msg=missing_required_lib(CLIENTS[REST_KIND][2]), exception=traceback.format_exc())
         except AuthError as exc:
             self.fail(str(exc))
         return location_problem(value, offered, option, conn.where())

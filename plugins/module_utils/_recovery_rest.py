@@ -55,6 +55,8 @@ def pipeline_client(credential, base_url, credential_scopes, **kwargs):
 class ArmRest:
     """GET/PUT/PATCH/POST/DELETE of ARM paths with one api version; errors raised as the SDKs raise them."""
 
+    QUERY_SAFE = "'"  # what a query value keeps unescaped (as the SDK whose requests these are)
+
     def __init__(self, credential, subscription_id, api_version, base_url=None, credential_scopes=None, **kwargs):
         self.subscription_id = subscription_id
         self.api_version = api_version
@@ -75,7 +77,7 @@ class ArmRest:
     def url(self, path, query=None):
         params = {"api-version": self.api_version}
         params.update({k: v for k, v in (query or {}).items() if v is not None})
-        return path + "?" + "&".join("%s=%s" % (k, quote(str(v), safe="'")) for k, v in params.items())
+        return path + "?" + "&".join("%s=%s" % (k, quote(str(v), safe=self.QUERY_SAFE)) for k, v in params.items())
 
     def send(self, method, url, body=None):
         """The response (body read); an error status raises HttpResponseError or its 401/404/409 kinds."""
@@ -115,20 +117,23 @@ class ArmRest:
                 yield ArmDoc(entry) if isinstance(entry, dict) else entry
             url = page.get("nextLink")
 
-    def begin(self, method, path, body=None):
+    def begin(self, method, path, body=None, polling=True, raw_response_hook=None):
         """A long-running operation as the SDKs' begin_* give it: an azure-core LROPoller with ARM polling, whose
-        result is the resource's JSON (None for a delete)."""
+        result is the resource's JSON (None for a delete). As in the SDKs, ``polling=False`` sends only the first
+        request, and ``raw_response_hook`` is called with its pipeline response (whose headers name the job)."""
         from azure.core.pipeline import PipelineContext, PipelineResponse  # pylint: disable=import-outside-toplevel
-        from azure.core.polling import LROPoller  # pylint: disable=import-outside-toplevel
+        from azure.core.polling import LROPoller, NoPolling  # pylint: disable=import-outside-toplevel
         from azure.mgmt.core.polling.arm_polling import ARMPolling  # pylint: disable=import-outside-toplevel
 
         response = self.send(method, self.url(path), body)
         initial = PipelineResponse(response.request, response, PipelineContext(None))
+        if raw_response_hook is not None:
+            raw_response_hook(initial)
 
         def output(pipeline_response):
             return None if method == "DELETE" else _json(pipeline_response.http_response)
 
-        return LROPoller(self.client, initial, output, ARMPolling(LRO_DELAY))
+        return LROPoller(self.client, initial, output, ARMPolling(LRO_DELAY) if polling else NoPolling())
 
 
 class ArmDoc(dict):
@@ -299,3 +304,152 @@ class RecoveryServicesBackupClient(ArmRest):
         self.backup_operation_statuses = _OperationStatuses(self)
         self.backup_resource_vault_configs = _VaultConfigs(self)
         self.backup_resource_storage_configs_non_crr = _StorageConfigs(self)
+
+
+# -- Site Recovery (vaults/{vault}/replication*): the operations of the Site Recovery SDK 2.0 (the Python SDK), whose
+# every call takes (resource_group_name, vault_name, <the names of the path below the vault>, [body]). Each request is
+# the one that SDK sends (method, path and api version; checked by tests/unit/plugins/module_utils/test_recovery_rest.py
+# against the SDK where it is installed). The SDK needs azure-mgmt-core 1.6 or later, which azure.azcollection's pin
+# (1.4.0) is not: sending them ourselves is what lets the two collections share one environment.
+
+SITE_RECOVERY_API = "2025-08-01"  # the SDK 2.0's default, the API version the modules are tested with
+
+
+class _SiteRecoveryOperations(_Operations):
+    """One operation group: ``CHAIN`` is the collection segments from the vault down to this resource type;
+    ``REMOVE`` says that begin_delete is POST .../remove (the SDK's name for it), not DELETE."""
+
+    CHAIN = ()
+    REMOVE = False
+    ACTIONS = {}  # begin_<method> -> the POST action below the resource (begin_test_failover -> testFailover)
+
+    def _path(self, resource_group_name, vault_name, names, whole=True):
+        if whole and len(names) != len(self.CHAIN) or len(names) > len(self.CHAIN):
+            raise TypeError("%s takes %d names below the vault, not %d"
+                            % (type(self).__name__, len(self.CHAIN), len(names)))
+        parts = []
+        for segment, name in zip(self.CHAIN, names):
+            parts += [segment, name]
+        if len(names) < len(self.CHAIN):
+            parts.append(self.CHAIN[len(names)])
+        return self.rest.path(resource_group_name, vault_name, *parts)
+
+    def get(self, resource_group_name, vault_name, *names):
+        return self.rest.call("GET", self._path(resource_group_name, vault_name, names))
+
+    def list(self, resource_group_name, vault_name, filter=None):  # pylint: disable=redefined-builtin
+        """Every one in the vault (GET vaults/{vault}/<collection>), across its fabrics and containers."""
+        return self.rest.pages(self.rest.path(resource_group_name, vault_name, self.CHAIN[-1]), {"$filter": filter})
+
+    def _list_below(self, resource_group_name, vault_name, *parents):
+        return self.rest.pages(self._path(resource_group_name, vault_name, parents, whole=False))
+
+    def _begin(self, method, resource_group_name, vault_name, names, body=None, action=None, **kwargs):
+        path = self._path(resource_group_name, vault_name, names)
+        if action:
+            path += "/" + action
+        return self.rest.begin(method, path, body, **kwargs)
+
+    def begin_create(self, resource_group_name, vault_name, *args, **kwargs):
+        return self._begin("PUT", resource_group_name, vault_name, args[:-1], args[-1], **kwargs)
+
+    def begin_update(self, resource_group_name, vault_name, *args, **kwargs):
+        return self._begin("PATCH", resource_group_name, vault_name, args[:-1], args[-1], **kwargs)
+
+    def begin_delete(self, resource_group_name, vault_name, *args, **kwargs):
+        if self.REMOVE:  # POST .../remove, with a body where the SDK takes one
+            names, body = (args[:-1], args[-1]) if len(args) > len(self.CHAIN) else (args, None)
+            return self._begin("POST", resource_group_name, vault_name, names, body, action="remove", **kwargs)
+        return self._begin("DELETE", resource_group_name, vault_name, args, **kwargs)
+
+    def __getattr__(self, method):
+        action = type(self).ACTIONS.get(method)
+        if action is None:
+            raise AttributeError(method)
+
+        def begin(resource_group_name, vault_name, *args, **kwargs):
+            names, body = (args[:-1], args[-1]) if len(args) > len(self.CHAIN) else (args, None)
+            return self._begin("POST", resource_group_name, vault_name, names, body, action=action, **kwargs)
+
+        return begin
+
+
+_FABRICS = ("replicationFabrics",)
+_CONTAINERS = _FABRICS + ("replicationProtectionContainers",)
+
+
+class _Fabrics(_SiteRecoveryOperations):
+    CHAIN = _FABRICS
+    REMOVE = True
+
+
+class _ProtectionContainersSr(_SiteRecoveryOperations):
+    CHAIN = _CONTAINERS
+    ACTIONS = {"begin_discover_protectable_item": "discoverProtectableItem"}
+
+    def list_by_replication_fabrics(self, resource_group_name, vault_name, fabric_name):
+        return self._list_below(resource_group_name, vault_name, fabric_name)
+
+
+class _BelowContainers(_SiteRecoveryOperations):
+    def list_by_replication_protection_containers(self, resource_group_name, vault_name, fabric_name, container_name):
+        return self._list_below(resource_group_name, vault_name, fabric_name, container_name)
+
+
+class _ProtectableItemsSr(_BelowContainers):
+    CHAIN = _CONTAINERS + ("replicationProtectableItems",)
+
+
+class _ReplicationProtectedItems(_BelowContainers):
+    CHAIN = _CONTAINERS + ("replicationProtectedItems",)
+    REMOVE = True
+    ACTIONS = {"begin_unplanned_failover": "unplannedFailover", "begin_failover_commit": "failoverCommit",
+               "begin_test_failover": "testFailover", "begin_test_failover_cleanup": "testFailoverCleanup"}
+
+
+class _ContainerMappings(_BelowContainers):
+    CHAIN = _CONTAINERS + ("replicationProtectionContainerMappings",)
+    REMOVE = True
+
+
+class _RecoveryPointsSr(_SiteRecoveryOperations):
+    CHAIN = _CONTAINERS + ("replicationProtectedItems", "recoveryPoints")
+
+    def list_by_replication_protected_items(self, resource_group_name, vault_name, fabric_name, container_name,
+                                            protected_item_name):
+        return self._list_below(resource_group_name, vault_name, fabric_name, container_name, protected_item_name)
+
+
+class _Providers(_SiteRecoveryOperations):
+    CHAIN = _FABRICS + ("replicationRecoveryServicesProviders",)
+    ACTIONS = {"begin_refresh_provider": "refreshProvider"}
+
+    def list_by_replication_fabrics(self, resource_group_name, vault_name, fabric_name):
+        return self._list_below(resource_group_name, vault_name, fabric_name)
+
+
+class _Jobs(_SiteRecoveryOperations):
+    CHAIN = ("replicationJobs",)
+
+
+class _Policies(_SiteRecoveryOperations):
+    CHAIN = ("replicationPolicies",)
+
+
+class SiteRecoveryClient(ArmRest):
+    """What the modules use of the Site Recovery SDK's SiteRecoveryManagementClient, with its
+    operation names and signatures, answering ARM's JSON."""
+
+    QUERY_SAFE = ""  # the SDK escapes the quotes of a $filter too
+
+    def __init__(self, credential, subscription_id, **kwargs):
+        super().__init__(credential, subscription_id, SITE_RECOVERY_API, **kwargs)
+        self.replication_fabrics = _Fabrics(self)
+        self.replication_protection_containers = _ProtectionContainersSr(self)
+        self.replication_protectable_items = _ProtectableItemsSr(self)
+        self.replication_protected_items = _ReplicationProtectedItems(self)
+        self.replication_protection_container_mappings = _ContainerMappings(self)
+        self.recovery_points = _RecoveryPointsSr(self)
+        self.replication_recovery_services_providers = _Providers(self)
+        self.replication_jobs = _Jobs(self)
+        self.replication_policies = _Policies(self)

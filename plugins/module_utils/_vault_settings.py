@@ -299,7 +299,7 @@ def as_dict(model):
 
 
 class DiagnosticSettings:
-    """Microsoft.Insights/diagnosticSettings through the generic resource client's pipeline (no Monitor SDK)."""
+    """Microsoft.Insights/diagnosticSettings through the collection's own ARM pipeline (no Monitor SDK)."""
 
     def __init__(self, resource_client):
         self.client = resource_client
@@ -331,9 +331,9 @@ class DiagnosticSettings:
 class VaultSide:
     """One vault and the clients that reach it."""
 
-    def __init__(self, recoveryservices, backup, resource, name, resource_group):
+    def __init__(self, recoveryservices, backup, name, resource_group):
         self.rs, self.backup, self.name, self.resource_group = recoveryservices, backup, name, resource_group
-        self.diagnostics = DiagnosticSettings(resource) if resource is not None else None
+        self.diagnostics = DiagnosticSettings(recoveryservices)
 
     def read(self, settings):
         vault = as_dict(get_or_none(self.rs.vaults.get, self.resource_group, self.name))

@@ -38,7 +38,7 @@ author:
 requirements:
   - azure-mgmt-compute >= 33
   - azure-mgmt-network >= 27
-  - azure-mgmt-resource >= 26
+  - azure-mgmt-resource >= 23.2
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.attributes

@@ -48,7 +48,6 @@ seealso:
 author:
   - azmove maintainers (@azmove)
 requirements:
-  - azure-mgmt-recoveryservicessiterecovery >= 2.0
   - azure-mgmt-core >= 1.4
   - azure-mgmt-network
   - azure-mgmt-storage

@@ -356,7 +356,7 @@ class Checks:
         if self.p["vault"] and self.vault_rg.lower() != self.p["resource_group"].lower():
             wanted.append(("vault's resource group", self.vault_rg))
         for what, rg in wanted:
-            if conn.resource_group(rg, "compute") is None:
+            if conn.resource_group(rg) is None:
                 self.missing_groups.add(rg.lower())
                 self.findings.append(pre.finding(*pre.missing_group(what, rg, self.p["target_location"], self.p["vault"])))
 
@@ -383,7 +383,7 @@ class Checks:
 
     def regions(self):
         self.findings.extend(pre.check_regions(self.p["source_location"], self.p["target_location"], None))
-        problem = self.module.location_problem("target_location", self.p["target_location"], kind="compute")
+        problem = self.module.location_problem("target_location", self.p["target_location"])
         if problem:
             self.findings.append(pre.finding("regions", pre.BLOCKER, self.p["target_location"], problem,
                                              "Set target_location to one of the regions listed."))

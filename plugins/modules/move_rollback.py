@@ -31,7 +31,7 @@ description:
 author:
   - azmove maintainers (@azmove)
 requirements:
-  - azure-mgmt-recoveryservicessiterecovery >= 2.0
+  - azure-mgmt-core >= 1.4
   - azure-mgmt-compute
   - azure-mgmt-network
   - azure-mgmt-resource

@@ -51,7 +51,7 @@ seealso:
 author:
   - azmove maintainers (@azmove)
 requirements:
-  - azure-mgmt-recoveryservicessiterecovery >= 2.0
+  - azure-mgmt-core >= 1.4
   - azure-mgmt-network
   - azure-mgmt-compute
 extends_documentation_fragment:

@@ -19,7 +19,7 @@ description:
 author:
   - azmove maintainers (@azmove)
 requirements:
-  - azure-mgmt-recoveryservicessiterecovery >= 2.0
+  - azure-mgmt-core >= 1.4
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.site_recovery

@@ -65,7 +65,7 @@ seealso:
 author:
   - azmove maintainers (@azmove)
 requirements:
-  - azure-mgmt-recoveryservicessiterecovery >= 2.0
+  - azure-mgmt-core >= 1.4
   - azure-mgmt-compute
   - azure-mgmt-network
 extends_documentation_fragment:

@@ -32,7 +32,6 @@ author:
   - azmove maintainers (@azmove)
 requirements:
   - azure-mgmt-core >= 1.4
-  - azure-mgmt-resource
 extends_documentation_fragment:
   - azmove.site_recovery.azure
   - azmove.site_recovery.attributes
@@ -275,9 +274,8 @@ def main():
 
     def side(spec):
         conn = spec["use_connection"]
-        return VaultSide(module.client("recoveryservices", conn), module.client("backup", conn),
-                         module.client("resource", conn) if "diagnostic_settings" in settings else None,
-                         spec["name"], spec["resource_group"])
+        return VaultSide(module.client("recoveryservices", conn), module.client("backup", conn), spec["name"],
+                         spec["resource_group"])
 
     def body():
         target_conn, source_conn = module.connection(dst["use_connection"]), module.connection(src["use_connection"])

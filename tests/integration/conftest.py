@@ -17,11 +17,16 @@ sys.path.insert(0, str(ROOT / "tests" / "demo"))
 import connections as demo_connections  # noqa: E402  (a sibling script, not a package)
 
 
+# The Python environment the playbooks and modules run in: this one, unless AZMOVE_PLAY_PYTHON names another (the
+# environment shared with azure.azcollection's pins that tests/build/test_beside_azcollection.py builds).
+PLAY_PYTHON = os.environ.get("AZMOVE_PLAY_PYTHON") or sys.executable
+
+
 class Runner:
     def __init__(self, endpoints, tmp_path):
         self.endpoints = endpoints
         self.tmp_path = tmp_path
-        self.bin = Path(sys.executable).parent
+        self.bin = Path(PLAY_PYTHON).parent
 
     def vars_file(self, extra=None, name="vars.json"):
         data = demo_connections.variables(self.endpoints)
@@ -49,7 +54,7 @@ class Runner:
             cmd.append("--diff")
         full_env = dict(os.environ)
         full_env.update({"ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"), "ANSIBLE_NOCOLOR": "1",
-                         "ANSIBLE_HOST_KEY_CHECKING": "0", "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+                         "ANSIBLE_HOST_KEY_CHECKING": "0", "ANSIBLE_PYTHON_INTERPRETER": PLAY_PYTHON,
                          "ANSIBLE_LOCAL_TEMP": str(self.tmp_path / "ansible-tmp")})
         # Nothing from the developer's own Azure setup may leak into a test.
         for key in list(full_env):
