@@ -2,9 +2,8 @@
 group/azure.azcollection.azure) serve ours through a YAML anchor, against the simulator's public cloud as a custom
 cloud (metadata URL in cloud_environment, the CA in REQUESTS_CA_BUNDLE, as azure.azcollection takes them).
 
-One Python environment for both collections is not tested here: it cannot be resolved while azure.azcollection
-(ansible 12.3) pins azure-mgmt-core==1.4.0 and azure-mgmt-recoveryservicessiterecovery 2.x needs 1.6 or later
-(README, "Beside azure.azcollection")."""
+One Python environment for both collections, with a play using both, is tested in
+tests/build/test_beside_azcollection.py."""
 
 import json
 import subprocess
