@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import PLAY_PYTHON, ROOT
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 
@@ -25,8 +25,8 @@ def playbook(tmp_path, name, extra=None, *flags):
     vars_file.write_text(json.dumps(extra or {}))
     os.chmod(vars_file, 0o600)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path(), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+               ANSIBLE_PYTHON_INTERPRETER=PLAY_PYTHON, ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
+    cmd = [str(Path(PLAY_PYTHON).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
            str(PLAYBOOKS / name), "-e", "@%s" % vars_file, *flags]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
     done.output = done.stdout + done.stderr

@@ -12,7 +12,8 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-BIN = Path(sys.executable).parent
+PLAY_PYTHON = os.environ.get("AZMOVE_PLAY_PYTHON") or sys.executable  # as conftest.PLAY_PYTHON
+BIN = Path(PLAY_PYTHON).parent
 GOV_VMS = {"vm-app-win01", "vm-app-win02", "vm-app-lnx01", "vm-app-lnx02"}
 
 
@@ -25,7 +26,7 @@ def env(tmp_path, extra=None):
     full = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
     full.update({"ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".build" / "collections"), "ANSIBLE_NOCOLOR": "1",
                  "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1",
-                 "ANSIBLE_PYTHON_INTERPRETER": sys.executable})
+                 "ANSIBLE_PYTHON_INTERPRETER": PLAY_PYTHON})
     full.update(extra or {})
     return full
 
