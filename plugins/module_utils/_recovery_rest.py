@@ -308,8 +308,8 @@ class RecoveryServicesBackupClient(ArmRest):
 
 # -- Site Recovery (vaults/{vault}/replication*): the operations of the Site Recovery SDK 2.0 (the Python SDK), whose
 # every call takes (resource_group_name, vault_name, <the names of the path below the vault>, [body]). Each request is
-# the one that SDK sends (method, path and api version; checked by tests/unit/plugins/module_utils/test_recovery_rest.py
-# against the SDK where it is installed). The SDK needs azure-mgmt-core 1.6 or later, which azure.azcollection's pin
+# the one that SDK sends (method, path and api version; the collection's unit tests compare them with the SDK's
+# where it is installed). The SDK needs azure-mgmt-core 1.6 or later, which azure.azcollection's pin
 # (1.4.0) is not: sending them ourselves is what lets the two collections share one environment.
 
 SITE_RECOVERY_API = "2025-08-01"  # the SDK 2.0's default, the API version the modules are tested with
