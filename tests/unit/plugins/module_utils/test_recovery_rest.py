@@ -13,12 +13,11 @@ import json
 
 import pytest
 
+import azure.mgmt.recoveryservicessiterecovery as sdk  # a development requirement: never skipped
+from azure.core.credentials import AccessToken, AccessTokenInfo
+from azure.core.pipeline.transport import HttpTransport
+
 from ansible_collections.azmove.site_recovery.plugins.module_utils import _recovery_rest as rest
-
-sdk = pytest.importorskip("azure.mgmt.recoveryservicessiterecovery")
-
-from azure.core.credentials import AccessToken, AccessTokenInfo  # noqa: E402  pylint: disable=wrong-import-position
-from azure.core.pipeline.transport import HttpTransport  # noqa: E402  pylint: disable=wrong-import-position
 
 BODY = {"properties": {"providerSpecificDetails": {"instanceType": "InMageRcm"}}}
 # (operation group, method, the names below the vault and the body): every Site Recovery call the modules make.
