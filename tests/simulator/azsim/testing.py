@@ -54,9 +54,7 @@ def start(state_dir, time_factor=0, seed=None, faults=None, token_lifetime=None,
     ARM's token buckets (throttle.py: "on", "off", "reads=1000/100,..."; None: AZSIM_ARM_THROTTLE, or on)."""
     state_dir = os.path.abspath(str(state_dir))
     os.makedirs(state_dir, exist_ok=True)
-    # AZSIM_PYTHON: the simulator's own interpreter when the tests run the collection under another one (the
-    # simulator checks requests with the development SDKs, which an environment shared with another collection lacks).
-    cmd = [python or os.environ.get("AZSIM_PYTHON") or sys.executable, "-m", "azsim", "serve", "--state-dir", state_dir]
+    cmd = [python or sys.executable, "-m", "azsim", "serve", "--state-dir", state_dir]
     if time_factor is not None:
         cmd += ["--time-factor", str(time_factor)]
     for flag, val in (("--seed", seed), ("--faults", faults), ("--token-lifetime", token_lifetime),
